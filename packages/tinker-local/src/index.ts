@@ -1,0 +1,2 @@
+// Public exports of tinker-local.
+export const SERVER_VERSION = "0.1.0";
