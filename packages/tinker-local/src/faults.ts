@@ -1,0 +1,163 @@
+// Fault injection for tests, in-process only: nothing here is reachable over HTTP. Faults are
+// checked before authentication, so they apply to any request, known path or not.
+import type { Socket } from "node:net";
+import type { FastifyReply, FastifyRequest } from "fastify";
+import { splitUrl } from "./request-log.js";
+
+export interface FaultSpec {
+  /** Matches any method when absent; case-insensitive. */
+  method?: string;
+  /** Exact path (no query string), or a RegExp tested against the path. Any path when absent. */
+  path?: string | RegExp;
+  /** Answer with this status instead of running the route. */
+  status?: number;
+  /** Response body for `status`; default `{"detail": "Injected fault: <status>"}`. Strings are sent as is. */
+  body?: unknown;
+  /** Headers added to the response (the injected one, or the real one when no status is given). */
+  headers?: Record<string, string>;
+  /** How many matching requests this fault applies to. Default 1. */
+  times?: number;
+  /** Wait this long first; alone, it only slows the real answer down. */
+  delayMs?: number;
+  /** Never answer; the connection is closed when the server closes. */
+  hang?: boolean;
+  /** Destroy the connection without an answer. */
+  reset?: boolean;
+}
+
+export interface FaultHandle {
+  readonly spec: Readonly<FaultSpec>;
+  /** Matches still to apply; 0 once used up (it is then removed). */
+  readonly remaining: number;
+  /** Requests it has applied to. */
+  readonly hits: number;
+}
+
+class ActiveFault implements FaultHandle {
+  remaining: number;
+  hits = 0;
+  constructor(readonly spec: Readonly<FaultSpec>) {
+    this.remaining = spec.times ?? 1;
+  }
+
+  matches(method: string, path: string): boolean {
+    if (this.spec.method !== undefined && this.spec.method.toUpperCase() !== method.toUpperCase())
+      return false;
+    if (this.spec.path === undefined) return true;
+    return typeof this.spec.path === "string" ? this.spec.path === path : this.spec.path.test(path);
+  }
+}
+
+function validate(spec: FaultSpec): void {
+  const { status, times, delayMs } = spec;
+  if (status !== undefined && (!Number.isInteger(status) || status < 100 || status > 599)) {
+    throw new RangeError(`fault status must be an integer HTTP status, got ${status}`);
+  }
+  if (times !== undefined && (!Number.isSafeInteger(times) || times < 1)) {
+    throw new RangeError(`fault times must be a positive integer, got ${times}`);
+  }
+  if (delayMs !== undefined && (!Number.isFinite(delayMs) || delayMs < 0)) {
+    throw new RangeError(`fault delayMs must be a non-negative number, got ${delayMs}`);
+  }
+  if ([status !== undefined, spec.hang === true, spec.reset === true].filter(Boolean).length > 1) {
+    throw new TypeError("a fault takes at most one of status, hang and reset");
+  }
+  const hasEffect =
+    status !== undefined || spec.hang || spec.reset || delayMs !== undefined || spec.headers !== undefined;
+  if (!hasEffect) throw new TypeError("a fault needs one of status, hang, reset, delayMs or headers");
+}
+
+/** What a request that got no answer should be logged as. */
+export type NoResponseRecorder = (request: FastifyRequest) => void;
+
+export class FaultInjector {
+  private readonly active: ActiveFault[] = [];
+  private readonly hungSockets = new Set<Socket>();
+  private readonly pendingDelays = new Set<() => void>();
+  private closed = false;
+
+  add(spec: FaultSpec): FaultHandle {
+    validate(spec);
+    const fault = new ActiveFault({ ...spec });
+    this.active.push(fault);
+    return fault;
+  }
+
+  /** Removes every fault not yet used up. Requests already hanging stay hung until close. */
+  clear(): void {
+    this.active.length = 0;
+  }
+
+  list(): readonly FaultHandle[] {
+    return [...this.active];
+  }
+
+  /** Takes one use of the first matching fault, in the order they were added. */
+  private take(method: string, path: string): ActiveFault | undefined {
+    const index = this.active.findIndex((fault) => fault.matches(method, path));
+    if (index === -1) return undefined;
+    const fault = this.active[index]!;
+    fault.remaining -= 1;
+    fault.hits += 1;
+    if (fault.remaining === 0) this.active.splice(index, 1);
+    return fault;
+  }
+
+  /** The onRequest hook body. Returns after sending, hijacking, or deciding to let the route run. */
+  async apply(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    recordNoResponse: NoResponseRecorder,
+  ): Promise<void> {
+    if (this.active.length === 0) return;
+    const fault = this.take(request.method, splitUrl(request.url).path);
+    if (fault === undefined) return;
+    const { spec } = fault;
+    if (spec.delayMs !== undefined && spec.delayMs > 0) await this.delay(spec.delayMs);
+    const socket = request.raw.socket;
+    if (spec.reset) {
+      reply.hijack();
+      recordNoResponse(request);
+      socket.destroy();
+      return;
+    }
+    if (spec.hang) {
+      reply.hijack();
+      if (this.closed) {
+        socket.destroy();
+      } else {
+        this.hungSockets.add(socket);
+        socket.once("close", () => this.hungSockets.delete(socket));
+      }
+      recordNoResponse(request);
+      return;
+    }
+    if (spec.headers !== undefined) reply.headers(spec.headers);
+    if (spec.status !== undefined) {
+      const body = spec.body === undefined ? { detail: `Injected fault: ${spec.status}` } : spec.body;
+      reply.code(spec.status).send(body);
+    }
+  }
+
+  /** Ends pending delays and closes connections left hanging. Called when the server closes. */
+  releaseAll(): void {
+    this.closed = true;
+    for (const resolve of this.pendingDelays) resolve();
+    this.pendingDelays.clear();
+    for (const socket of this.hungSockets) socket.destroy();
+    this.hungSockets.clear();
+  }
+
+  private delay(ms: number): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.pendingDelays.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.pendingDelays.add(done);
+    });
+  }
+}

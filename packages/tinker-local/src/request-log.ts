@@ -1,0 +1,83 @@
+// An in-memory record of every request the server answered, for tests that need to prove what a
+// client sent. It never holds headers that carry credentials.
+import type { FastifyRequest } from "fastify";
+
+export interface RequestRecord {
+  method: string;
+  /** The path as sent, without the query string. */
+  path: string;
+  /** The raw query string without `?`; "" when there is none. */
+  query: string;
+  /** Response status; 0 when no response was sent (injected `hang` or `reset`). */
+  status: number;
+  /** Request headers that describe the body and the wanted answer; null when absent. */
+  contentType: string | null;
+  contentEncoding: string | null;
+  accept: string | null;
+  durationMs: number;
+  /** When the request finished (or was cut off), in milliseconds from the server clock. */
+  time: number;
+}
+
+export function splitUrl(url: string): { path: string; query: string } {
+  const mark = url.indexOf("?");
+  return mark === -1 ? { path: url, query: "" } : { path: url.slice(0, mark), query: url.slice(mark + 1) };
+}
+
+function header(request: FastifyRequest, name: string): string | null {
+  const value = request.headers[name];
+  if (value === undefined) return null;
+  return Array.isArray(value) ? value.join(", ") : value;
+}
+
+export function describeRequest(
+  request: FastifyRequest,
+): Pick<RequestRecord, "method" | "path" | "query" | "contentType" | "contentEncoding" | "accept"> {
+  return {
+    method: request.method,
+    ...splitUrl(request.url),
+    contentType: header(request, "content-type"),
+    contentEncoding: header(request, "content-encoding"),
+    accept: header(request, "accept"),
+  };
+}
+
+/** A fixed-size ring: the oldest records are dropped once `capacity` is reached. */
+export class RequestLog {
+  private readonly ring: RequestRecord[] = [];
+  private next = 0;
+
+  constructor(
+    private readonly capacity = 10_000,
+    private readonly onRecord?: (record: RequestRecord) => void,
+  ) {
+    if (!Number.isSafeInteger(capacity) || capacity < 1)
+      throw new RangeError("capacity must be a positive integer");
+  }
+
+  add(record: RequestRecord): void {
+    if (this.ring.length < this.capacity) {
+      this.ring.push(record);
+    } else {
+      this.ring[this.next] = record;
+    }
+    this.next = (this.next + 1) % this.capacity;
+    this.onRecord?.(record);
+  }
+
+  /** Oldest first; a copy. */
+  list(): RequestRecord[] {
+    if (this.ring.length < this.capacity) return this.ring.map((r) => ({ ...r }));
+    return [...this.ring.slice(this.next), ...this.ring.slice(0, this.next)].map((r) => ({ ...r }));
+  }
+
+  clear(): void {
+    this.ring.length = 0;
+    this.next = 0;
+  }
+}
+
+/** The `--log-requests` line. */
+export function formatRequestLine(record: RequestRecord): string {
+  return `${record.method} ${record.path} ${record.status}`;
+}

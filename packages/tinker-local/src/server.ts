@@ -1,0 +1,302 @@
+// The fastify application: body parsing, fault injection, authentication, the request log, error
+// bodies, 404s, and the route groups. Each route group is one module under routes/ and one line in
+// ROUTE_GROUPS below.
+import { mkdirSync, rmSync } from "node:fs";
+import { mkdtemp } from "node:fs/promises";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from "fastify";
+import { Authenticator, DEFAULT_LOCAL_API_KEY, loadKeysFile, presentedCredential } from "./auth.js";
+import {
+  type ClientConfigOverrides,
+  type Clock,
+  type LocalLogger,
+  type ResolvedServerOptions,
+  type RouteContext,
+  type RouteGroup,
+  silentLogger,
+  systemClock,
+} from "./context.js";
+import { FaultInjector } from "./faults.js";
+import { HttpError } from "./http.js";
+import {
+  describeRequest,
+  formatRequestLine,
+  RequestLog,
+  type RequestRecord,
+  splitUrl,
+} from "./request-log.js";
+import { serviceRoutes } from "./routes/service.js";
+import { SessionService } from "./sessions.js";
+import { openStore, type Store } from "./store/index.js";
+
+/** Registered in this order. Later groups: training, sampling, rest. */
+const ROUTE_GROUPS: readonly RouteGroup[] = [serviceRoutes];
+
+export const DEFAULT_HOST = "127.0.0.1";
+export const DEFAULT_SESSION_TTL_SECONDS = 900;
+export const DEFAULT_JWT_TTL_SECONDS = 3600;
+export const DEFAULT_LONG_POLL_HOLD_MS = 25_000;
+export const DEFAULT_BODY_LIMIT_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_REQUEST_LOG_CAPACITY = 10_000;
+
+export interface ServerOptions {
+  /** 0 (the default) picks a free port. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Where SQLite and checkpoints live. Default: a fresh temporary directory, removed on close. */
+  dataDir?: string;
+  /** A session with no heartbeat for this long expires. Default 900. */
+  sessionTtlSeconds?: number;
+  /** Print `METHOD PATH STATUS` to stdout for every request. */
+  logRequests?: boolean;
+  /** Accepted API keys, one user each. With none here nor in `keysFile`, `tml-local-dev` is accepted. */
+  apiKeys?: readonly string[];
+  /** A file with one API key per line; `#` starts a comment line. */
+  keysFile?: string;
+  /** JWT mode: `client/config` says `pjwt_auth_enabled: true`. */
+  jwt?: boolean;
+  /** Lifetime of JWTs from `auth/token`. Default 3600. */
+  jwtTtlSeconds?: number;
+  /** Overrides merged over the `client/config` answer. */
+  clientConfig?: ClientConfigOverrides;
+  /** Overrides merged over the `client/dynamic_config` answer (`{refresh_interval_sec: 300}`). */
+  dynamicConfig?: Record<string, unknown>;
+  /** Longest hold of a long-polled `retrieve_future`. Default 25000. */
+  longPollHoldMs?: number;
+  /** Non-request diagnostics. Default: silent. */
+  logger?: LocalLogger;
+  /** Time source for sessions, tokens and the request log. Default: `Date.now`. */
+  clock?: Clock;
+  /** Largest accepted request body. Default 64 MiB. */
+  bodyLimitBytes?: number;
+  /** Requests kept by `requests()`. Default 10000. */
+  requestLogCapacity?: number;
+}
+
+export interface LocalServer {
+  /** `http://host:port`, no trailing slash. */
+  readonly url: string;
+  readonly port: number;
+  readonly host: string;
+  readonly dataDir: string;
+  readonly store: Store;
+  readonly faults: FaultInjector;
+  /** True when no key was configured and the documented default key is accepted. */
+  readonly usingDefaultKey: boolean;
+  /** Requests answered so far (bounded), oldest first. */
+  requests(): RequestRecord[];
+  clearRequests(): void;
+  /** Stops listening, drops open connections, closes the store; removes a temporary data dir. */
+  close(): Promise<void>;
+}
+
+function positive(name: string, value: number | undefined, fallback: number, integer = false): number {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isSafeInteger(value))) {
+    throw new RangeError(`${name} must be a positive ${integer ? "integer" : "number"}, got ${value}`);
+  }
+  return value;
+}
+
+function checkPort(port: number | undefined): number {
+  if (port === undefined) return 0;
+  if (!Number.isSafeInteger(port) || port < 0 || port > 65_535) {
+    throw new RangeError(`port must be an integer from 0 to 65535, got ${port}`);
+  }
+  return port;
+}
+
+function hostForUrl(host: string): string {
+  return host.includes(":") ? `[${host}]` : host;
+}
+
+function configuredKeys(options: ServerOptions): string[] {
+  const keys = [...(options.apiKeys ?? [])];
+  if (options.keysFile !== undefined) keys.push(...loadKeysFile(options.keysFile));
+  return keys;
+}
+
+/** A body sent with a Content-Encoding (zstd on forward_backward) reaches handlers undecoded. */
+function isEncoded(request: FastifyRequest): boolean {
+  const encoding = request.headers["content-encoding"];
+  return encoding !== undefined && encoding !== "" && encoding !== "identity";
+}
+
+function installBodyParsers(app: FastifyInstance): void {
+  const parseJson = app.getDefaultJsonParser("error", "error");
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "buffer" }, (request, body, done) => {
+    const buffer = body as Buffer;
+    if (isEncoded(request)) return done(null, buffer);
+    // Some clients send an empty body with a JSON content type (e.g. on GET); that is "no body".
+    if (buffer.length === 0) return done(null, undefined);
+    parseJson(request, buffer.toString("utf8"), done);
+  });
+  app.addContentTypeParser("application/x-protobuf", { parseAs: "buffer" }, (_request, body, done) => {
+    done(null, body);
+  });
+  // Anything else arrives as bytes; JSON routes then answer 400 saying they want JSON, not 415.
+  app.addContentTypeParser("*", { parseAs: "buffer" }, (_request, body, done) => {
+    done(null, body);
+  });
+}
+
+function installErrorHandling(app: FastifyInstance, logger: LocalLogger): void {
+  app.setErrorHandler((error: FastifyError | HttpError | Error, request, reply) => {
+    if (error instanceof HttpError) {
+      return reply.code(error.statusCode).headers(error.headers).send({ detail: error.message });
+    }
+    const reported = (error as Partial<FastifyError>).statusCode;
+    const status = typeof reported === "number" && reported >= 400 && reported <= 599 ? reported : 500;
+    if (status >= 500) {
+      logger.error(`${request.method} ${splitUrl(request.url).path} failed: ${error.stack ?? error.message}`);
+    }
+    const detail =
+      status === 500 && reported === undefined ? `Internal server error: ${error.message}` : error.message;
+    return reply.code(status).send({ detail });
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ detail: `Not Found: ${request.method} ${splitUrl(request.url).path}` }),
+  );
+}
+
+function resolveOptions(options: ServerOptions, dataDir: string): ResolvedServerOptions {
+  return {
+    port: checkPort(options.port),
+    host: options.host ?? DEFAULT_HOST,
+    dataDir,
+    sessionTtlSeconds: positive("sessionTtlSeconds", options.sessionTtlSeconds, DEFAULT_SESSION_TTL_SECONDS),
+    logRequests: options.logRequests ?? false,
+    jwt: options.jwt ?? false,
+    jwtTtlSeconds: positive("jwtTtlSeconds", options.jwtTtlSeconds, DEFAULT_JWT_TTL_SECONDS, true),
+    clientConfig: { ...options.clientConfig },
+    dynamicConfig: { refresh_interval_sec: 300, ...options.dynamicConfig },
+    longPollHoldMs: positive("longPollHoldMs", options.longPollHoldMs, DEFAULT_LONG_POLL_HOLD_MS),
+    bodyLimitBytes: positive("bodyLimitBytes", options.bodyLimitBytes, DEFAULT_BODY_LIMIT_BYTES, true),
+    requestLogCapacity: positive(
+      "requestLogCapacity",
+      options.requestLogCapacity,
+      DEFAULT_REQUEST_LOG_CAPACITY,
+      true,
+    ),
+  };
+}
+
+export async function startServer(options: ServerOptions = {}): Promise<LocalServer> {
+  const logger = options.logger ?? silentLogger;
+  const clock = options.clock ?? systemClock;
+  // Validate everything that can be wrong before creating anything on disk.
+  const { jwtTtlSeconds } = resolveOptions(options, "");
+  const keys = configuredKeys(options);
+  const auth = new Authenticator({ keys, jwtTtlSeconds, clock });
+  const temporaryDataDir = options.dataDir === undefined;
+  const dataDir = temporaryDataDir
+    ? await mkdtemp(join(tmpdir(), "tinker-local-"))
+    : resolve(options.dataDir as string);
+  if (!temporaryDataDir) mkdirSync(dataDir, { recursive: true });
+  const resolved = resolveOptions(options, dataDir);
+  const cleanupDataDir = (): void => {
+    if (temporaryDataDir) rmSync(dataDir, { recursive: true, force: true });
+  };
+
+  let store: Store;
+  try {
+    store = openStore(dataDir);
+  } catch (error) {
+    cleanupDataDir();
+    throw error;
+  }
+
+  const faults = new FaultInjector();
+  const requestLog = new RequestLog(
+    resolved.requestLogCapacity,
+    resolved.logRequests ? (record) => process.stdout.write(`${formatRequestLine(record)}\n`) : undefined,
+  );
+  const ctx: RouteContext = {
+    options: resolved,
+    store,
+    faults,
+    clock,
+    logger,
+    sessions: new SessionService(store.sessions, clock, resolved.sessionTtlSeconds * 1000),
+    auth,
+  };
+
+  const app = Fastify({
+    logger: false,
+    bodyLimit: resolved.bodyLimitBytes,
+    // close() must not wait for held or hanging requests.
+    forceCloseConnections: true,
+    return503OnClosing: false,
+  });
+  app.decorateRequest("user", null);
+  installBodyParsers(app);
+  installErrorHandling(app, logger);
+
+  const recordNoResponse = (request: FastifyRequest): void =>
+    requestLog.add({ ...describeRequest(request), status: 0, durationMs: 0, time: clock.now() });
+  // Faults first: they must fire whatever the credentials.
+  app.addHook("onRequest", (request, reply) => faults.apply(request, reply, recordNoResponse));
+  app.addHook("onRequest", async (request) => {
+    if (request.is404 || request.routeOptions.config.auth === false) return;
+    request.user = await auth.authenticate(presentedCredential(request));
+  });
+  app.addHook("onResponse", async (request, reply) => {
+    requestLog.add({
+      ...describeRequest(request),
+      status: reply.statusCode,
+      durationMs: reply.elapsedTime,
+      time: clock.now(),
+    });
+  });
+
+  for (const group of ROUTE_GROUPS) group(app, ctx);
+
+  try {
+    await app.listen({ port: resolved.port, host: resolved.host });
+  } catch (error) {
+    await app.close().catch(() => {});
+    store.close();
+    cleanupDataDir();
+    throw error;
+  }
+
+  if (auth.usingDefaultKey) {
+    logger.warn(`no API key configured: accepting the documented local key ${DEFAULT_LOCAL_API_KEY}`);
+  }
+  const unprefixed = keys.filter((key) => !key.startsWith("tml-")).length;
+  if (unprefixed > 0) {
+    logger.warn(
+      `${unprefixed} configured key(s) do not start with "tml-"; the official Python client refuses such keys`,
+    );
+  }
+
+  const { port } = app.server.address() as AddressInfo;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${hostForUrl(resolved.host)}:${port}`,
+    port,
+    host: resolved.host,
+    dataDir,
+    store,
+    faults,
+    usingDefaultKey: auth.usingDefaultKey,
+    requests: () => requestLog.list(),
+    clearRequests: () => requestLog.clear(),
+    close: () => {
+      closing ??= (async () => {
+        faults.releaseAll();
+        try {
+          await app.close();
+        } finally {
+          store.close();
+          cleanupDataDir();
+        }
+      })();
+      return closing;
+    },
+  };
+}
