@@ -175,3 +175,11 @@ export class FutureTimeoutError extends TinkerError {
     this.requestId = requestId;
   }
 }
+
+/** The client was closed; create a new one to make more calls. */
+export class ClientClosedError extends TinkerError {
+  override name = "ClientClosedError";
+  constructor(message = "This ServiceClient is closed; create a new ServiceClient to make more calls.") {
+    super(message);
+  }
+}

@@ -1,0 +1,54 @@
+#!/usr/bin/env node
+// The `tinker` command line. Each command lives in its own file and exports `register(program)`;
+// adding a command means adding a file and one line to COMMANDS. Exit codes: 0 success, 1 the
+// command failed, 2 the command line (or the configuration it needs) was wrong.
+
+import { Command, CommanderError } from "commander";
+import { ValidationError } from "../client/errors.js";
+import { redact } from "../client/redact.js";
+import { SDK_VERSION } from "../client/version.js";
+import * as probe from "./probe.js";
+import * as version from "./version.js";
+
+const EXIT_OK = 0;
+const EXIT_FAILURE = 1;
+const EXIT_USAGE = 2;
+
+interface CliCommand {
+  register(program: Command): void;
+}
+
+const COMMANDS: CliCommand[] = [probe, version];
+
+function buildProgram(): Command {
+  const program = new Command("tinker")
+    .description("Command line for the Tinker fine-tuning API")
+    .version(SDK_VERSION, "-V, --version")
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(redact(text)) });
+  for (const command of COMMANDS) command.register(program);
+  return program;
+}
+
+async function main(argv: string[] = process.argv): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === "number" ? process.exitCode : EXIT_OK;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end through here with exit code 0.
+      return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    }
+    if (error instanceof ValidationError) {
+      process.stderr.write(`tinker: ${error.message}\n`);
+      return EXIT_USAGE;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`tinker: ${redact(message)}\n`);
+    return EXIT_FAILURE;
+  }
+}
+
+const code = await main();
+process.exitCode = code;

@@ -1,0 +1,352 @@
+// The one HTTP core over fetch. Every request of the SDK goes through `HttpClient.request`: it builds
+// the URL and headers (contract 1.3), asks the auth provider for X-API-Key on every attempt, applies a
+// per-attempt timeout, retries as the RetryPolicy decides (one idempotency key for all attempts of a
+// call), and turns what comes back into data or into one typed error.
+
+import type { z } from "zod";
+import type { AuthProvider } from "./auth.js";
+import { type Clock, sleep as clockSleep, systemClock } from "./clock.js";
+import {
+  APIConnectionError,
+  APITimeoutError,
+  APIUserAbortError,
+  makeAPIError,
+  ResponseValidationError,
+} from "./errors.js";
+import { type Logger, silentLogger } from "./logger.js";
+import { redact } from "./redact.js";
+import { type AttemptOutcome, defaultRetryPolicy, type RetryPolicy } from "./retry.js";
+import { USER_AGENT } from "./version.js";
+
+export type HttpMethod = "GET" | "POST" | "PUT" | "DELETE" | "PATCH";
+export type QueryValue = string | number | boolean | null | undefined | readonly (string | number)[];
+export type ResponseType = "json" | "bytes" | "raw";
+
+/** Header naming how many HTTP-layer retries this call has made before this attempt (0 first). */
+export const RETRY_COUNT_HEADER = "x-tinker-retry-count";
+export const IDEMPOTENCY_HEADER = "X-Idempotency-Key";
+
+export interface RequestOptions<T = unknown> {
+  method: HttpMethod;
+  /** Path below the base URL, e.g. "/api/v1/create_session". Put in as is (contract 1.4). */
+  path: string;
+  query?: Record<string, QueryValue>;
+  /** Sent as JSON. */
+  body?: unknown;
+  /** Sent as is, with `contentType` (e.g. a protobuf message). Wins over `body`. */
+  rawBody?: Uint8Array;
+  contentType?: string;
+  /** Default application/json. */
+  accept?: string;
+  headers?: Record<string, string>;
+  /** Per-attempt timeout in ms. */
+  timeout?: number;
+  maxRetries?: number;
+  signal?: AbortSignal;
+  /** Reused on every retry of this call; a fresh one is made when absent (non-GET only). */
+  idempotencyKey?: string;
+  /** json (default): parsed body; bytes: Uint8Array; raw: the unread Response (2xx and 3xx only). */
+  responseType?: ResponseType;
+  /** `manual` returns 3xx responses instead of following them (with responseType raw). */
+  redirect?: "follow" | "manual";
+  /** Validates a JSON body; a mismatch is a ResponseValidationError. */
+  schema?: z.ZodType<T>;
+}
+
+export interface HttpResponse<T> {
+  status: number;
+  headers: Headers;
+  data: T;
+}
+
+export interface HttpClientConfig {
+  /** Without a trailing slash. */
+  baseUrl: string;
+  auth: AuthProvider;
+  fetch?: typeof fetch;
+  timeoutMs?: number;
+  maxRetries?: number;
+  defaultHeaders?: Record<string, string>;
+  logger?: Logger;
+  clock?: Clock;
+  retryPolicy?: RetryPolicy;
+  /** Draw for the backoff jitter; for tests. */
+  random?: () => number;
+  /** Sleep between retries; for tests. Must reject when `signal` aborts. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+/** Why the attempt's signal fired: the caller gave up, or the per-attempt deadline passed. */
+type AbortCause = "user" | "timeout";
+
+export function newIdempotencyKey(): string {
+  return `tinker-ts-retry-${globalThis.crypto.randomUUID()}`;
+}
+
+function buildQuery(query: Record<string, QueryValue> | undefined): string {
+  if (!query) return "";
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) {
+    if (v === undefined || v === null) continue;
+    params.append(k, Array.isArray(v) ? v.join(",") : String(v));
+  }
+  const s = params.toString();
+  return s ? `?${s}` : "";
+}
+
+function describeCause(error: unknown): string {
+  const cause = (error as { cause?: unknown })?.cause;
+  const inner = cause instanceof Error ? cause.message : undefined;
+  const outer = error instanceof Error ? error.message : String(error);
+  return inner && inner !== outer ? `${outer} (${inner})` : outer;
+}
+
+function isJsonContentType(contentType: string | null): boolean {
+  return contentType !== null && /json/i.test(contentType);
+}
+
+export class HttpClient {
+  readonly baseUrl: string;
+  readonly auth: AuthProvider;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly timeoutMs: number;
+  readonly maxRetries: number;
+  /** Private (#) because it holds default headers that may carry secrets (CF-Access-Client-Secret). */
+  readonly #config: HttpClientConfig;
+  private readonly fetchImpl: typeof fetch;
+  private readonly policy: RetryPolicy;
+
+  constructor(config: HttpClientConfig) {
+    this.#config = config;
+    this.baseUrl = config.baseUrl.replace(/\/+$/, "");
+    this.auth = config.auth;
+    this.logger = config.logger ?? silentLogger;
+    this.clock = config.clock ?? systemClock;
+    this.timeoutMs = config.timeoutMs ?? 60_000;
+    this.maxRetries = config.maxRetries ?? 10;
+    this.fetchImpl = config.fetch ?? globalThis.fetch;
+    this.policy = config.retryPolicy ?? defaultRetryPolicy;
+  }
+
+  /** The same client with another source of X-API-Key (e.g. the raw credential for auth/token). */
+  withAuth(auth: AuthProvider): HttpClient {
+    return new HttpClient({ ...this.#config, auth });
+  }
+
+  url(path: string, query?: Record<string, QueryValue>): string {
+    return `${this.baseUrl}/${path.replace(/^\/+/, "")}${buildQuery(query)}`;
+  }
+
+  request(options: RequestOptions & { responseType: "raw" }): Promise<HttpResponse<Response>>;
+  request(options: RequestOptions & { responseType: "bytes" }): Promise<HttpResponse<Uint8Array>>;
+  request<T>(options: RequestOptions<T> & { schema: z.ZodType<T> }): Promise<HttpResponse<T>>;
+  request(options: RequestOptions): Promise<HttpResponse<unknown>>;
+  async request(options: RequestOptions): Promise<HttpResponse<unknown>> {
+    const method = options.method;
+    const maxRetries = options.maxRetries ?? this.maxRetries;
+    const idempotencyKey = method === "GET" ? undefined : (options.idempotencyKey ?? newIdempotencyKey());
+    const url = this.url(options.path, options.query);
+    const random = this.#config.random ?? Math.random;
+    const sleep =
+      this.#config.sleep ?? ((ms: number, signal?: AbortSignal) => clockSleep(this.clock, ms, signal));
+
+    for (let retries = 0; ; retries++) {
+      const result = await this.attempt(options, url, retries, idempotencyKey);
+      if (result.ok) return result.response;
+
+      const decision = this.policy.decide(result.outcome, retries, maxRetries, random(), this.clock.now());
+      if (!decision.retry) throw result.error;
+      this.logger.info(
+        `Retrying ${method} ${options.path} in ${(decision.delayMs / 1000).toFixed(2)} s ` +
+          `(retry ${retries + 1} of ${maxRetries}): ${decision.reason}`,
+      );
+      try {
+        await sleep(decision.delayMs, options.signal);
+      } catch (cause) {
+        throw new APIUserAbortError(undefined, { cause });
+      }
+    }
+  }
+
+  private async attempt(
+    options: RequestOptions,
+    url: string,
+    retries: number,
+    idempotencyKey: string | undefined,
+  ): Promise<
+    { ok: true; response: HttpResponse<unknown> } | { ok: false; outcome: AttemptOutcome; error: Error }
+  > {
+    const { method, path } = options;
+    const responseType = options.responseType ?? "json";
+    const userSignal = options.signal;
+    if (userSignal?.aborted) {
+      return { ok: false, outcome: { kind: "aborted" }, error: new APIUserAbortError() };
+    }
+
+    // One controller per attempt: aborted by the caller's signal or by the deadline, whichever first;
+    // `cause` remembers which, because the two are handled differently (timeouts are retried).
+    const controller = new AbortController();
+    let cause: AbortCause | undefined;
+    const onUserAbort = () => {
+      cause ??= "user";
+      controller.abort(userSignal?.reason);
+    };
+    userSignal?.addEventListener("abort", onUserAbort, { once: true });
+    const timeoutMs = options.timeout ?? this.timeoutMs;
+    let timer = this.clock.setTimeout(() => {
+      cause ??= "timeout";
+      controller.abort(new Error(`timed out after ${timeoutMs} ms`));
+    }, timeoutMs);
+    let handedOver = false;
+    const cleanup = () => {
+      if (timer !== undefined) this.clock.clearTimeout(timer);
+      timer = undefined;
+      // A raw response's body is still streaming: the caller's signal must keep reaching it.
+      if (!handedOver) userSignal?.removeEventListener("abort", onUserAbort);
+    };
+
+    const failed = (error: unknown) => {
+      if (cause === "user") {
+        return {
+          ok: false as const,
+          outcome: { kind: "aborted" as const },
+          error: new APIUserAbortError(undefined, { cause: error }),
+        };
+      }
+      if (cause === "timeout") {
+        return {
+          ok: false as const,
+          outcome: { kind: "timeout" as const },
+          error: new APITimeoutError(`Request timed out after ${timeoutMs} ms (${method} ${path})`, {
+            cause: error,
+          }),
+        };
+      }
+      return {
+        ok: false as const,
+        outcome: { kind: "connection" as const },
+        error: new APIConnectionError(`Connection error (${method} ${path}): ${describeCause(error)}`, {
+          cause: error,
+        }),
+      };
+    };
+
+    try {
+      const headers = await this.buildHeaders(options, retries, idempotencyKey);
+      let body: RequestInit["body"];
+      if (options.rawBody !== undefined) body = options.rawBody;
+      else if (options.body !== undefined) body = JSON.stringify(options.body);
+      this.logger.debug(`${method} ${path}`, { retry: retries });
+
+      let res: Response;
+      try {
+        res = await this.fetchImpl(url, {
+          method,
+          headers,
+          body,
+          signal: controller.signal,
+          redirect: options.redirect ?? "follow",
+        });
+      } catch (error) {
+        return failed(error);
+      }
+
+      const isSuccess = res.status >= 200 && res.status < 300;
+      const isRedirect = res.status >= 300 && res.status < 400;
+      if (responseType === "raw" && (isSuccess || isRedirect)) {
+        // The caller reads (or streams) the body; only its own signal applies from here on.
+        handedOver = true;
+        return { ok: true, response: { status: res.status, headers: res.headers, data: res } };
+      }
+
+      let payload: Uint8Array | string;
+      try {
+        payload =
+          isSuccess && responseType === "bytes" ? new Uint8Array(await res.arrayBuffer()) : await res.text();
+      } catch (error) {
+        return failed(error);
+      }
+
+      if (!isSuccess) {
+        // A server echoing the credential back must not put it into the error's body either.
+        const errorBody = parseErrorBody(redact(payload as string));
+        const error = makeAPIError(res.status, errorBody, res.headers, { method, path });
+        this.logger.debug(`${method} ${path} -> ${res.status}`);
+        return { ok: false, outcome: { kind: "response", status: res.status, headers: res.headers }, error };
+      }
+      this.logger.debug(`${method} ${path} -> ${res.status}`);
+      if (responseType === "bytes")
+        return { ok: true, response: { status: res.status, headers: res.headers, data: payload } };
+      const data = parseJsonBody(payload as string, res.headers.get("content-type"), method, path);
+      return {
+        ok: true,
+        response: {
+          status: res.status,
+          headers: res.headers,
+          data: validate(data, options.schema, method, path),
+        },
+      };
+    } finally {
+      // Errors thrown above (from the auth provider, or a response of the wrong shape) are final.
+      cleanup();
+    }
+  }
+
+  private async buildHeaders(
+    options: RequestOptions,
+    retries: number,
+    idempotencyKey: string | undefined,
+  ): Promise<Headers> {
+    const headers = new Headers(this.#config.defaultHeaders);
+    for (const [k, v] of Object.entries(options.headers ?? {})) headers.set(k, v);
+    headers.set("Accept", options.accept ?? headers.get("Accept") ?? "application/json");
+    headers.set("User-Agent", USER_AGENT);
+    headers.set(RETRY_COUNT_HEADER, String(retries));
+    if (idempotencyKey !== undefined) headers.set(IDEMPOTENCY_HEADER, idempotencyKey);
+    if (options.rawBody !== undefined) {
+      headers.set("Content-Type", options.contentType ?? "application/octet-stream");
+    } else if (options.body !== undefined && options.method !== "GET") {
+      headers.set("Content-Type", options.contentType ?? "application/json");
+    } else {
+      headers.delete("Content-Type");
+    }
+    // Set last and per attempt: a JWT refreshed between retries is used, and no default header can
+    // replace the credential.
+    headers.set("X-API-Key", await this.auth.apiKey());
+    return headers;
+  }
+}
+
+function parseErrorBody(text: string): unknown {
+  if (text === "") return "";
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+function parseJsonBody(text: string, contentType: string | null, method: string, path: string): unknown {
+  if (text.trim() === "") return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    const what = isJsonContentType(contentType)
+      ? "invalid JSON"
+      : `a non-JSON body (content-type ${contentType ?? "none"})`;
+    throw new ResponseValidationError(
+      `Expected JSON from ${method} ${path}, got ${what}: ${text.slice(0, 200)}`,
+    );
+  }
+}
+
+function validate(data: unknown, schema: z.ZodType | undefined, method: string, path: string): unknown {
+  if (!schema) return data;
+  const parsed = schema.safeParse(data);
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues
+    .map((i) => `${i.path.length > 0 ? i.path.join(".") : "(body)"}: ${i.message}`)
+    .join("; ");
+  throw new ResponseValidationError(`Unexpected response from ${method} ${path}: ${issues}`);
+}

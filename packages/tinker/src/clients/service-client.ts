@@ -1,0 +1,132 @@
+// The entry point of the SDK. Constructing it checks the options and makes no network call; the
+// session opens on `openSession()` or on the first call that needs it, and session-less calls
+// (capabilities, later REST) go through a separate connection that never creates a session.
+
+import { getServerCapabilities, type ServerCapabilities } from "../api/service.js";
+import { ClientClosedError } from "../client/errors.js";
+import { type ClientOptions, type ResolvedOptions, resolveOptions } from "../client/options.js";
+import { type Connection, type ConnectionHooks, connect } from "../session/connection.js";
+import { EventRegistry, type TinkerEventName, type TinkerListener } from "../session/events.js";
+import type { HeartbeatStats } from "../session/heartbeat.js";
+import { SessionHolder } from "../session/session-holder.js";
+
+export class ServiceClient {
+  // #private: it holds the API key, and must not show up in console.log(client).
+  readonly #options: ResolvedOptions;
+  private readonly events: EventRegistry;
+  private readonly hooks: ConnectionHooks;
+  private sessionPromise: Promise<SessionHolder> | undefined;
+  private holder: SessionHolder | undefined;
+  private connectionPromise: Promise<Connection> | undefined;
+  private conn: Connection | undefined;
+  private closed = false;
+  /** Aborted by close(): cancels a start-up in progress and later token fetches. */
+  private readonly lifetime = new AbortController();
+
+  /**
+   * Throws a ValidationError when the options (or the environment) are unusable, e.g. no API key.
+   * `hooks` are test seams for the HTTP core (@internal).
+   */
+  constructor(options: ClientOptions = {}, hooks: Omit<ConnectionHooks, "signal"> = {}) {
+    this.#options = resolveOptions(options);
+    this.events = new EventRegistry(this.#options.logger);
+    this.hooks = { ...hooks, signal: this.lifetime.signal };
+  }
+
+  /** The session id once the session is open; undefined before. */
+  get sessionId(): string | undefined {
+    return this.holder?.sessionId;
+  }
+
+  /**
+   * Opens the session now instead of on first use, and returns its id. Calling it again (also
+   * concurrently) returns the same session. A failed attempt is not cached: the next call retries.
+   */
+  async openSession(): Promise<string> {
+    return (await this.session()).sessionId;
+  }
+
+  /** @internal The open session, created on first use. */
+  session(): Promise<SessionHolder> {
+    if (this.closed) return Promise.reject(new ClientClosedError());
+    if (!this.sessionPromise) {
+      const opening = SessionHolder.open(this.#options, this.events, this.hooks).then(
+        async (holder) => {
+          if (this.closed) {
+            // close() ran while the session was being created: do not leave a heartbeat behind.
+            await holder.close();
+            throw new ClientClosedError();
+          }
+          this.holder = holder;
+          return holder;
+        },
+        (error: unknown) => {
+          this.sessionPromise = undefined;
+          throw error;
+        },
+      );
+      this.sessionPromise = opening;
+    }
+    return this.sessionPromise;
+  }
+
+  /** @internal The session-less connection (steps 1-3 of start-up), created on first use. */
+  connection(): Promise<Connection> {
+    if (this.closed) return Promise.reject(new ClientClosedError());
+    if (!this.connectionPromise) {
+      this.connectionPromise = connect(this.#options, this.hooks).then(
+        (conn) => {
+          if (this.closed) {
+            conn.close();
+            throw new ClientClosedError();
+          }
+          this.conn = conn;
+          return conn;
+        },
+        (error: unknown) => {
+          this.connectionPromise = undefined;
+          throw error;
+        },
+      );
+    }
+    return this.connectionPromise;
+  }
+
+  /** Listens for heartbeat events; returns a function that removes the listener. */
+  on<E extends TinkerEventName>(event: E, listener: TinkerListener<E>): () => void {
+    return this.events.on(event, listener);
+  }
+
+  off<E extends TinkerEventName>(event: E, listener: TinkerListener<E>): void {
+    this.events.off(event, listener);
+  }
+
+  /** Heartbeat counters of the open session; undefined before the session is open. */
+  heartbeatStats(): HeartbeatStats | undefined {
+    return this.holder?.heartbeatStats();
+  }
+
+  /** The models the server offers. Uses the session-less connection: no session is created. */
+  async getServerCapabilities(options: { signal?: AbortSignal } = {}): Promise<ServerCapabilities> {
+    const conn = await this.connection();
+    return getServerCapabilities(conn.http, options);
+  }
+
+  /**
+   * Stops the heartbeat and any JWT refresh timers. Idempotent. Later calls throw ClientClosedError.
+   * There is no end-session call in the API: the server lets the session expire.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.lifetime.abort(new ClientClosedError());
+    this.conn?.close();
+    await this.holder?.close();
+    // A start-up still in progress has just been aborted; let it settle so nothing is left running.
+    await Promise.allSettled([this.sessionPromise, this.connectionPromise]);
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+}

@@ -1,0 +1,161 @@
+// The server's client configuration (contract 2.2, 2.3): read at start-up, every field optional with
+// the contract's default, extra fields ignored, a field of the wrong type rejected.
+
+import { z } from "zod";
+import { type CallOptions, fetchClientConfig, fetchDynamicConfig } from "../api/service.js";
+import {
+  APIConnectionError,
+  APIError,
+  NotFoundError,
+  ResponseValidationError,
+  TinkerError,
+} from "../client/errors.js";
+import type { HttpClient } from "../client/http.js";
+import { isRetryableStatus } from "../client/retry.js";
+
+export interface ClientConfig {
+  pjwtAuthEnabled: boolean;
+  credentialDefaultSource: string;
+  sampleDispatchBytesSemaphoreSize: number;
+  inflightResponseBytesSemaphoreSize: number;
+  parallelFwdbwdChunks: boolean;
+  protoCompressFwdbwd: boolean;
+  fwdbwdMaxChunkLen: number;
+  fwdbwdMaxChunkBytesCount: number;
+  fwdbwdDispatchBytesSemaphoreSize: number;
+  billingExceptionMaxPauseDurationSec: number;
+  sampleNoRetries: boolean;
+  sampleEnableStuckDetection: boolean;
+  sampleMaxConcurrentRequests: number;
+  usePyqwestTransport: boolean;
+  createModelViaLoadWeights: boolean;
+}
+
+export interface DynamicConfig {
+  refreshIntervalSec: number;
+}
+
+// A missing or null field takes the contract's default.
+const bool = (d: boolean) =>
+  z
+    .boolean()
+    .nullish()
+    .transform((v) => v ?? d);
+const int = (d: number) =>
+  z
+    .number()
+    .int()
+    .nullish()
+    .transform((v) => v ?? d);
+const str = (d: string) =>
+  z
+    .string()
+    .nullish()
+    .transform((v) => v ?? d);
+
+const clientConfigSchema = z.object({
+  pjwt_auth_enabled: bool(false),
+  credential_default_source: str("api_key"),
+  sample_dispatch_bytes_semaphore_size: int(10_485_760),
+  inflight_response_bytes_semaphore_size: int(52_428_800),
+  parallel_fwdbwd_chunks: bool(true),
+  proto_compress_fwdbwd: bool(false),
+  fwdbwd_max_chunk_len: int(1024),
+  fwdbwd_max_chunk_bytes_count: int(5_000_000),
+  fwdbwd_dispatch_bytes_semaphore_size: int(50_000_000),
+  billing_exception_max_pause_duration_sec: int(3600),
+  sample_no_retries: bool(false),
+  sample_enable_stuck_detection: bool(true),
+  sample_max_concurrent_requests: int(2000),
+  use_pyqwest_transport: bool(true),
+  create_model_via_load_weights: bool(false),
+});
+
+const dynamicConfigSchema = z.object({ refresh_interval_sec: int(300) });
+
+function issuesOf(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+}
+
+/** Parses a `client/config` answer; `{}` gives every default. */
+export function parseClientConfig(raw: unknown): ClientConfig {
+  const parsed = clientConfigSchema.safeParse(raw ?? {});
+  if (!parsed.success) {
+    throw new ResponseValidationError(`Unexpected client/config response: ${issuesOf(parsed.error)}`);
+  }
+  const c = parsed.data;
+  return {
+    pjwtAuthEnabled: c.pjwt_auth_enabled,
+    credentialDefaultSource: c.credential_default_source,
+    sampleDispatchBytesSemaphoreSize: c.sample_dispatch_bytes_semaphore_size,
+    inflightResponseBytesSemaphoreSize: c.inflight_response_bytes_semaphore_size,
+    parallelFwdbwdChunks: c.parallel_fwdbwd_chunks,
+    protoCompressFwdbwd: c.proto_compress_fwdbwd,
+    fwdbwdMaxChunkLen: c.fwdbwd_max_chunk_len,
+    fwdbwdMaxChunkBytesCount: c.fwdbwd_max_chunk_bytes_count,
+    fwdbwdDispatchBytesSemaphoreSize: c.fwdbwd_dispatch_bytes_semaphore_size,
+    billingExceptionMaxPauseDurationSec: c.billing_exception_max_pause_duration_sec,
+    sampleNoRetries: c.sample_no_retries,
+    sampleEnableStuckDetection: c.sample_enable_stuck_detection,
+    sampleMaxConcurrentRequests: c.sample_max_concurrent_requests,
+    usePyqwestTransport: c.use_pyqwest_transport,
+    createModelViaLoadWeights: c.create_model_via_load_weights,
+  };
+}
+
+export function parseDynamicConfig(raw: unknown): DynamicConfig {
+  const parsed = dynamicConfigSchema.safeParse(raw ?? {});
+  if (!parsed.success) {
+    throw new ResponseValidationError(`Unexpected client/dynamic_config response: ${issuesOf(parsed.error)}`);
+  }
+  return { refreshIntervalSec: parsed.data.refresh_interval_sec };
+}
+
+export const DEFAULT_DYNAMIC_CONFIG: DynamicConfig = { refreshIntervalSec: 300 };
+
+/** The server has no `client/config`: it is not a Tinker server, or one older than the contract. */
+export class UnsupportedServerError extends TinkerError {
+  override name = "UnsupportedServerError";
+}
+
+/** Step 1 of start-up. Mandatory: a 404 means the base URL does not point at a usable Tinker server. */
+export async function loadClientConfig(
+  http: HttpClient,
+  sdkVersion: string,
+  options: CallOptions = {},
+): Promise<ClientConfig> {
+  try {
+    return parseClientConfig(await fetchClientConfig(http, sdkVersion, options));
+  } catch (error) {
+    if (error instanceof NotFoundError) {
+      throw new UnsupportedServerError(
+        `${http.baseUrl} answered 404 to POST /api/v1/client/config: it is not a Tinker server, or its ` +
+          "version is too old for this SDK. Check TINKER_BASE_URL / the baseUrl option.",
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+}
+
+/**
+ * Step 3 of start-up. Optional: a 404 means defaults. Nothing reads its values yet, so a transient
+ * failure (connection, timeout, 408/429/5xx) also falls back to defaults, with a warning, instead of
+ * failing the whole start-up as the official client does after its 5-minute retry layer.
+ */
+export async function loadDynamicConfig(
+  http: HttpClient,
+  sdkVersion: string,
+  options: CallOptions = {},
+): Promise<DynamicConfig> {
+  try {
+    return parseDynamicConfig(await fetchDynamicConfig(http, sdkVersion, options));
+  } catch (error) {
+    if (error instanceof NotFoundError) return DEFAULT_DYNAMIC_CONFIG;
+    const transient =
+      error instanceof APIConnectionError || (error instanceof APIError && isRetryableStatus(error.status));
+    if (!transient) throw error;
+    http.logger.warn("client/dynamic_config failed; using defaults", { error });
+    return DEFAULT_DYNAMIC_CONFIG;
+  }
+}

@@ -1,0 +1,67 @@
+// Typed events a ServiceClient emits, and a small listener registry for them. A listener that throws
+// is reported through the logger and never reaches the code that emitted the event (the heartbeat
+// loop must keep running whatever a listener does).
+
+import type { Logger } from "../client/logger.js";
+
+export interface HeartbeatWarningEvent {
+  sessionId: string;
+  /** Time since the last successful heartbeat (or since the session opened). */
+  sinceLastSuccessMs: number;
+  consecutiveFailures: number;
+  /** The error of the latest failed beat. */
+  lastError: Error | undefined;
+}
+
+export interface HeartbeatRecoveredEvent {
+  sessionId: string;
+  /** Time between the last success before the outage and the first success after it. */
+  outageMs: number;
+}
+
+export interface HeartbeatErrorEvent {
+  sessionId: string;
+  /** 401, 403 or 404: the server rejects the heartbeat itself, not just a transient failure. */
+  status: number;
+}
+
+export interface TinkerEvents {
+  heartbeatWarning: HeartbeatWarningEvent;
+  heartbeatRecovered: HeartbeatRecoveredEvent;
+  heartbeatError: HeartbeatErrorEvent;
+}
+
+export type TinkerEventName = keyof TinkerEvents;
+export type TinkerListener<E extends TinkerEventName> = (event: TinkerEvents[E]) => void;
+
+export class EventRegistry {
+  private readonly listeners: { [E in TinkerEventName]: Set<TinkerListener<E>> } = {
+    heartbeatWarning: new Set(),
+    heartbeatRecovered: new Set(),
+    heartbeatError: new Set(),
+  };
+
+  constructor(private readonly logger: Logger) {}
+
+  /** Adds a listener; returns a function that removes it. */
+  on<E extends TinkerEventName>(event: E, listener: TinkerListener<E>): () => void {
+    const set = this.listeners[event] as Set<TinkerListener<E>> | undefined;
+    if (!set) throw new TypeError(`Unknown event: ${String(event)}`);
+    set.add(listener);
+    return () => this.off(event, listener);
+  }
+
+  off<E extends TinkerEventName>(event: E, listener: TinkerListener<E>): void {
+    (this.listeners[event] as Set<TinkerListener<E>> | undefined)?.delete(listener);
+  }
+
+  emit<E extends TinkerEventName>(event: E, payload: TinkerEvents[E]): void {
+    for (const listener of this.listeners[event] as Set<TinkerListener<E>>) {
+      try {
+        listener(payload);
+      } catch (error) {
+        this.logger.error(`A '${event}' listener threw`, { error });
+      }
+    }
+  }
+}
