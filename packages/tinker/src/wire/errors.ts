@@ -1,0 +1,15 @@
+// Decoding failures get their own class so tinker-local can answer them with a 400 while the SDK
+// treats them as a malformed server response. It extends ResponseValidationError because on the
+// client side that is exactly what it is.
+
+import { ResponseValidationError } from "../client/errors.js";
+
+/** Bytes or JSON that do not follow the wire contract. `path` names the offending field. */
+export class WireDecodeError extends ResponseValidationError {
+  override name = "WireDecodeError";
+  readonly path: string | undefined;
+  constructor(message: string, path?: string, options?: { cause?: unknown }) {
+    super(path ? `${path}: ${message}` : message, options);
+    this.path = path;
+  }
+}

@@ -1,0 +1,147 @@
+// ModelInput as users build it. Immutable: every append returns a new value, so an input can be
+// shared between requests without one call changing another's prompt.
+
+import { base64Encode } from "./base64.js";
+import type { ImageFormat, ModelInputChunk, WireModelInput } from "./types.js";
+import { checkChunk, checkModelInput, checkTokens, chunkLength, failValidation } from "./validate.js";
+
+export type TokenInput = ArrayLike<number> | Iterable<number>;
+
+export interface ImageInit {
+  /** Raw image bytes, or their standard base64. */
+  data: Uint8Array | string;
+  format: ImageFormat;
+  /** The image's token count; needed for `length` and for loss-input alignment checks. */
+  expectedTokens?: number;
+}
+
+export interface ImageAssetPointerInit {
+  location: string;
+  format: ImageFormat;
+  expectedTokens?: number;
+}
+
+function tokensFrom(tokens: TokenInput, field: string): number[] {
+  const list = Array.from(tokens as ArrayLike<number>);
+  return checkTokens(list, field, failValidation);
+}
+
+export class ModelInput implements WireModelInput {
+  readonly chunks: ModelInputChunk[];
+
+  private constructor(chunks: ModelInputChunk[]) {
+    this.chunks = chunks;
+  }
+
+  static empty(): ModelInput {
+    return new ModelInput([]);
+  }
+
+  /** One text chunk holding `tokens` (integers in [0, 2^31 − 1]). */
+  static fromInts(tokens: TokenInput): ModelInput {
+    return ModelInput.empty().appendInts(tokens);
+  }
+
+  /** Checks and adopts wire chunks; an unknown `type` is rejected. */
+  static fromChunks(chunks: readonly ModelInputChunk[]): ModelInput {
+    checkModelInput({ chunks }, "model_input", failValidation);
+    return new ModelInput(chunks.map((c) => ({ ...c })));
+  }
+
+  static fromWire(wire: WireModelInput): ModelInput {
+    if (wire instanceof ModelInput) return wire;
+    checkModelInput(wire, "model_input", failValidation);
+    return new ModelInput(wire.chunks.map((c) => ({ ...c })));
+  }
+
+  /** Appends tokens, extending the last chunk when it is text. */
+  appendInts(tokens: TokenInput): ModelInput {
+    const list = tokensFrom(tokens, "model_input.tokens");
+    const last = this.chunks[this.chunks.length - 1];
+    if (last?.type === "encoded_text") {
+      return new ModelInput([
+        ...this.chunks.slice(0, -1),
+        { type: "encoded_text", tokens: [...last.tokens, ...list] },
+      ]);
+    }
+    return new ModelInput([...this.chunks, { type: "encoded_text", tokens: list }]);
+  }
+
+  appendInt(token: number): ModelInput {
+    return this.appendInts([token]);
+  }
+
+  appendChunk(chunk: ModelInputChunk): ModelInput {
+    checkChunk(chunk, `model_input.chunks[${this.chunks.length}]`, failValidation);
+    return new ModelInput([...this.chunks, { ...chunk }]);
+  }
+
+  appendImage(image: ImageInit): ModelInput {
+    const data = typeof image.data === "string" ? image.data : base64Encode(image.data);
+    return this.appendChunk({
+      type: "image",
+      data,
+      format: image.format,
+      ...(image.expectedTokens !== undefined ? { expected_tokens: image.expectedTokens } : {}),
+    });
+  }
+
+  /** Sampling only: forward_backward cannot carry asset pointers (contract 3.1). */
+  appendImageAssetPointer(pointer: ImageAssetPointerInit): ModelInput {
+    return this.appendChunk({
+      type: "image_asset_pointer",
+      location: pointer.location,
+      format: pointer.format,
+      ...(pointer.expectedTokens !== undefined ? { expected_tokens: pointer.expectedTokens } : {}),
+    });
+  }
+
+  /** Serialized TensorContainer bytes (contract 4.1). */
+  appendDmel(dmel: Uint8Array): ModelInput {
+    return this.appendChunk({ type: "dmel", dmel: base64Encode(dmel) });
+  }
+
+  /**
+   * Token count: text tokens, image `expectedTokens`, dmel first dimension. Throws when an image has
+   * no `expectedTokens`.
+   */
+  get length(): number {
+    let total = 0;
+    this.chunks.forEach((chunk, i) => {
+      const n = chunkLength(chunk);
+      if (n === undefined) {
+        failValidation(
+          chunk.type === "dmel"
+            ? "dmel chunk header cannot be read, so its length is unknown"
+            : "image chunk has no expected_tokens, so the input's length is unknown; pass expectedTokens",
+          `model_input.chunks[${i}]`,
+        );
+      }
+      total += n;
+    });
+    return total;
+  }
+
+  /** All tokens, when every chunk is text. */
+  toInts(): number[] {
+    const out: number[] = [];
+    this.chunks.forEach((chunk, i) => {
+      if (chunk.type !== "encoded_text") {
+        failValidation(
+          `is a ${chunk.type} chunk; toInts() needs text-only input`,
+          `model_input.chunks[${i}]`,
+        );
+      }
+      for (const t of chunk.tokens) out.push(t);
+    });
+    return out;
+  }
+
+  toWire(): WireModelInput {
+    return { chunks: this.chunks.map((c) => ({ ...c })) };
+  }
+
+  toJSON(): WireModelInput {
+    return { chunks: this.chunks };
+  }
+}

@@ -1,0 +1,550 @@
+// Protobuf forms of contract 4.17, both directions: the SDK encodes requests and decodes results,
+// tinker-local does the opposite with the same functions. Everything outside this file sees only
+// the logical types of types.ts.
+
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { base64Decode, base64Encode } from "./base64.js";
+import {
+  bigintToNumber,
+  bytesToBfloat16,
+  bytesToFloat32,
+  bytesToInt32,
+  bytesToInt64,
+  float32ToBytes,
+  int32ToBytes,
+  int64ToBytes,
+} from "./bytes.js";
+import { WireDecodeError } from "./errors.js";
+import * as pb from "./gen/tinker_public_pb.js";
+import type {
+  ForwardBackwardOutput,
+  ForwardBackwardRequest,
+  ImageFormat,
+  LossFnType,
+  ModelInputChunk,
+  SampledSequence,
+  SampleResponse,
+  TensorDtype,
+  TopkRow,
+  WireDatum,
+  WireTensorData,
+} from "./types.js";
+import {
+  checkDatum,
+  checkLossFnConfig,
+  type Fail,
+  failValidation,
+  isPlainObject,
+  product,
+  setOwn,
+  tensorShape,
+} from "./validate.js";
+
+/** The cell value a server writes where a top-k row has fewer than k entries. */
+export const TOPK_EMPTY_LOGPROB = -99999.0;
+
+function parse<T>(what: string, run: () => T): T {
+  try {
+    return run();
+  } catch (err) {
+    if (err instanceof WireDecodeError) throw err;
+    throw new WireDecodeError(`malformed protobuf: ${(err as Error).message}`, what, { cause: err });
+  }
+}
+
+function dtypeToProto(dtype: TensorDtype): pb.DType {
+  return dtype === "int64" ? pb.DType.INT64 : pb.DType.FLOAT32;
+}
+
+function valuesToBytes(values: ArrayLike<number>, dtype: TensorDtype): Uint8Array {
+  return dtype === "int64" ? int64ToBytes(values) : float32ToBytes(values);
+}
+
+/** Widening rules of contract 4.5: INT32 → int64, BFLOAT16 → float32. */
+function bytesToValues(
+  bytes: Uint8Array,
+  dtype: pb.DType,
+  what: string,
+): { data: number[]; dtype: TensorDtype } {
+  switch (dtype) {
+    case pb.DType.FLOAT32:
+      return { data: bytesToFloat32(bytes, what), dtype: "float32" };
+    case pb.DType.BFLOAT16:
+      return { data: bytesToBfloat16(bytes, what), dtype: "float32" };
+    case pb.DType.INT64:
+      return { data: bytesToInt64(bytes, what), dtype: "int64" };
+    case pb.DType.INT32:
+      return { data: bytesToInt32(bytes, what), dtype: "int64" };
+    default:
+      throw new WireDecodeError(
+        `unsupported dtype ${dtype} (expected FLOAT32, BFLOAT16, INT64 or INT32)`,
+        what,
+      );
+  }
+}
+
+function elementSize(dtype: pb.DType): number {
+  return dtype === pb.DType.INT64 ? 8 : dtype === pb.DType.BFLOAT16 ? 2 : 4;
+}
+
+// ---- Tensor ----
+
+function tensorToProto(td: WireTensorData): pb.Tensor {
+  const shape = tensorShape(td).map(BigInt);
+  if (td.sparse_crow_indices && td.sparse_col_indices) {
+    return create(pb.TensorSchema, {
+      dtype: dtypeToProto(td.dtype),
+      shape,
+      encoding: {
+        case: "sparseCsr",
+        value: create(pb.SparseCsrSchema, {
+          values: valuesToBytes(td.data, td.dtype),
+          crowIndices: int64ToBytes(td.sparse_crow_indices),
+          colIndices: int64ToBytes(td.sparse_col_indices),
+        }),
+      },
+    });
+  }
+  return create(pb.TensorSchema, {
+    dtype: dtypeToProto(td.dtype),
+    shape,
+    encoding: { case: "dense", value: valuesToBytes(td.data, td.dtype) },
+  });
+}
+
+function tensorFromProto(t: pb.Tensor, what: string): WireTensorData {
+  const shape = t.shape.map((d, i) => {
+    const n = bigintToNumber(d, `${what}.shape[${i}]`);
+    if (n < 0) throw new WireDecodeError(`negative dimension ${n}`, `${what}.shape[${i}]`);
+    return n;
+  });
+  if (t.encoding.case === "sparseCsr") {
+    const csr = t.encoding.value;
+    const { data, dtype } = bytesToValues(csr.values, t.dtype, `${what}.sparse_csr.values`);
+    const crow = bytesToInt64(csr.crowIndices, `${what}.sparse_csr.crow_indices`);
+    const col = bytesToInt64(csr.colIndices, `${what}.sparse_csr.col_indices`);
+    if (shape.length !== 2) throw new WireDecodeError("sparse CSR needs a 2-D shape", `${what}.shape`);
+    if (
+      crow.length !== shape[0]! + 1 ||
+      crow[crow.length - 1] !== data.length ||
+      col.length !== data.length
+    ) {
+      throw new WireDecodeError(
+        `CSR index lengths do not fit: ${shape[0]} rows, ${crow.length} row pointers, ${col.length} columns, ${data.length} values`,
+        `${what}.sparse_csr`,
+      );
+    }
+    return { data, dtype, shape, sparse_crow_indices: crow, sparse_col_indices: col };
+  }
+  const bytes = t.encoding.case === "dense" ? t.encoding.value : new Uint8Array(0);
+  const { data, dtype } = bytesToValues(bytes, t.dtype, `${what}.dense`);
+  if (shape.length === 0) return { data, dtype };
+  if (product(shape) !== data.length) {
+    throw new WireDecodeError(
+      `shape [${shape.join(", ")}] needs ${product(shape)} elements but the tensor has ${data.length}`,
+      what,
+    );
+  }
+  return { data, dtype, shape };
+}
+
+// ---- Chunks ----
+
+function chunkToProto(chunk: ModelInputChunk, what: string): pb.Chunk {
+  switch (chunk.type) {
+    case "encoded_text":
+      return create(pb.ChunkSchema, {
+        chunk: {
+          case: "encodedText",
+          value: create(pb.EncodedTextChunkSchema, { tokens: int32ToBytes(chunk.tokens) }),
+        },
+      });
+    case "image":
+      return create(pb.ChunkSchema, {
+        chunk: {
+          case: "image",
+          value: create(pb.ImageChunkSchema, {
+            data: base64Decode(chunk.data)!,
+            format: chunk.format,
+            ...(chunk.expected_tokens != null ? { expectedTokens: chunk.expected_tokens } : {}),
+          }),
+        },
+      });
+    case "dmel":
+      return create(pb.ChunkSchema, {
+        chunk: { case: "dmel", value: create(pb.DmelChunkSchema, { dmel: base64Decode(chunk.dmel)! }) },
+      });
+    case "image_asset_pointer":
+      return failValidation(
+        "image_asset_pointer chunks cannot be sent to forward_backward (the protobuf body has no form for them); load the image and use an image chunk with its bytes",
+        what,
+      );
+  }
+}
+
+function chunkFromProto(chunk: pb.Chunk, what: string): ModelInputChunk {
+  switch (chunk.chunk.case) {
+    case "encodedText":
+      return {
+        type: "encoded_text",
+        tokens: bytesToInt32(chunk.chunk.value.tokens, `${what}.encoded_text.tokens`),
+      };
+    case "image": {
+      const img = chunk.chunk.value;
+      return {
+        type: "image",
+        data: base64Encode(img.data),
+        format: img.format as ImageFormat,
+        ...(img.expectedTokens !== undefined ? { expected_tokens: img.expectedTokens } : {}),
+      };
+    }
+    case "dmel":
+      return { type: "dmel", dmel: base64Encode(chunk.chunk.value.dmel) };
+    default:
+      throw new WireDecodeError("chunk has none of encoded_text, image or dmel set", what);
+  }
+}
+
+// ---- ForwardBackwardRequest ----
+
+function checkRequestHeader(req: ForwardBackwardRequest, fail: Fail): void {
+  if (!isPlainObject(req)) fail("expected a ForwardBackwardRequest object", "request");
+  if (typeof req.model_id !== "string" || req.model_id === "") fail("must be a non-empty string", "model_id");
+  if (!Number.isInteger(req.seq_id) || req.seq_id < 0 || req.seq_id > 2 ** 31 - 1) {
+    fail(`must be a non-negative int32, got ${req.seq_id}`, "seq_id");
+  }
+  if (typeof req.loss_fn !== "string" || (req.loss_fn as string) === "")
+    fail("must be a non-empty string", "loss_fn");
+  if (!Array.isArray(req.data)) fail("must be an array of datums", "data");
+  if (req.loss_fn_config != null) checkLossFnConfig(req.loss_fn_config, "loss_fn_config", fail);
+}
+
+/** Encodes one forward_backward request (one chunk). Structural problems raise ValidationError. */
+export function encodeForwardBackwardRequestProto(req: ForwardBackwardRequest): Uint8Array {
+  checkRequestHeader(req, failValidation);
+  const data = req.data.map((d, i) => {
+    const what = `data[${i}]`;
+    checkDatum(d, what, failValidation);
+    const lossFnInputs: Record<string, pb.Tensor> = {};
+    for (const [key, td] of Object.entries(d.loss_fn_inputs)) setOwn(lossFnInputs, key, tensorToProto(td));
+    return create(pb.DatumSchema, {
+      modelInput: d.model_input.chunks.map((c, j) => chunkToProto(c, `${what}.model_input.chunks[${j}]`)),
+      lossFnInputs,
+    });
+  });
+  const msg = create(pb.ForwardBackwardRequestSchema, {
+    modelId: req.model_id,
+    seqId: req.seq_id,
+    data,
+    lossFn: req.loss_fn,
+    lossFnConfig: { ...(req.loss_fn_config ?? {}) },
+    forwardOnly: req.forward_only === true,
+  });
+  return toBinary(pb.ForwardBackwardRequestSchema, msg);
+}
+
+/**
+ * Decodes a forward_backward body. `loss_fn` is returned as sent (the server decides whether it
+ * knows it); `forward_only` and `loss_fn_config` are always present.
+ */
+export function decodeForwardBackwardRequestProto(bytes: Uint8Array): ForwardBackwardRequest & {
+  forward_only: boolean;
+  loss_fn_config: Record<string, number>;
+} {
+  const msg = parse("ForwardBackwardRequest", () => fromBinary(pb.ForwardBackwardRequestSchema, bytes));
+  const data: WireDatum[] = msg.data.map((d, i) => {
+    const loss_fn_inputs: Record<string, WireTensorData> = {};
+    for (const [key, t] of Object.entries(d.lossFnInputs)) {
+      setOwn(loss_fn_inputs, key, tensorFromProto(t, `data[${i}].loss_fn_inputs.${key}`));
+    }
+    return {
+      loss_fn_inputs,
+      model_input: {
+        chunks: d.modelInput.map((c, j) => chunkFromProto(c, `data[${i}].model_input.chunks[${j}]`)),
+      },
+    };
+  });
+  return {
+    model_id: msg.modelId,
+    seq_id: msg.seqId,
+    data,
+    loss_fn: msg.lossFn as LossFnType,
+    loss_fn_config: { ...msg.lossFnConfig },
+    forward_only: msg.forwardOnly,
+  };
+}
+
+// ---- ForwardBackwardOutput ----
+
+/** The dense values of a tensor, expanding CSR. */
+function denseValues(td: WireTensorData): number[] {
+  if (!td.sparse_crow_indices || !td.sparse_col_indices) return td.data;
+  const [rows = 0, cols = 0] = td.shape ?? [];
+  const out = new Array<number>(rows * cols).fill(0);
+  for (let r = 0; r < rows; r++) {
+    for (let k = td.sparse_crow_indices[r]!; k < td.sparse_crow_indices[r + 1]!; k++) {
+      out[r * cols + td.sparse_col_indices[k]!] = td.data[k]!;
+    }
+  }
+  return out;
+}
+
+/** Datums that share field names, dtypes and trailing shapes go into one ArrayRecord. */
+function recordSignature(outputs: Record<string, WireTensorData>, what: string): string {
+  return Object.keys(outputs)
+    .sort()
+    .map((key) => {
+      const shape = tensorShape(outputs[key]!);
+      if (shape.length === 0) {
+        failValidation("output tensors need at least one dimension", `${what}.${key}`);
+      }
+      return `${key}|${outputs[key]!.dtype}|${shape.slice(1).join(",")}`;
+    })
+    .join(";");
+}
+
+function recordToProto(outputs: Record<string, WireTensorData>[]): pb.ArrayRecord {
+  const fields: Record<string, pb.BatchedTensor> = {};
+  const first = outputs[0]!;
+  for (const key of Object.keys(first)) {
+    const { dtype } = first[key]!;
+    const trailing = tensorShape(first[key]!).slice(1);
+    const parts = outputs.map((o) => valuesToBytes(denseValues(o[key]!), dtype));
+    const total = parts.reduce((n, p) => n + p.byteLength, 0);
+    const data = new Uint8Array(total);
+    const offsets = [0];
+    let at = 0;
+    for (const part of parts) {
+      data.set(part, at);
+      at += part.byteLength;
+      offsets.push(at);
+    }
+    setOwn(
+      fields,
+      key,
+      create(pb.BatchedTensorSchema, {
+        data,
+        offsets: int64ToBytes(offsets),
+        dtype: dtypeToProto(dtype),
+        trailingShape: trailing.map(BigInt),
+      }),
+    );
+  }
+  return create(pb.ArrayRecordSchema, { fields, numDatums: BigInt(outputs.length) });
+}
+
+/** Encodes a result (tinker-local's side). Ragged outputs are split into several records. */
+export function encodeForwardBackwardOutputProto(out: ForwardBackwardOutput): Uint8Array {
+  const records: pb.ArrayRecord[] = [];
+  let group: Record<string, WireTensorData>[] = [];
+  let groupSig: string | undefined;
+  out.loss_fn_outputs.forEach((o, i) => {
+    const sig = recordSignature(o, `loss_fn_outputs[${i}]`);
+    if (groupSig !== undefined && sig !== groupSig) {
+      records.push(recordToProto(group));
+      group = [];
+    }
+    group.push(o);
+    groupSig = sig;
+  });
+  if (group.length > 0) records.push(recordToProto(group));
+  const msg = create(pb.ForwardBackwardOutputSchema, {
+    lossFnOutputType: out.loss_fn_output_type,
+    lossFnOutputs: records,
+    metrics: { ...out.metrics },
+  });
+  return toBinary(pb.ForwardBackwardOutputSchema, msg);
+}
+
+function batchedTensorFromProto(
+  bt: pb.BatchedTensor,
+  numDatums: number | undefined,
+  what: string,
+): WireTensorData[] {
+  const offsets = bytesToInt64(bt.offsets, `${what}.offsets`);
+  if (offsets.length === 0) throw new WireDecodeError("offsets are empty; need datums + 1 entries", what);
+  const count = offsets.length - 1;
+  if (numDatums !== undefined && count !== numDatums) {
+    throw new WireDecodeError(`has ${count} datums but the record has ${numDatums}`, what);
+  }
+  const trailing = bt.trailingShape.map((d, i) => bigintToNumber(d, `${what}.trailing_shape[${i}]`));
+  const inner = product(trailing);
+  const size = elementSize(bt.dtype);
+  const out: WireTensorData[] = [];
+  for (let i = 0; i < count; i++) {
+    const start = offsets[i]!;
+    const end = offsets[i + 1]!;
+    if (start < 0 || end < start || end > bt.data.byteLength) {
+      throw new WireDecodeError(
+        `byte offsets ${start}..${end} of datum ${i} fall outside the ${bt.data.byteLength}-byte data`,
+        `${what}.offsets`,
+      );
+    }
+    if ((end - start) % size !== 0) {
+      throw new WireDecodeError(`datum ${i} has ${end - start} bytes, not a multiple of ${size}`, what);
+    }
+    const { data, dtype } = bytesToValues(bt.data.subarray(start, end), bt.dtype, what);
+    if (inner === 0 ? data.length !== 0 : data.length % inner !== 0) {
+      throw new WireDecodeError(
+        `datum ${i} has ${data.length} elements, not a multiple of trailing shape [${trailing.join(", ")}]`,
+        what,
+      );
+    }
+    out.push({ data, dtype, shape: [inner === 0 ? 0 : data.length / inner, ...trailing] });
+  }
+  return out;
+}
+
+/** `module:ClassName` → `ClassName`; an empty type defaults to `ArrayRecord` (contract 4.5). */
+export function normalizeOutputType(type: string): string {
+  const name = type.slice(type.lastIndexOf(":") + 1);
+  return name === "" ? "ArrayRecord" : name;
+}
+
+export function decodeForwardBackwardOutputProto(bytes: Uint8Array): ForwardBackwardOutput {
+  const msg = parse("ForwardBackwardOutput", () => fromBinary(pb.ForwardBackwardOutputSchema, bytes));
+  const outputs: Record<string, WireTensorData>[] = [];
+  msg.lossFnOutputs.forEach((rec, r) => {
+    const what = `loss_fn_outputs[${r}]`;
+    const declared = bigintToNumber(rec.numDatums, `${what}.num_datums`);
+    const keys = Object.keys(rec.fields);
+    // num_datums 0 means "not filled in": the first field's datum count stands in for it.
+    const expected = declared > 0 ? declared : undefined;
+    const columns = keys.map((key) =>
+      batchedTensorFromProto(rec.fields[key]!, expected, `${what}.fields.${key}`),
+    );
+    const count = expected ?? columns[0]?.length ?? 0;
+    for (let j = 1; j < columns.length; j++) {
+      if (columns[j]!.length !== count) {
+        throw new WireDecodeError(
+          `field "${keys[j]}" has ${columns[j]!.length} datums but "${keys[0]}" has ${count}; every field needs one entry per datum`,
+          what,
+        );
+      }
+    }
+    for (let i = 0; i < count; i++) {
+      const datum: Record<string, WireTensorData> = {};
+      keys.forEach((key, j) => {
+        setOwn(datum, key, columns[j]![i]!);
+      });
+      outputs.push(datum);
+    }
+  });
+  return {
+    loss_fn_output_type: normalizeOutputType(msg.lossFnOutputType),
+    loss_fn_outputs: outputs,
+    metrics: { ...msg.metrics },
+  };
+}
+
+// ---- SampleResponse ----
+
+function stopReasonToProto(reason: SampledSequence["stop_reason"], what: string): pb.StopReason {
+  if (reason === "stop") return pb.StopReason.STOP;
+  if (reason === "length") return pb.StopReason.LENGTH;
+  return failValidation(`stop_reason must be "stop" or "length", got ${JSON.stringify(reason)}`, what);
+}
+
+function topkToProto(rows: TopkRow[], k: number | undefined): pb.TopkPromptLogprobs {
+  const width = k ?? rows.reduce((m, row) => Math.max(m, row?.length ?? 0), 0);
+  const n = rows.length;
+  const tokenIds = new Array<number>(n * width).fill(0);
+  const logprobs = new Array<number>(n * width).fill(TOPK_EMPTY_LOGPROB);
+  rows.forEach((row, i) => {
+    if (!row) return;
+    if (row.length > width) {
+      failValidation(`has ${row.length} entries but k is ${width}`, `topk_prompt_logprobs[${i}]`);
+    }
+    row.forEach(([token, logprob], j) => {
+      tokenIds[i * width + j] = token;
+      logprobs[i * width + j] = logprob;
+    });
+  });
+  return create(pb.TopkPromptLogprobsSchema, {
+    tokenIds: int32ToBytes(tokenIds),
+    logprobs: float32ToBytes(logprobs),
+    k: width,
+    promptLength: n,
+  });
+}
+
+/**
+ * Encodes a sample result (tinker-local's side). `null` prompt logprobs become NaN; top-k rows are
+ * padded to `topkK` (default: the longest row) with empty cells.
+ */
+export function encodeSampleResponseProto(res: SampleResponse, options: { topkK?: number } = {}): Uint8Array {
+  const msg = create(pb.SampleResponseSchema, {
+    sequences: res.sequences.map((s, i) =>
+      create(pb.SampledSequenceSchema, {
+        stopReason: stopReasonToProto(s.stop_reason, `sequences[${i}].stop_reason`),
+        tokens: int32ToBytes(s.tokens),
+        ...(s.logprobs ? { logprobs: float32ToBytes(s.logprobs) } : {}),
+      }),
+    ),
+    promptCacheHitTokens: res.prompt_cache_hit_tokens ?? 0,
+    ...(res.prompt_logprobs
+      ? { promptLogprobs: float32ToBytes(res.prompt_logprobs.map((v) => v ?? Number.NaN)) }
+      : {}),
+    ...(res.topk_prompt_logprobs
+      ? { topkPromptLogprobs: topkToProto(res.topk_prompt_logprobs, options.topkK) }
+      : {}),
+  });
+  return toBinary(pb.SampleResponseSchema, msg);
+}
+
+function isEmptyCell(token: number, logprob: number): boolean {
+  return token === 0 && logprob === TOPK_EMPTY_LOGPROB;
+}
+
+function topkFromProto(t: pb.TopkPromptLogprobs): TopkRow[] {
+  const ids = bytesToInt32(t.tokenIds, "topk_prompt_logprobs.token_ids");
+  const lps = bytesToFloat32(t.logprobs, "topk_prompt_logprobs.logprobs");
+  const n = t.promptLength;
+  const k = t.k;
+  if (ids.length !== n * k || lps.length !== n * k) {
+    throw new WireDecodeError(
+      `expected ${n}×${k} = ${n * k} cells, got ${ids.length} token ids and ${lps.length} logprobs`,
+      "topk_prompt_logprobs",
+    );
+  }
+  const rows: TopkRow[] = [];
+  for (let i = 0; i < n; i++) {
+    const base = i * k;
+    if (k === 0 || isEmptyCell(ids[base]!, lps[base]!)) {
+      rows.push(null);
+      continue;
+    }
+    let end = k;
+    while (end > 0 && isEmptyCell(ids[base + end - 1]!, lps[base + end - 1]!)) end--;
+    const row: [number, number][] = [];
+    for (let j = 0; j < end; j++) row.push([ids[base + j]!, lps[base + j]!]);
+    rows.push(row);
+  }
+  return rows;
+}
+
+export function decodeSampleResponseProto(bytes: Uint8Array): SampleResponse {
+  const msg = parse("SampleResponse", () => fromBinary(pb.SampleResponseSchema, bytes));
+  const sequences = msg.sequences.map((s, i): SampledSequence => {
+    const what = `sequences[${i}]`;
+    let stop_reason: SampledSequence["stop_reason"];
+    if (s.stopReason === pb.StopReason.STOP) stop_reason = "stop";
+    else if (s.stopReason === pb.StopReason.LENGTH) stop_reason = "length";
+    else
+      throw new WireDecodeError(
+        `unknown stop_reason ${s.stopReason} (0 = stop, 1 = length)`,
+        `${what}.stop_reason`,
+      );
+    const seq: SampledSequence = { stop_reason, tokens: bytesToInt32(s.tokens, `${what}.tokens`) };
+    if (s.logprobs !== undefined) seq.logprobs = bytesToFloat32(s.logprobs, `${what}.logprobs`);
+    return seq;
+  });
+  const res: SampleResponse = { sequences, prompt_cache_hit_tokens: msg.promptCacheHitTokens };
+  if (msg.promptLogprobs !== undefined) {
+    res.prompt_logprobs = bytesToFloat32(msg.promptLogprobs, "prompt_logprobs").map((v) =>
+      Number.isNaN(v) ? null : v,
+    );
+  }
+  if (msg.topkPromptLogprobs !== undefined) res.topk_prompt_logprobs = topkFromProto(msg.topkPromptLogprobs);
+  return res;
+}

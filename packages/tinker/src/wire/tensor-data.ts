@@ -1,0 +1,279 @@
+// TensorData as users build it: from plain or nested arrays and typed arrays, checked before
+// anything is sent. Instances are also valid wire objects (same field names), so they can be put
+// into requests as they are.
+
+import type { TensorDtype, WireTensorData } from "./types.js";
+import { checkCsr, checkTensorData, checkValues, failValidation, product } from "./validate.js";
+
+export type TypedNumberArray =
+  | Float32Array
+  | Float64Array
+  | Int8Array
+  | Int16Array
+  | Int32Array
+  | Uint8Array
+  | Uint16Array
+  | Uint32Array
+  | BigInt64Array;
+
+/** A (possibly nested, rectangular) array of numbers. */
+export type NestedNumbers = readonly number[] | readonly NestedNumbers[];
+
+export type TensorInput = NestedNumbers | TypedNumberArray;
+
+export interface TensorDataOptions {
+  /** Required for plain arrays; typed arrays imply it (float arrays → float32, integer arrays → int64). */
+  dtype?: TensorDtype;
+  /** Row-major shape for flat values; must hold exactly as many elements. Nested arrays imply it. */
+  shape?: readonly number[];
+  /** Name used in error messages, e.g. `loss_fn_inputs.weights`. */
+  field?: string;
+}
+
+export interface CsrInit {
+  values: readonly number[] | TypedNumberArray;
+  crowIndices: readonly number[] | TypedNumberArray;
+  colIndices: readonly number[] | TypedNumberArray;
+  shape: readonly [number, number] | readonly number[];
+  dtype: TensorDtype;
+}
+
+function typedDtype(values: TypedNumberArray): TensorDtype {
+  return values instanceof Float32Array || values instanceof Float64Array ? "float32" : "int64";
+}
+
+function flattenNested(values: NestedNumbers, field: string): { flat: unknown[]; shape: number[] } {
+  const shape: number[] = [];
+  let probe: unknown = values;
+  while (Array.isArray(probe)) {
+    shape.push(probe.length);
+    if (probe.length === 0) break;
+    probe = probe[0];
+  }
+  if (shape.length === 1) return { flat: [...(values as readonly unknown[])], shape };
+  const flat: unknown[] = [];
+  // Paths are only built when something is wrong: big tensors walk this loop millions of times.
+  const where = (trail: number[]): string => `${field}${trail.map((i) => `[${i}]`).join("")}`;
+  const trail: number[] = [];
+  const walk = (node: unknown, depth: number): void => {
+    if (depth === shape.length) {
+      if (Array.isArray(node)) {
+        failValidation("is nested deeper than its siblings; nested lists must be rectangular", where(trail));
+      }
+      flat.push(node);
+      return;
+    }
+    if (!Array.isArray(node)) {
+      failValidation(
+        `expected a list of length ${shape[depth]} here; nested lists must be rectangular`,
+        where(trail),
+      );
+    }
+    if (node.length !== shape[depth]) {
+      failValidation(
+        `has length ${node.length} but its siblings have length ${shape[depth]}; ragged nested lists are rejected, pad them or send one datum per row`,
+        where(trail),
+      );
+    }
+    for (let i = 0; i < node.length; i++) {
+      trail.push(i);
+      walk(node[i], depth + 1);
+      trail.pop();
+    }
+  };
+  walk(values, 0);
+  return { flat, shape };
+}
+
+function bigintsToNumbers(values: BigInt64Array, field: string): number[] {
+  const out = new Array<number>(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) {
+      failValidation(
+        `value ${v} at index ${i} is outside the safe integer range (±2^53 − 1)`,
+        `${field}[${i}]`,
+      );
+    }
+    out[i] = Number(v);
+  }
+  return out;
+}
+
+function toNumbers(values: readonly number[] | TypedNumberArray, field: string): number[] {
+  if (values instanceof BigInt64Array) return bigintsToNumbers(values, field);
+  return Array.from(values as ArrayLike<number>);
+}
+
+function checkShapeOption(shape: readonly number[], field: string): number[] {
+  shape.forEach((d, i) => {
+    if (!Number.isSafeInteger(d) || d < 0) {
+      failValidation(`shape dimension ${d} is not a non-negative integer`, `${field}.shape[${i}]`);
+    }
+  });
+  return [...shape];
+}
+
+/** Float32 values are rounded once here, so JSON and protobuf carry the same numbers. */
+function roundFloat32(values: number[]): number[] {
+  for (let i = 0; i < values.length; i++) values[i] = Math.fround(values[i]!);
+  return values;
+}
+
+export class TensorData implements WireTensorData {
+  readonly data: number[];
+  readonly dtype: TensorDtype;
+  readonly shape: number[];
+  readonly sparse_crow_indices?: number[];
+  readonly sparse_col_indices?: number[];
+
+  private constructor(wire: WireTensorData & { shape: number[] }) {
+    this.data = wire.data;
+    this.dtype = wire.dtype;
+    this.shape = wire.shape;
+    if (wire.sparse_crow_indices) {
+      this.sparse_crow_indices = wire.sparse_crow_indices;
+      this.sparse_col_indices = wire.sparse_col_indices;
+    }
+  }
+
+  /**
+   * Builds a dense tensor. Plain arrays need `dtype`; nested arrays must be rectangular; int64
+   * values must be safe integers; float32 values must be finite.
+   */
+  static from(values: TensorInput, options: TensorDataOptions = {}): TensorData {
+    const field = options.field ?? "TensorData";
+    let flat: unknown[];
+    let shape: number[] | undefined;
+    let dtype = options.dtype;
+    if (ArrayBuffer.isView(values)) {
+      dtype ??= typedDtype(values as TypedNumberArray);
+      flat = toNumbers(values as TypedNumberArray, field);
+    } else if (Array.isArray(values)) {
+      if (dtype === undefined) {
+        failValidation(
+          'a plain array needs a dtype: TensorData.from(values, { dtype: "int64" }) or { dtype: "float32" } (typed arrays carry their own)',
+          field,
+        );
+      }
+      ({ flat, shape } = flattenNested(values as NestedNumbers, field));
+      if (shape.length === 1) shape = undefined;
+    } else {
+      failValidation("expected an array of numbers or a typed array", field);
+    }
+    if (dtype !== "int64" && dtype !== "float32") {
+      failValidation(`dtype must be "int64" or "float32", got ${JSON.stringify(dtype)}`, `${field}.dtype`);
+    }
+    if (options.shape) {
+      const given = checkShapeOption(options.shape, field);
+      if (shape && (shape.length !== given.length || shape.some((d, i) => d !== given[i]))) {
+        failValidation(
+          `shape option [${given.join(", ")}] disagrees with the nested array's shape [${shape.join(", ")}]`,
+          `${field}.shape`,
+        );
+      }
+      shape = given;
+    }
+    shape ??= [flat.length];
+    if (product(shape) !== flat.length) {
+      failValidation(
+        `shape [${shape.join(", ")}] holds ${product(shape)} elements but ${flat.length} values were given`,
+        `${field}.shape`,
+      );
+    }
+    checkValues(flat, dtype, `${field}.data`, failValidation);
+    const data = dtype === "float32" ? roundFloat32(flat as number[]) : (flat as number[]);
+    return new TensorData({ data, dtype, shape });
+  }
+
+  /** A 2-D sparse CSR tensor: `values` are the non-zeros, `crowIndices` has rows + 1 entries. */
+  static fromCsr(init: CsrInit, options: { field?: string } = {}): TensorData {
+    const field = options.field ?? "TensorData";
+    const shape = checkShapeOption(init.shape, field);
+    const values = toNumbers(init.values, `${field}.data`);
+    const crow = toNumbers(init.crowIndices, `${field}.sparse_crow_indices`);
+    const col = toNumbers(init.colIndices, `${field}.sparse_col_indices`);
+    checkValues(values, init.dtype, `${field}.data`, failValidation);
+    checkValues(crow, "int64", `${field}.sparse_crow_indices`, failValidation);
+    checkValues(col, "int64", `${field}.sparse_col_indices`, failValidation);
+    checkCsr(shape, crow, col, values.length, field, failValidation);
+    const data = init.dtype === "float32" ? roundFloat32(values) : values;
+    return new TensorData({
+      data,
+      dtype: init.dtype,
+      shape,
+      sparse_crow_indices: crow,
+      sparse_col_indices: col,
+    });
+  }
+
+  /** Adopts a wire object after checking it (e.g. one taken from a decoded response). */
+  static fromWire(wire: WireTensorData, options: { field?: string } = {}): TensorData {
+    if (wire instanceof TensorData) return wire;
+    checkTensorData(wire, options.field ?? "TensorData", failValidation);
+    return new TensorData({
+      data: [...wire.data],
+      dtype: wire.dtype,
+      shape: wire.shape ? [...wire.shape] : [wire.data.length],
+      ...(wire.sparse_crow_indices
+        ? {
+            sparse_crow_indices: [...wire.sparse_crow_indices],
+            sparse_col_indices: [...(wire.sparse_col_indices ?? [])],
+          }
+        : {}),
+    });
+  }
+
+  get isSparse(): boolean {
+    return this.sparse_crow_indices !== undefined;
+  }
+
+  /** Number of elements of the dense tensor. */
+  get size(): number {
+    return product(this.shape);
+  }
+
+  /** Dense, flat, row-major values. */
+  toArray(): number[] {
+    if (!this.sparse_crow_indices || !this.sparse_col_indices) return [...this.data];
+    const cols = this.shape[1] ?? 0;
+    const out = new Array<number>(this.size).fill(0);
+    const crow = this.sparse_crow_indices;
+    for (let r = 0; r + 1 < crow.length; r++) {
+      for (let k = crow[r]!; k < crow[r + 1]!; k++)
+        out[r * cols + this.sparse_col_indices[k]!] = this.data[k]!;
+    }
+    return out;
+  }
+
+  toFloat32Array(): Float32Array {
+    return Float32Array.from(this.toArray());
+  }
+
+  /** Dense values nested by `shape` (a 1-D tensor gives a flat array). */
+  toNested(): NestedNumbers {
+    const flat = this.toArray();
+    const build = (depth: number, offset: number): NestedNumbers => {
+      const dim = this.shape[depth]!;
+      if (depth === this.shape.length - 1) return flat.slice(offset, offset + dim);
+      const stride = product(this.shape.slice(depth + 1));
+      return Array.from({ length: dim }, (_, i) => build(depth + 1, offset + i * stride)) as NestedNumbers;
+    };
+    if (this.shape.length === 0) return flat;
+    return build(0, 0);
+  }
+
+  /** A plain wire object (always with an explicit shape). */
+  toWire(): WireTensorData {
+    const wire: WireTensorData = { data: this.data, dtype: this.dtype, shape: this.shape };
+    if (this.sparse_crow_indices) {
+      wire.sparse_crow_indices = this.sparse_crow_indices;
+      wire.sparse_col_indices = this.sparse_col_indices ?? [];
+    }
+    return wire;
+  }
+
+  toJSON(): WireTensorData {
+    return this.toWire();
+  }
+}
