@@ -1,0 +1,152 @@
+// LoRA weights and optimizer state as safetensors, with tensor names in PEFT's layout, plus the
+// PEFT adapter_config.json that goes beside the weights.
+import { ModelInputError } from "./errors.js";
+import { LORA_ALPHA, type ResolvedLoraConfig, resolveLoraConfig } from "./lora.js";
+import { readSafetensors, type TensorToWrite, writeSafetensors } from "./safetensors.js";
+
+const PEFT_PREFIX = "base_model.model.";
+
+/** PEFT's name for an adapter matrix: base_model.model.<module>.lora_A.weight. */
+export function peftTensorName(module: string, which: "A" | "B"): string {
+  return `${PEFT_PREFIX}${module}.lora_${which}.weight`;
+}
+
+/** The PEFT adapter_config.json object for an adapter on a tinker-local base model. */
+export interface PeftAdapterConfig {
+  peft_type: "LORA";
+  task_type: "CAUSAL_LM";
+  base_model_name_or_path: string;
+  r: number;
+  lora_alpha: number;
+  lora_dropout: number;
+  bias: "none";
+  fan_in_fan_out: boolean;
+  target_modules: string[];
+  inference_mode: boolean;
+  use_rslora: boolean;
+}
+
+export function peftAdapterConfig(baseModel: string, lora: ResolvedLoraConfig): PeftAdapterConfig {
+  const targets: string[] = [];
+  if (lora.train_attn) targets.push("q_proj", "k_proj", "v_proj", "o_proj");
+  if (lora.train_mlp) targets.push("up_proj", "down_proj");
+  if (lora.train_unembed) targets.push("lm_head");
+  return {
+    peft_type: "LORA",
+    task_type: "CAUSAL_LM",
+    base_model_name_or_path: baseModel,
+    r: lora.rank,
+    lora_alpha: LORA_ALPHA,
+    lora_dropout: 0,
+    bias: "none",
+    fan_in_fan_out: false,
+    target_modules: targets,
+    inference_mode: true,
+    use_rslora: false,
+  };
+}
+
+const META_BASE = "tinker_local.base_model";
+const META_LORA = "tinker_local.lora_config";
+const META_KIND = "tinker_local.kind";
+const META_STEP = "tinker_local.step";
+
+export interface CheckpointInfo {
+  kind: "weights" | "optimizer";
+  baseModel: string;
+  lora: ResolvedLoraConfig;
+  /** Optimizer steps taken (optimizer files only). */
+  step?: number;
+}
+
+function metadataFor(kind: CheckpointInfo["kind"], baseModel: string, lora: ResolvedLoraConfig) {
+  return {
+    format: "pt",
+    [META_KIND]: kind,
+    [META_BASE]: baseModel,
+    [META_LORA]: JSON.stringify(lora),
+    lora_alpha: String(LORA_ALPHA),
+  };
+}
+
+export interface AdapterTensors {
+  module: string;
+  rank: number;
+  in: number;
+  out: number;
+  a: Float64Array;
+  b: Float64Array;
+}
+
+export function encodeWeights(
+  baseModel: string,
+  lora: ResolvedLoraConfig,
+  adapters: readonly AdapterTensors[],
+) {
+  const tensors: TensorToWrite[] = [];
+  for (const ad of adapters) {
+    tensors.push({ name: peftTensorName(ad.module, "A"), dtype: "F32", shape: [ad.rank, ad.in], data: ad.a });
+    tensors.push({
+      name: peftTensorName(ad.module, "B"),
+      dtype: "F32",
+      shape: [ad.out, ad.rank],
+      data: ad.b,
+    });
+  }
+  return writeSafetensors(tensors, metadataFor("weights", baseModel, lora));
+}
+
+export interface NamedMoments {
+  name: string;
+  shape: readonly number[];
+  m: Float64Array;
+  v: Float64Array;
+}
+
+export function encodeOptimizer(
+  baseModel: string,
+  lora: ResolvedLoraConfig,
+  step: number,
+  params: readonly NamedMoments[],
+): Uint8Array {
+  const tensors: TensorToWrite[] = [];
+  for (const p of params) {
+    tensors.push({ name: `${p.name}.exp_avg`, dtype: "F64", shape: p.shape, data: p.m });
+    tensors.push({ name: `${p.name}.exp_avg_sq`, dtype: "F64", shape: p.shape, data: p.v });
+  }
+  return writeSafetensors(tensors, {
+    ...metadataFor("optimizer", baseModel, lora),
+    [META_STEP]: String(step),
+  });
+}
+
+/** Reads which base model and LoRA config a tinker-local weights or optimizer file belongs to. */
+export function readCheckpointInfo(bytes: Uint8Array): CheckpointInfo {
+  const { metadata } = readSafetensors(bytes);
+  return infoFromMetadata(metadata);
+}
+
+export function infoFromMetadata(metadata: Record<string, string>): CheckpointInfo {
+  const kind = metadata[META_KIND];
+  const baseModel = metadata[META_BASE];
+  const loraText = metadata[META_LORA];
+  if ((kind !== "weights" && kind !== "optimizer") || !baseModel || !loraText) {
+    throw new ModelInputError(
+      "this safetensors file was not written by tinker-local: its metadata lacks the base model and LoRA config",
+    );
+  }
+  let lora: ResolvedLoraConfig;
+  try {
+    lora = resolveLoraConfig(JSON.parse(loraText));
+  } catch (err) {
+    throw new ModelInputError(`checkpoint metadata has an invalid LoRA config: ${(err as Error).message}`);
+  }
+  const info: CheckpointInfo = { kind, baseModel, lora };
+  if (kind === "optimizer") {
+    const step = Number(metadata[META_STEP]);
+    if (!Number.isSafeInteger(step) || step < 0)
+      throw new ModelInputError("optimizer checkpoint has no valid step count");
+    info.step = step;
+  }
+  return info;
+}

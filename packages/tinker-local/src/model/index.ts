@@ -1,0 +1,44 @@
+// Public surface of tinker-local's model layer.
+export { ADAM_DEFAULTS, type AdamParams } from "./adam.js";
+export { MODEL_CATALOG, type ModelSpec } from "./catalog.js";
+export {
+  type CheckpointInfo,
+  type PeftAdapterConfig,
+  peftAdapterConfig,
+  peftTensorName,
+  readCheckpointInfo,
+} from "./checkpoint.js";
+export { ModelInputError } from "./errors.js";
+export type { Datum, TensorInput } from "./inputs.js";
+export { LORA_ALPHA, type LoraConfig, MAX_LORA_RANK, type ResolvedLoraConfig } from "./lora.js";
+export {
+  createModel,
+  createModelFromCheckpoint,
+  type ForwardBackwardOptions,
+  type ForwardBackwardResult,
+  findModelSpec,
+  LoraModel,
+  type LossFnOutput,
+  MAX_NUM_SAMPLES,
+  type ModelInfo,
+  type OptimStepResult,
+  type SampleResult,
+} from "./lora-model.js";
+export {
+  DEFAULT_CLIP_HIGH,
+  DEFAULT_CLIP_LOW,
+  DEFAULT_DRO_BETA,
+  LOSS_FNS,
+  type LossFnName,
+} from "./losses.js";
+export { readSafetensors, type Safetensors, type TensorToWrite, writeSafetensors } from "./safetensors.js";
+export type { SampledSequence, SamplingParams } from "./sampling.js";
+export {
+  BOS_TOKEN_ID,
+  decode,
+  EOS_TOKEN_ID,
+  encode,
+  PAD_TOKEN_ID,
+  TOKENIZER_DESCRIPTION,
+  VOCAB_SIZE,
+} from "./tokenizer.js";

@@ -1,0 +1,508 @@
+// A base model with (optionally) one LoRA adapter set: the object the server's training and
+// sampling endpoints drive. Everything is synchronous CPU work on plain typed arrays; inputs and
+// outputs are structured-cloneable, so a caller may run models in a worker thread.
+import { ADAM_DEFAULTS, type AdamParams, adamStep, type Param, resolveAdamParams } from "./adam.js";
+import { baseWeightsFor } from "./base-weights.js";
+import { MODEL_CATALOG, type ModelSpec } from "./catalog.js";
+import {
+  encodeOptimizer,
+  encodeWeights,
+  infoFromMetadata,
+  type PeftAdapterConfig,
+  peftAdapterConfig,
+  peftTensorName,
+} from "./checkpoint.js";
+import { ModelInputError } from "./errors.js";
+import { checkTokens, type Datum, prepareDatum } from "./inputs.js";
+import { logSumExpRow } from "./kernels.js";
+import {
+  createAdapters,
+  LORA_ALPHA,
+  type LoraAdapter,
+  type LoraConfig,
+  type ResolvedLoraConfig,
+  resolveLoraConfig,
+} from "./lora.js";
+import { computeLoss, isLossFn, LOSS_FNS, type LossFnName, resolveLossConfig } from "./losses.js";
+import { Prng } from "./prng.js";
+import { readSafetensors } from "./safetensors.js";
+import {
+  chooseToken,
+  endsWithStopString,
+  resolveSamplingParams,
+  type SampledSequence,
+  type SamplingParams,
+} from "./sampling.js";
+import { EOS_TOKEN_ID, TOKENIZER_DESCRIPTION } from "./tokenizer.js";
+import { type KvCache, Transformer } from "./transformer.js";
+
+export const MAX_NUM_SAMPLES = 128;
+
+export interface ForwardBackwardOptions {
+  /** Compute logprobs and loss only; gradients are left untouched. */
+  forwardOnly?: boolean;
+}
+
+/** One datum's outputs, as TensorData ready for the wire. */
+export interface LossFnOutput {
+  logprobs: { dtype: "float32"; shape: [number]; data: Float32Array };
+}
+
+export interface ForwardBackwardResult {
+  lossFnOutputs: LossFnOutput[];
+  /** Keys are `name:reduction` (contract 4.5): loss:sum always; clip_fraction:mean for ppo/cispo. */
+  metrics: Record<string, number>;
+}
+
+export interface OptimStepResult {
+  metrics: Record<string, number>;
+}
+
+export interface SampleResult {
+  sequences: SampledSequence[];
+}
+
+export interface ModelInfo {
+  baseModel: string;
+  arch: {
+    dModel: number;
+    nLayers: number;
+    nHeads: number;
+    dMlp: number;
+    vocabSize: number;
+    maxContextLength: number;
+    positions: "learned";
+    norm: "rmsnorm";
+    activation: "gelu_tanh";
+  };
+  /** null for a base model without adapter (sampling and forward only). */
+  lora: (ResolvedLoraConfig & { alpha: number }) | null;
+  trainableParameters: number;
+  optimizerStep: number;
+  tokenizer: typeof TOKENIZER_DESCRIPTION;
+}
+
+export function findModelSpec(name: string): ModelSpec {
+  const spec = MODEL_CATALOG.find((m) => m.name === name);
+  if (!spec) {
+    throw new ModelInputError(
+      `unknown base model '${name}'; available: ${MODEL_CATALOG.map((m) => m.name).join(", ")}`,
+    );
+  }
+  return spec;
+}
+
+/** A catalog model plus a fresh LoRA adapter (or none, for a base-model sampler). */
+export function createModel(baseModel: string, lora?: LoraConfig | null): LoraModel {
+  const spec = findModelSpec(baseModel);
+  return new LoraModel(spec, lora ? resolveLoraConfig(lora) : null);
+}
+
+/** A model built from a tinker-local weights file (and optimizer state, if given). */
+export function createModelFromCheckpoint(weights: Uint8Array, optimizer?: Uint8Array | null): LoraModel {
+  const info = infoFromMetadata(readSafetensors(weights).metadata);
+  const model = createModel(info.baseModel, info.lora);
+  model.loadWeights(weights);
+  if (optimizer) model.loadOptimizer(optimizer);
+  return model;
+}
+
+interface Live {
+  transformer: Transformer;
+  adapters: LoraAdapter[];
+  params: Param[];
+}
+
+export class LoraModel {
+  readonly spec: ModelSpec;
+  readonly lora: ResolvedLoraConfig | null;
+  private live: Live | null;
+  private step = 0;
+  private unseededCalls = 0;
+
+  constructor(spec: ModelSpec, lora: ResolvedLoraConfig | null) {
+    this.spec = spec;
+    this.lora = lora;
+    const adapterMap = lora ? createAdapters(spec, lora) : new Map<string, LoraAdapter>();
+    const adapters = [...adapterMap.values()];
+    const params: Param[] = [];
+    for (const ad of adapters) {
+      params.push(param(peftTensorName(ad.module, "A"), [ad.rank, ad.in], ad.a, ad.gA));
+      params.push(param(peftTensorName(ad.module, "B"), [ad.out, ad.rank], ad.b, ad.gB));
+    }
+    this.live = { transformer: new Transformer(baseWeightsFor(spec), adapterMap), adapters, params };
+  }
+
+  get baseModel(): string {
+    return this.spec.name;
+  }
+
+  private use(): Live {
+    if (!this.live) throw new Error(`model ${this.spec.name} was disposed`);
+    return this.live;
+  }
+
+  private trainable(what: string): Live & { lora: ResolvedLoraConfig } {
+    const live = this.use();
+    if (!this.lora) {
+      throw new ModelInputError(
+        `${what} needs a LoRA adapter; this model is the bare base model ${this.spec.name}`,
+      );
+    }
+    return { ...live, lora: this.lora };
+  }
+
+  /**
+   * Runs each datum, returns per-datum target logprobs and the summed loss, and (unless
+   * forwardOnly) adds the loss gradient into the adapters' accumulators. Gradients accumulate
+   * across calls until optimStep. Validates every datum before computing anything; if a loss turns
+   * non-finite midway, the accumulators are restored and nothing is applied.
+   */
+  forwardBackward(
+    data: readonly Datum[],
+    lossFn: string,
+    lossFnConfig?: Readonly<Record<string, number>> | null,
+    options: ForwardBackwardOptions = {},
+  ): ForwardBackwardResult {
+    const forwardOnly = options.forwardOnly ?? false;
+    const live = forwardOnly ? this.use() : this.trainable("forward_backward");
+    if (!isLossFn(lossFn)) {
+      throw new ModelInputError(
+        `unknown loss_fn '${String(lossFn)}'; expected one of ${LOSS_FNS.join(", ")}`,
+      );
+    }
+    if (!Array.isArray(data)) throw new ModelInputError("data must be an array of datums");
+    const config = resolveLossConfig(lossFn, lossFnConfig);
+    const { maxContextLength } = this.spec;
+    const vocab = live.transformer.vocab;
+    const prepared = data.map((d, i) => prepareDatum(d, i, lossFn, vocab, maxContextLength));
+    const snapshot = forwardOnly ? null : live.params.map((p) => p.grad.slice());
+    try {
+      return this.runBatch(live.transformer, prepared, lossFn, config, forwardOnly);
+    } catch (err) {
+      if (snapshot) {
+        live.params.forEach((p, i) => {
+          p.grad.set(snapshot[i] as Float64Array);
+        });
+      }
+      throw err;
+    }
+  }
+
+  /** forwardBackward with forwardOnly: logprobs and loss, no gradients. */
+  forward(
+    data: readonly Datum[],
+    lossFn: string,
+    lossFnConfig?: Readonly<Record<string, number>> | null,
+  ): ForwardBackwardResult {
+    return this.forwardBackward(data, lossFn, lossFnConfig, { forwardOnly: true });
+  }
+
+  private runBatch(
+    transformer: Transformer,
+    prepared: ReturnType<typeof prepareDatum>[],
+    lossFn: LossFnName,
+    config: ReturnType<typeof resolveLossConfig>,
+    forwardOnly: boolean,
+  ): ForwardBackwardResult {
+    const V = transformer.vocab;
+    const outputs: LossFnOutput[] = [];
+    let lossSum = 0;
+    let clipFractionSum = 0;
+    prepared.forEach((p, index) => {
+      const T = p.tokens.length;
+      const { logits, tape } = transformer.forward(p.tokens, !forwardOnly);
+      const logp = new Float64Array(T);
+      const lse = new Float64Array(T);
+      for (let i = 0; i < T; i++) {
+        lse[i] = logSumExpRow(logits, i * V, V);
+        logp[i] = (logits[i * V + (p.targets[i] as number)] as number) - (lse[i] as number);
+      }
+      const res = computeLoss(lossFn, logp, p.floats, config);
+      if (!Number.isFinite(res.loss) || !res.dlogp.every(Number.isFinite)) {
+        throw new ModelInputError(
+          `data[${index}]: the ${lossFn} loss is not finite; the sampler logprobs are probably far from the model's (importance ratio overflow)`,
+        );
+      }
+      lossSum += res.loss;
+      clipFractionSum += T > 0 ? res.clipped / T : 0;
+      outputs.push({ logprobs: { dtype: "float32", shape: [T], data: Float32Array.from(logp) } });
+      if (!tape || res.dlogp.every((g) => g === 0)) return;
+      // dLoss/dlogits[i, j] = g_i · (1[j = target_i] − softmax_ij)
+      const dlogits = new Float64Array(T * V);
+      for (let i = 0; i < T; i++) {
+        const g = res.dlogp[i] as number;
+        if (g === 0) continue;
+        const off = i * V;
+        const l = lse[i] as number;
+        for (let j = 0; j < V; j++) dlogits[off + j] = -g * Math.exp((logits[off + j] as number) - l);
+        const t = off + (p.targets[i] as number);
+        dlogits[t] = (dlogits[t] as number) + g;
+      }
+      transformer.backward(tape, dlogits);
+    });
+    const metrics: Record<string, number> = { "loss:sum": lossSum };
+    if (lossFn === "ppo" || lossFn === "cispo") {
+      metrics["clip_fraction:mean"] = prepared.length > 0 ? clipFractionSum / prepared.length : 0;
+    }
+    return { lossFnOutputs: outputs, metrics };
+  }
+
+  /** Applies the accumulated gradients with AdamW and clears them. */
+  optimStep(adam?: AdamParams | null): OptimStepResult {
+    const live = this.trainable("optim_step");
+    const hp = resolveAdamParams(adam);
+    this.step += 1;
+    const { gradNorm } = adamStep(live.params, this.step, hp);
+    return {
+      metrics: { "grad_norm:mean": gradNorm, "learning_rate:mean": hp.learning_rate, "step:max": this.step },
+    };
+  }
+
+  /**
+   * Samples `numSamples` continuations of the prompt. With a seed, sample i uses a PRNG stream
+   * derived from (seed, i), so results do not depend on numSamples or on earlier calls. Without
+   * one, the n-th unseeded call on this object uses an internal seed derived from n.
+   */
+  sample(prompt: ArrayLike<number>, params?: SamplingParams | null, numSamples = 1): SampleResult {
+    const { transformer } = this.use();
+    const ctx = this.spec.maxContextLength;
+    const V = transformer.vocab;
+    const promptTokens = checkTokens(prompt, V, ctx, "prompt");
+    const s = resolveSamplingParams(params, V);
+    if (!Number.isInteger(numSamples) || numSamples < 1 || numSamples > MAX_NUM_SAMPLES) {
+      throw new ModelInputError(
+        `num_samples must be an integer from 1 to ${MAX_NUM_SAMPLES}, got ${numSamples}`,
+      );
+    }
+    const P = promptTokens.length;
+    // The prompt plus its continuation must fit the context, so it can be trained on as is.
+    const limit = Math.min(s.maxTokens ?? ctx, ctx - P);
+    const rngs = Array.from({ length: numSamples }, (_, i) =>
+      s.seed !== null ? new Prng(s.seed, i) : new Prng(this.unseededCalls, 0x80000000 + i),
+    );
+    if (s.seed === null) this.unseededCalls++;
+    const seqs: SampledSequence[] = Array.from({ length: numSamples }, () => ({
+      tokens: [],
+      logprobs: [],
+      stop_reason: "length",
+    }));
+    if (limit <= 0) return { sequences: seqs };
+
+    const first = transformer.newCache(P + limit);
+    const prefill = transformer.forwardRows(
+      promptTokens,
+      Array.from({ length: P }, (_, i) => i),
+      Array.from({ length: P }, () => first),
+    );
+    const caches: KvCache[] = [first];
+    for (let i = 1; i < numSamples; i++) caches.push(first.clone());
+    let active = Array.from({ length: numSamples }, (_, i) => i);
+    let logits: Float64Array = new Float64Array(numSamples * V);
+    const lastRow = prefill.subarray((P - 1) * V, P * V);
+    for (let i = 0; i < numSamples; i++) logits.set(lastRow, i * V);
+
+    for (let step = 0; step < limit; step++) {
+      const next: number[] = [];
+      active.forEach((sampleIndex, row) => {
+        const seq = seqs[sampleIndex] as SampledSequence;
+        const token = chooseToken(logits, row * V, V, s, rngs[sampleIndex] as Prng);
+        seq.tokens.push(token);
+        seq.logprobs.push((logits[row * V + token] as number) - logSumExpRow(logits, row * V, V));
+        if (
+          token === EOS_TOKEN_ID ||
+          s.stopTokens.has(token) ||
+          endsWithStopString(seq.tokens, s.stopStrings)
+        ) {
+          seq.stop_reason = "stop";
+        } else {
+          next.push(sampleIndex);
+        }
+      });
+      active = next;
+      if (active.length === 0 || step === limit - 1) break;
+      const tokens = active.map((i) => (seqs[i] as SampledSequence).tokens[step] as number);
+      logits = transformer.forwardRows(
+        tokens,
+        active.map(() => P + step),
+        active.map((i) => caches[i] as KvCache),
+      );
+    }
+    return { sequences: seqs };
+  }
+
+  /** Log-probability of each prompt token given the ones before it; null for the first. */
+  promptLogprobs(tokens: ArrayLike<number>): (number | null)[] {
+    const { transformer } = this.use();
+    const t = checkTokens(tokens, transformer.vocab, this.spec.maxContextLength, "prompt");
+    const V = transformer.vocab;
+    const { logits } = transformer.forward(t, false);
+    const out: (number | null)[] = [null];
+    for (let i = 1; i < t.length; i++) {
+      out.push((logits[(i - 1) * V + (t[i] as number)] as number) - logSumExpRow(logits, (i - 1) * V, V));
+    }
+    return out;
+  }
+
+  /** For each prompt position after the first, the k most likely tokens there as [id, logprob]. */
+  topkPromptLogprobs(tokens: ArrayLike<number>, k: number): ([number, number][] | null)[] {
+    const { transformer } = this.use();
+    const V = transformer.vocab;
+    if (!Number.isInteger(k) || k < 1 || k > V) {
+      throw new ModelInputError(`topk_prompt_logprobs must be an integer from 1 to ${V}, got ${k}`);
+    }
+    const t = checkTokens(tokens, V, this.spec.maxContextLength, "prompt");
+    const { logits } = transformer.forward(t, false);
+    const out: ([number, number][] | null)[] = [null];
+    const ids = Array.from({ length: V }, (_, j) => j);
+    for (let i = 1; i < t.length; i++) {
+      const off = (i - 1) * V;
+      const lse = logSumExpRow(logits, off, V);
+      const order = ids
+        .slice()
+        .sort((a, b) => (logits[off + b] as number) - (logits[off + a] as number) || a - b);
+      out.push(order.slice(0, k).map((j) => [j, (logits[off + j] as number) - lse]));
+    }
+    return out;
+  }
+
+  /** The adapter as safetensors bytes, PEFT tensor names, float32. */
+  saveWeights(): Uint8Array {
+    const live = this.trainable("save_weights");
+    return encodeWeights(this.spec.name, live.lora, live.adapters);
+  }
+
+  /** Adam moments (float64) and the step count as safetensors bytes. */
+  saveOptimizer(): Uint8Array {
+    const live = this.trainable("save_optimizer");
+    return encodeOptimizer(
+      this.spec.name,
+      live.lora,
+      this.step,
+      live.params.map((p) => ({ name: p.name, shape: p.shape, m: p.m, v: p.v })),
+    );
+  }
+
+  /**
+   * Replaces the adapter weights with a safetensors file holding exactly this model's tensors
+   * (PEFT names and shapes; F32, F64, F16 or BF16). Pending gradients are cleared; the optimizer
+   * state is kept. Nothing changes if the file does not fit.
+   */
+  loadWeights(bytes: Uint8Array): void {
+    const live = this.trainable("load_weights");
+    const { metadata, tensors } = readSafetensors(bytes);
+    this.checkOwner(metadata, "weights");
+    const values = live.params.map((p) => takeTensor(tensors, p.name, p.shape, "weights"));
+    rejectExtra(tensors, "weights");
+    live.params.forEach((p, i) => {
+      const src = values[i] as Float64Array;
+      for (let j = 0; j < src.length; j++) p.value[j] = Math.fround(src[j] as number);
+      p.grad.fill(0);
+    });
+  }
+
+  /** Restores Adam moments and the step count written by saveOptimizer. */
+  loadOptimizer(bytes: Uint8Array): void {
+    const live = this.trainable("load_optimizer");
+    const { metadata, tensors } = readSafetensors(bytes);
+    const info = infoFromMetadata(metadata);
+    if (info.kind !== "optimizer") throw new ModelInputError("this file holds weights, not optimizer state");
+    this.checkOwner(metadata, "optimizer state");
+    const ms = live.params.map((p) => takeTensor(tensors, `${p.name}.exp_avg`, p.shape, "optimizer state"));
+    const vs = live.params.map((p) =>
+      takeTensor(tensors, `${p.name}.exp_avg_sq`, p.shape, "optimizer state"),
+    );
+    rejectExtra(tensors, "optimizer state");
+    live.params.forEach((p, i) => {
+      p.m.set(ms[i] as Float64Array);
+      p.v.set(vs[i] as Float64Array);
+    });
+    this.step = info.step ?? 0;
+  }
+
+  private checkOwner(metadata: Record<string, string>, what: string): void {
+    const base = metadata["tinker_local.base_model"];
+    if (base !== undefined && base !== this.spec.name) {
+      throw new ModelInputError(`these ${what} belong to base model ${base}, not ${this.spec.name}`);
+    }
+  }
+
+  /** The PEFT adapter_config.json object for saveWeights' output. */
+  adapterConfig(): PeftAdapterConfig {
+    const live = this.trainable("adapter_config");
+    return peftAdapterConfig(this.spec.name, live.lora);
+  }
+
+  /** Copies of the gradients accumulated since the last optimStep, by PEFT tensor name (diagnostics, tests). */
+  accumulatedGradients(): Record<string, Float64Array> {
+    const out: Record<string, Float64Array> = {};
+    for (const p of this.use().params) out[p.name] = p.grad.slice();
+    return out;
+  }
+
+  info(): ModelInfo {
+    const live = this.use();
+    const { spec } = this;
+    return {
+      baseModel: spec.name,
+      arch: {
+        dModel: spec.dModel,
+        nLayers: spec.nLayers,
+        nHeads: spec.nHeads,
+        dMlp: spec.dMlp,
+        vocabSize: live.transformer.vocab,
+        maxContextLength: spec.maxContextLength,
+        positions: "learned",
+        norm: "rmsnorm",
+        activation: "gelu_tanh",
+      },
+      lora: this.lora ? { ...this.lora, alpha: LORA_ALPHA } : null,
+      trainableParameters: live.params.reduce((n, p) => n + p.value.length, 0),
+      optimizerStep: this.step,
+      tokenizer: TOKENIZER_DESCRIPTION,
+    };
+  }
+
+  /** Drops the adapter and its state; any later call throws. The shared base weights stay cached. */
+  dispose(): void {
+    this.live = null;
+  }
+}
+
+function param(name: string, shape: [number, number], value: Float64Array, grad: Float64Array): Param {
+  return { name, shape, value, grad, m: new Float64Array(value.length), v: new Float64Array(value.length) };
+}
+
+function takeTensor(
+  tensors: Map<string, { shape: number[]; data: Float64Array }>,
+  name: string,
+  shape: readonly number[],
+  what: string,
+): Float64Array {
+  const t = tensors.get(name);
+  if (!t) {
+    throw new ModelInputError(
+      `${what} lack tensor ${name}; was it saved from a model with another LoRA config?`,
+    );
+  }
+  if (t.shape.length !== shape.length || t.shape.some((s, i) => s !== shape[i])) {
+    throw new ModelInputError(
+      `${what} tensor ${name} has shape [${t.shape}], this model needs [${shape}] (different LoRA rank?)`,
+    );
+  }
+  if (!t.data.every(Number.isFinite))
+    throw new ModelInputError(`${what} tensor ${name} holds NaN or infinity`);
+  tensors.delete(name);
+  return t.data;
+}
+
+function rejectExtra(tensors: Map<string, unknown>, what: string): void {
+  const extra = tensors.keys().next();
+  if (!extra.done) {
+    throw new ModelInputError(
+      `${what} hold tensor ${extra.value}, which this model does not have (different train_* flags?)`,
+    );
+  }
+}
+
+export { ADAM_DEFAULTS };

@@ -1,0 +1,446 @@
+// The decoder-only transformer: token + learned position embeddings, pre-norm blocks (causal
+// multi-head attention, GELU MLP), a final RMSNorm and the unembedding. Base weights are frozen;
+// only LoRA adapters receive gradients, so backward computes activation gradients and adapter
+// gradients, never base-weight gradients.
+import type { BaseWeights, LinearWeight } from "./base-weights.js";
+import {
+  addMatmulTA,
+  attendRow,
+  geluBackward,
+  geluForward,
+  matmulT,
+  rmsnormBackwardAdd,
+  rmsnormForward,
+  softmaxInPlace,
+  transpose,
+} from "./kernels.js";
+import type { LoraAdapter } from "./lora.js";
+
+/** A frozen linear map plus, optionally, its LoRA adapter. */
+class Linear {
+  constructor(
+    readonly base: LinearWeight,
+    readonly lora: LoraAdapter | undefined,
+  ) {}
+
+  /** y[M,out] = x·Wᵀ + s·(x·Aᵀ)·Bᵀ. Returns x·Aᵀ, which backward needs (null without adapter). */
+  forward(x: Float64Array, M: number, y: Float64Array): Float64Array | null {
+    const { out, in: n, w } = this.base;
+    matmulT(x, M, n, w, out, y);
+    const lora = this.lora;
+    if (!lora) return null;
+    const r = lora.rank;
+    const u = new Float64Array(M * r);
+    matmulT(x, M, n, lora.a, r, u);
+    const ub = new Float64Array(M * out);
+    matmulT(u, M, r, lora.b, out, ub);
+    const s = lora.scale;
+    for (let i = 0; i < ub.length; i++) y[i] = (y[i] as number) + s * (ub[i] as number);
+    return u;
+  }
+
+  /** Accumulates adapter gradients; adds the input gradient into dx when dx is given. */
+  backward(
+    x: Float64Array,
+    u: Float64Array | null,
+    dy: Float64Array,
+    M: number,
+    dx: Float64Array | null,
+  ): void {
+    const { out, in: n } = this.base;
+    if (dx) {
+      const tmp = new Float64Array(M * n);
+      matmulT(dy, M, out, this.base.wt, n, tmp);
+      for (let i = 0; i < tmp.length; i++) dx[i] = (dx[i] as number) + (tmp[i] as number);
+    }
+    const lora = this.lora;
+    if (!lora || !u) return;
+    const r = lora.rank;
+    const s = lora.scale;
+    const dyB = new Float64Array(M * r);
+    matmulT(dy, M, out, transpose(lora.b, out, r), r, dyB);
+    addMatmulTA(dy, M, out, u, r, s, lora.gB);
+    addMatmulTA(dyB, M, r, x, n, s, lora.gA);
+    if (dx) {
+      const tmp = new Float64Array(M * n);
+      matmulT(dyB, M, r, transpose(lora.a, r, n), n, tmp);
+      for (let i = 0; i < tmp.length; i++) dx[i] = (dx[i] as number) + s * (tmp[i] as number);
+    }
+  }
+}
+
+interface LayerLinears {
+  q: Linear;
+  k: Linear;
+  v: Linear;
+  o: Linear;
+  up: Linear;
+  down: Linear;
+}
+
+interface LayerTape {
+  h: Float64Array;
+  rinv1: Float64Array;
+  q: Float64Array;
+  k: Float64Array;
+  v: Float64Array;
+  uq: Float64Array | null;
+  uk: Float64Array | null;
+  uv: Float64Array | null;
+  probs: Float64Array;
+  o: Float64Array;
+  uo: Float64Array | null;
+  h2: Float64Array;
+  rinv2: Float64Array;
+  a: Float64Array;
+  uup: Float64Array | null;
+  g: Float64Array;
+  udown: Float64Array | null;
+}
+
+/** Everything backward needs from one forward pass over one sequence. */
+export interface Tape {
+  T: number;
+  layers: LayerTape[];
+  hf: Float64Array;
+  rinvf: Float64Array;
+  uhead: Float64Array | null;
+}
+
+/** Per-sequence keys and values of every layer, for sampling one token at a time. */
+export class KvCache {
+  readonly k: Float64Array[];
+  readonly v: Float64Array[];
+  constructor(nLayers: number, rows: number, d: number) {
+    this.k = Array.from({ length: nLayers }, () => new Float64Array(rows * d));
+    this.v = Array.from({ length: nLayers }, () => new Float64Array(rows * d));
+  }
+  clone(): KvCache {
+    const c = Object.create(KvCache.prototype) as KvCache;
+    (c as { k: Float64Array[] }).k = this.k.map((a) => a.slice());
+    (c as { v: Float64Array[] }).v = this.v.map((a) => a.slice());
+    return c;
+  }
+}
+
+export class Transformer {
+  readonly d: number;
+  readonly nHeads: number;
+  readonly hd: number;
+  readonly vocab: number;
+  readonly dMlp: number;
+  private readonly layers: LayerLinears[];
+  private readonly head: Linear;
+  private readonly scale: number;
+
+  constructor(
+    readonly base: BaseWeights,
+    adapters: ReadonlyMap<string, LoraAdapter>,
+  ) {
+    const spec = base.spec;
+    this.d = spec.dModel;
+    this.nHeads = spec.nHeads;
+    this.hd = spec.dModel / spec.nHeads;
+    this.vocab = base.vocabSize;
+    this.dMlp = spec.dMlp;
+    this.scale = 1 / Math.sqrt(this.hd);
+    this.layers = base.layers.map((w, l) => ({
+      q: new Linear(w.q, adapters.get(`layers.${l}.self_attn.q_proj`)),
+      k: new Linear(w.k, adapters.get(`layers.${l}.self_attn.k_proj`)),
+      v: new Linear(w.v, adapters.get(`layers.${l}.self_attn.v_proj`)),
+      o: new Linear(w.o, adapters.get(`layers.${l}.self_attn.o_proj`)),
+      up: new Linear(w.up, adapters.get(`layers.${l}.mlp.up_proj`)),
+      down: new Linear(w.down, adapters.get(`layers.${l}.mlp.down_proj`)),
+    }));
+    this.head = new Linear(base.head, adapters.get("lm_head"));
+  }
+
+  private embed(tokens: ArrayLike<number>, positions: ArrayLike<number>, M: number): Float64Array {
+    const d = this.d;
+    const x = new Float64Array(M * d);
+    const { embed, pos } = this.base;
+    for (let i = 0; i < M; i++) {
+      const e = (tokens[i] as number) * d;
+      const p = (positions[i] as number) * d;
+      const o = i * d;
+      for (let c = 0; c < d; c++) x[o + c] = (embed[e + c] as number) + (pos[p + c] as number);
+    }
+    return x;
+  }
+
+  /** Full causal forward over one sequence. Logits are [T, vocab]; the tape is kept when asked. */
+  forward(tokens: ArrayLike<number>, keepTape: boolean): { logits: Float64Array; tape: Tape | null } {
+    const T = tokens.length;
+    const { d, nHeads: H, hd, dMlp, scale } = this;
+    const positions = Array.from({ length: T }, (_, i) => i);
+    const x = this.embed(tokens, positions, T);
+    const layerTapes: LayerTape[] = [];
+    for (const L of this.layers) {
+      const h = new Float64Array(T * d);
+      const rinv1 = new Float64Array(T);
+      rmsnormForward(x, T, d, h, rinv1);
+      const q = new Float64Array(T * d);
+      const k = new Float64Array(T * d);
+      const v = new Float64Array(T * d);
+      const uq = L.q.forward(h, T, q);
+      const uk = L.k.forward(h, T, k);
+      const uv = L.v.forward(h, T, v);
+      const o = new Float64Array(T * d);
+      const probs = new Float64Array(H * T * T);
+      for (let hh = 0; hh < H; hh++) {
+        causalAttentionHead(
+          q,
+          k,
+          v,
+          T,
+          d,
+          hh * hd,
+          hd,
+          scale,
+          probs.subarray(hh * T * T, (hh + 1) * T * T),
+          o,
+        );
+      }
+      const attnOut = new Float64Array(T * d);
+      const uo = L.o.forward(o, T, attnOut);
+      for (let i = 0; i < x.length; i++) x[i] = (x[i] as number) + (attnOut[i] as number);
+      const h2 = new Float64Array(T * d);
+      const rinv2 = new Float64Array(T);
+      rmsnormForward(x, T, d, h2, rinv2);
+      const a = new Float64Array(T * dMlp);
+      const uup = L.up.forward(h2, T, a);
+      const g = new Float64Array(T * dMlp);
+      geluForward(a, g);
+      const mlpOut = new Float64Array(T * d);
+      const udown = L.down.forward(g, T, mlpOut);
+      for (let i = 0; i < x.length; i++) x[i] = (x[i] as number) + (mlpOut[i] as number);
+      if (keepTape) {
+        layerTapes.push({ h, rinv1, q, k, v, uq, uk, uv, probs, o, uo, h2, rinv2, a, uup, g, udown });
+      }
+    }
+    const hf = new Float64Array(T * d);
+    const rinvf = new Float64Array(T);
+    rmsnormForward(x, T, d, hf, rinvf);
+    const logits = new Float64Array(T * this.vocab);
+    const uhead = this.head.forward(hf, T, logits);
+    return { logits, tape: keepTape ? { T, layers: layerTapes, hf, rinvf, uhead } : null };
+  }
+
+  /** Backpropagates dLoss/dlogits ([T, vocab]) into the adapters' gradient accumulators. */
+  backward(tape: Tape, dlogits: Float64Array): void {
+    const { T } = tape;
+    const { d, nHeads: H, hd, dMlp, scale } = this;
+    const anyLayerAdapter = this.layers.some((L) => Object.values(L).some((lin: Linear) => lin.lora));
+    const dhf = anyLayerAdapter ? new Float64Array(T * d) : null;
+    this.head.backward(tape.hf, tape.uhead, dlogits, T, dhf);
+    if (!dhf) return;
+    // dx holds dLoss/d(residual stream) at the current depth.
+    const dx = new Float64Array(T * d);
+    rmsnormBackwardAdd(dhf, tape.hf, tape.rinvf, T, d, dx);
+    for (let l = this.layers.length - 1; l >= 0; l--) {
+      const L = this.layers[l] as LayerLinears;
+      const lt = tape.layers[l] as LayerTape;
+      const attnAdapted = Boolean(L.q.lora || L.k.lora || L.v.lora || L.o.lora);
+      const needBelow = l > 0 || attnAdapted;
+      // MLP branch: x_out = x_mid + down(gelu(up(h2))); dx is d x_out here.
+      const dg = new Float64Array(T * dMlp);
+      L.down.backward(lt.g, lt.udown, dx, T, dg);
+      const da = new Float64Array(T * dMlp);
+      geluBackward(lt.a, dg, da);
+      const dh2 = needBelow ? new Float64Array(T * d) : null;
+      L.up.backward(lt.h2, lt.uup, da, T, dh2);
+      if (!dh2) return;
+      rmsnormBackwardAdd(dh2, lt.h2, lt.rinv2, T, d, dx); // dx is now d x_mid
+      // Attention branch: x_mid = x_in + o_proj(attn(h)).
+      const dO = new Float64Array(T * d);
+      L.o.backward(lt.o, lt.uo, dx, T, dO);
+      const dq = new Float64Array(T * d);
+      const dk = new Float64Array(T * d);
+      const dv = new Float64Array(T * d);
+      attentionBackward(lt, dO, dq, dk, dv, T, d, H, hd, scale);
+      const dh = l > 0 ? new Float64Array(T * d) : null;
+      L.q.backward(lt.h, lt.uq, dq, T, dh);
+      L.k.backward(lt.h, lt.uk, dk, T, dh);
+      L.v.backward(lt.h, lt.uv, dv, T, dh);
+      if (dh) rmsnormBackwardAdd(dh, lt.h, lt.rinv1, T, d, dx); // dx is now d x_in
+    }
+  }
+
+  newCache(rows: number): KvCache {
+    return new KvCache(this.layers.length, rows, this.d);
+  }
+
+  /**
+   * Forward for rows that each extend their own sequence: row i is token tokens[i] at position
+   * positions[i] of the sequence cached in caches[i] (rows may share a cache, as in a prompt
+   * prefill, when their positions increase). Writes keys/values into the caches; returns logits.
+   * Uses the same kernels in the same order as `forward`, so logits match it bit for bit.
+   */
+  forwardRows(
+    tokens: ArrayLike<number>,
+    positions: ArrayLike<number>,
+    caches: readonly KvCache[],
+  ): Float64Array {
+    const M = tokens.length;
+    const { d, nHeads: H, hd, dMlp, scale } = this;
+    const x = this.embed(tokens, positions, M);
+    let maxPos = 0;
+    for (let i = 0; i < M; i++) maxPos = Math.max(maxPos, positions[i] as number);
+    const scores = new Float64Array(maxPos + 1);
+    const h = new Float64Array(M * d);
+    const rinv = new Float64Array(M);
+    const q = new Float64Array(M * d);
+    const k = new Float64Array(M * d);
+    const v = new Float64Array(M * d);
+    const o = new Float64Array(M * d);
+    const branch = new Float64Array(M * d);
+    const a = new Float64Array(M * dMlp);
+    const g = new Float64Array(M * dMlp);
+    this.layers.forEach((L, l) => {
+      rmsnormForward(x, M, d, h, rinv);
+      L.q.forward(h, M, q);
+      L.k.forward(h, M, k);
+      L.v.forward(h, M, v);
+      for (let i = 0; i < M; i++) {
+        const cache = caches[i] as KvCache;
+        const p = (positions[i] as number) * d;
+        (cache.k[l] as Float64Array).set(k.subarray(i * d, (i + 1) * d), p);
+        (cache.v[l] as Float64Array).set(v.subarray(i * d, (i + 1) * d), p);
+      }
+      for (let hh = 0; hh < H; hh++) {
+        const off = hh * hd;
+        for (let i = 0; i < M; i++) {
+          const cache = caches[i] as KvCache;
+          const n = (positions[i] as number) + 1;
+          const kc = cache.k[l] as Float64Array;
+          const vc = cache.v[l] as Float64Array;
+          attendRow(q, i * d + off, kc, vc, d, off, n, hd, scale, scores, o, i * d + off);
+        }
+      }
+      L.o.forward(o, M, branch);
+      for (let i = 0; i < x.length; i++) x[i] = (x[i] as number) + (branch[i] as number);
+      rmsnormForward(x, M, d, h, rinv);
+      L.up.forward(h, M, a);
+      geluForward(a, g);
+      L.down.forward(g, M, branch);
+      for (let i = 0; i < x.length; i++) x[i] = (x[i] as number) + (branch[i] as number);
+    });
+    rmsnormForward(x, M, d, h, rinv);
+    const logits = new Float64Array(M * this.vocab);
+    this.head.forward(h, M, logits);
+    return logits;
+  }
+}
+
+/**
+ * Per head, with P the saved attention weights (zero above the diagonal):
+ *   dP = dO·Vᵀ,  dS = P ⊙ (dP − rowsum(P ⊙ dP)) · scale,  dQ = dS·K,  dK = dSᵀ·Q,  dV = Pᵀ·dO.
+ * Done as dense matmuls over the full T×T square: twice the multiply-adds of a triangular loop,
+ * but several times faster per multiply-add.
+ */
+function attentionBackward(
+  lt: LayerTape,
+  dO: Float64Array,
+  dq: Float64Array,
+  dk: Float64Array,
+  dv: Float64Array,
+  T: number,
+  d: number,
+  H: number,
+  hd: number,
+  scale: number,
+): void {
+  const { probs } = lt;
+  const qh = new Float64Array(T * hd);
+  const kh = new Float64Array(T * hd);
+  const vh = new Float64Array(T * hd);
+  const doh = new Float64Array(T * hd);
+  const out = new Float64Array(T * hd);
+  const dP = new Float64Array(T * T);
+  const dS = new Float64Array(T * T);
+  for (let hh = 0; hh < H; hh++) {
+    const off = hh * hd;
+    gatherHead(lt.q, qh, T, d, off, hd);
+    gatherHead(lt.k, kh, T, d, off, hd);
+    gatherHead(lt.v, vh, T, d, off, hd);
+    gatherHead(dO, doh, T, d, off, hd);
+    const P = probs.subarray(hh * T * T, (hh + 1) * T * T);
+    matmulT(doh, T, hd, vh, T, dP);
+    for (let t = 0; t < T; t++) {
+      const row = t * T;
+      let rowDot = 0;
+      for (let j = 0; j <= t; j++) rowDot += (P[row + j] as number) * (dP[row + j] as number);
+      for (let j = 0; j <= t; j++)
+        dS[row + j] = (P[row + j] as number) * ((dP[row + j] as number) - rowDot) * scale;
+      for (let j = t + 1; j < T; j++) dS[row + j] = 0;
+    }
+    const dST = transpose(dS, T, T);
+    const PT = transpose(P, T, T);
+    matmulT(dS, T, T, transpose(kh, T, hd), hd, out);
+    scatterHeadAdd(out, dq, T, d, off, hd);
+    matmulT(dST, T, T, transpose(qh, T, hd), hd, out);
+    scatterHeadAdd(out, dk, T, d, off, hd);
+    matmulT(PT, T, T, transpose(doh, T, hd), hd, out);
+    scatterHeadAdd(out, dv, T, d, off, hd);
+  }
+}
+
+/**
+ * One head of causal self-attention over a whole sequence, as matmuls: S = Q·Kᵀ·scale, row-wise
+ * softmax over j <= t (zero above the diagonal) into P, O = P·V. Adding the zero products above the
+ * diagonal leaves every sum unchanged, so this matches attendRow bit for bit.
+ */
+function causalAttentionHead(
+  q: Float64Array,
+  k: Float64Array,
+  v: Float64Array,
+  T: number,
+  d: number,
+  off: number,
+  hd: number,
+  scale: number,
+  P: Float64Array,
+  o: Float64Array,
+): void {
+  const qh = new Float64Array(T * hd);
+  const kh = new Float64Array(T * hd);
+  const vh = new Float64Array(T * hd);
+  gatherHead(q, qh, T, d, off, hd);
+  gatherHead(k, kh, T, d, off, hd);
+  gatherHead(v, vh, T, d, off, hd);
+  matmulT(qh, T, hd, kh, T, P);
+  for (let t = 0; t < T; t++) {
+    const row = t * T;
+    for (let j = 0; j <= t; j++) P[row + j] = (P[row + j] as number) * scale;
+    softmaxInPlace(P, row, t + 1);
+    P.fill(0, row + t + 1, row + T);
+  }
+  const oh = new Float64Array(T * hd);
+  matmulT(P, T, T, transpose(vh, T, hd), hd, oh);
+  for (let t = 0; t < T; t++) o.set(oh.subarray(t * hd, (t + 1) * hd), t * d + off);
+}
+
+function gatherHead(
+  src: Float64Array,
+  dst: Float64Array,
+  T: number,
+  d: number,
+  off: number,
+  hd: number,
+): void {
+  for (let t = 0; t < T; t++) dst.set(src.subarray(t * d + off, t * d + off + hd), t * hd);
+}
+
+function scatterHeadAdd(
+  src: Float64Array,
+  dst: Float64Array,
+  T: number,
+  d: number,
+  off: number,
+  hd: number,
+): void {
+  for (let t = 0; t < T; t++) {
+    for (let c = 0; c < hd; c++)
+      dst[t * d + off + c] = (dst[t * d + off + c] as number) + (src[t * hd + c] as number);
+  }
+}
