@@ -14,6 +14,8 @@ export type {
 } from "./context.js";
 export type { FaultHandle, FaultSpec } from "./faults.js";
 export { FaultInjector } from "./faults.js";
+// Tiny language models (tokenizer, transformer, LoRA, losses, Adam, sampling, safetensors).
+export * from "./model/index.js";
 export type { RequestRecord } from "./request-log.js";
 export type { LocalServer, ServerOptions } from "./server.js";
 export {
@@ -27,5 +29,3 @@ export { DB_FILE_NAME, databasePath } from "./store/db.js";
 export type { Store } from "./store/index.js";
 export type { SessionRecord } from "./store/sessions.js";
 export { readSessionRecord, readSessionRecords } from "./store/sessions.js";
-// Tiny language models (tokenizer, transformer, LoRA, losses, Adam, sampling, safetensors).
-export * from "./model/index.js";
