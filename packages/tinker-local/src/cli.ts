@@ -22,6 +22,9 @@ Options:
   --keys-file PATH     accept the keys in this file, one per line, # for comments
   --jwt                JWT mode: clients exchange their key for a JWT at /api/v1/auth/token
   --jwt-ttl SECS       lifetime of issued JWTs (default ${DEFAULT_JWT_TTL_SECONDS})
+  --admin-key KEY      accept this key as an admin user who may read /api/v1/audit (repeatable)
+  --archive-response redirect|json
+                       checkpoint archive answer to Accept: application/json clients (default redirect)
   --help               show this help
   --version            print the version
 
@@ -40,6 +43,8 @@ interface CliOptions {
   keysFile: string | undefined;
   jwt: boolean;
   jwtTtlSeconds: number | undefined;
+  adminKeys: string[];
+  archiveResponse: "redirect" | "json" | undefined;
 }
 
 function parseInteger(flag: string, text: string | undefined, min: number, max: number): number | undefined {
@@ -70,6 +75,8 @@ function parseCliArgs(argv: readonly string[]): Parsed {
         "keys-file": { type: "string" },
         jwt: { type: "boolean" },
         "jwt-ttl": { type: "string" },
+        "admin-key": { type: "string", multiple: true },
+        "archive-response": { type: "string" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean" },
       },
@@ -94,6 +101,12 @@ function parseCliArgs(argv: readonly string[]): Parsed {
   if (values.version) return { kind: "version" };
   const apiKeys = values["api-key"] ?? [];
   if (apiKeys.some((key) => key.trim() === "")) throw new UsageError("--api-key must not be empty");
+  const adminKeys = values["admin-key"] ?? [];
+  if (adminKeys.some((key) => key.trim() === "")) throw new UsageError("--admin-key must not be empty");
+  const archiveResponse = values["archive-response"];
+  if (archiveResponse !== undefined && archiveResponse !== "redirect" && archiveResponse !== "json") {
+    throw new UsageError(`--archive-response must be "redirect" or "json", got "${archiveResponse}"`);
+  }
   return {
     kind: "run",
     options: {
@@ -106,6 +119,8 @@ function parseCliArgs(argv: readonly string[]): Parsed {
       keysFile: values["keys-file"],
       jwt: values.jwt ?? false,
       jwtTtlSeconds: parseInteger("--jwt-ttl", values["jwt-ttl"], 1, 10 ** 9),
+      adminKeys,
+      archiveResponse,
     },
   };
 }
@@ -120,6 +135,8 @@ const KNOWN_FLAGS = new Set([
   "--keys-file",
   "--jwt",
   "--jwt-ttl",
+  "--admin-key",
+  "--archive-response",
   "--help",
   "-h",
   "--version",
@@ -177,6 +194,8 @@ async function main(argv: readonly string[]): Promise<number> {
       keysFile: options.keysFile,
       jwt: options.jwt,
       jwtTtlSeconds: options.jwtTtlSeconds,
+      adminKeys: options.adminKeys,
+      archiveResponse: options.archiveResponse,
       logger: stderrLogger,
     });
   } catch (error) {

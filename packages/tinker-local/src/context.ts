@@ -3,8 +3,10 @@
 import type { FastifyInstance } from "fastify";
 import type { Authenticator } from "./auth.js";
 import type { FaultInjector } from "./faults.js";
+import type { ResolvedRestOptions } from "./rest/options.js";
 import type { SessionService } from "./sessions.js";
 import type { Store } from "./store/index.js";
+import type { ResolvedTrainingOptions, TrainingRuntime } from "./training-runtime.js";
 
 /** Milliseconds since the epoch. Injected so expiry and token lifetimes are testable without sleeping. */
 export interface Clock {
@@ -58,6 +60,10 @@ export interface ResolvedServerOptions {
   readonly longPollHoldMs: number;
   readonly bodyLimitBytes: number;
   readonly requestLogCapacity: number;
+  /** Options of the REST side (archives, trace export, audit admins). */
+  readonly rest: ResolvedRestOptions;
+  /** Options of the training side (future retention, seq gap timeout). */
+  readonly training: ResolvedTrainingOptions;
 }
 
 export interface RouteContext {
@@ -68,6 +74,8 @@ export interface RouteContext {
   readonly logger: LocalLogger;
   readonly sessions: SessionService;
   readonly auth: Authenticator;
+  /** Requests, ordering and the models in memory, shared by the training, sampling and future routes. */
+  readonly training: TrainingRuntime;
 }
 
 /** A module of routes, e.g. `routes/service.ts`. Registered once at start-up, in order. */

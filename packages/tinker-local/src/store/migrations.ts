@@ -44,4 +44,78 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: "runs_checkpoints_samplers",
+    // Runs, checkpoints and samplers for the REST side, plus the audit trail and usage events.
+    // session_id is not a foreign key: rows outlive nothing, and tests may create runs directly.
+    // Ties in "newest first" listings are broken by rowid (insertion order).
+    sql: `
+      CREATE TABLE training_runs (
+        id TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        session_id TEXT NOT NULL,
+        base_model TEXT NOT NULL,
+        is_lora INTEGER NOT NULL,
+        lora_rank INTEGER,
+        train_mlp INTEGER NOT NULL,
+        train_attn INTEGER NOT NULL,
+        train_unembed INTEGER NOT NULL,
+        user_metadata TEXT,
+        created_at INTEGER NOT NULL,
+        last_request_at INTEGER NOT NULL
+      );
+      CREATE INDEX training_runs_by_owner ON training_runs (owner, created_at);
+      CREATE INDEX training_runs_by_session ON training_runs (session_id);
+      CREATE TABLE checkpoints (
+        run_id TEXT NOT NULL REFERENCES training_runs (id),
+        checkpoint_id TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('training', 'sampler')),
+        owner TEXT NOT NULL,
+        size_bytes INTEGER,
+        public INTEGER NOT NULL DEFAULT 0,
+        ephemeral INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER,
+        PRIMARY KEY (run_id, checkpoint_id)
+      );
+      CREATE INDEX checkpoints_by_owner ON checkpoints (owner, created_at);
+      CREATE INDEX checkpoints_by_expiry ON checkpoints (expires_at) WHERE expires_at IS NOT NULL;
+      CREATE TABLE samplers (
+        id TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        session_id TEXT NOT NULL,
+        base_model TEXT NOT NULL,
+        model_path TEXT,
+        created_at INTEGER NOT NULL
+      );
+      CREATE INDEX samplers_by_session ON samplers (session_id, created_at);
+      CREATE TABLE audit_events (
+        id INTEGER PRIMARY KEY,
+        at INTEGER NOT NULL,
+        owner TEXT NOT NULL,
+        event TEXT NOT NULL,
+        model_id TEXT,
+        tinker_path TEXT,
+        purpose TEXT
+      );
+      CREATE INDEX audit_events_by_time ON audit_events (at);
+      CREATE TABLE usage_events (
+        id INTEGER PRIMARY KEY,
+        at INTEGER NOT NULL,
+        owner TEXT NOT NULL,
+        session_id TEXT NOT NULL,
+        base_model TEXT NOT NULL,
+        model_id TEXT,
+        type TEXT NOT NULL,
+        token_count INTEGER,
+        cached INTEGER,
+        count INTEGER,
+        operation TEXT,
+        duration_ms REAL
+      );
+      CREATE INDEX usage_events_by_owner ON usage_events (owner, at);
+      CREATE INDEX usage_events_by_session ON usage_events (session_id, at);
+    `,
+  },
 ];
