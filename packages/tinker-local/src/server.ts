@@ -19,7 +19,9 @@ import {
   systemClock,
 } from "./context.js";
 import { FaultInjector } from "./faults.js";
+import type { FutureControls } from "./futures.js";
 import { HttpError } from "./http.js";
+import type { ModelControls } from "./models.js";
 import {
   describeRequest,
   formatRequestLine,
@@ -27,12 +29,24 @@ import {
   type RequestRecord,
   splitUrl,
 } from "./request-log.js";
+import { type RestServerOptions, resolveRestOptions } from "./rest/options.js";
+import { futureRoutes } from "./routes/futures.js";
+import { restRoutes } from "./routes/rest.js";
+import { samplingRoutes } from "./routes/sampling.js";
 import { serviceRoutes } from "./routes/service.js";
+import { trainingRoutes } from "./routes/training.js";
 import { SessionService } from "./sessions.js";
 import { openStore, type Store } from "./store/index.js";
+import { resolveTrainingOptions, TrainingRuntime, type TrainingServerOptions } from "./training-runtime.js";
 
-/** Registered in this order. Later groups: training, sampling, rest. */
-const ROUTE_GROUPS: readonly RouteGroup[] = [serviceRoutes];
+/** Registered in this order. */
+const ROUTE_GROUPS: readonly RouteGroup[] = [
+  serviceRoutes,
+  restRoutes,
+  trainingRoutes,
+  samplingRoutes,
+  futureRoutes,
+];
 
 export const DEFAULT_HOST = "127.0.0.1";
 export const DEFAULT_SESSION_TTL_SECONDS = 900;
@@ -41,7 +55,7 @@ export const DEFAULT_LONG_POLL_HOLD_MS = 25_000;
 export const DEFAULT_BODY_LIMIT_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_REQUEST_LOG_CAPACITY = 10_000;
 
-export interface ServerOptions {
+export interface ServerOptions extends RestServerOptions, TrainingServerOptions {
   /** 0 (the default) picks a free port. */
   port?: number;
   /** Default 127.0.0.1. */
@@ -84,6 +98,10 @@ export interface LocalServer {
   readonly dataDir: string;
   readonly store: Store;
   readonly faults: FaultInjector;
+  /** Test hooks on submitted requests: expire one, make the next one fail, read a state. */
+  readonly futures: FutureControls;
+  /** Test hooks on the models in memory: applied/held seq ids, loaded ids, `idle()`. */
+  readonly models: ModelControls;
   /** True when no key was configured and the documented default key is accepted. */
   readonly usingDefaultKey: boolean;
   /** Requests answered so far (bounded), oldest first. */
@@ -116,6 +134,8 @@ function hostForUrl(host: string): string {
 function configuredKeys(options: ServerOptions): string[] {
   const keys = [...(options.apiKeys ?? [])];
   if (options.keysFile !== undefined) keys.push(...loadKeysFile(options.keysFile));
+  // An admin key is also a user key; listing it in both places is fine.
+  for (const key of options.adminKeys ?? []) if (!keys.includes(key)) keys.push(key);
   return keys;
 }
 
@@ -182,6 +202,8 @@ function resolveOptions(options: ServerOptions, dataDir: string): ResolvedServer
       DEFAULT_REQUEST_LOG_CAPACITY,
       true,
     ),
+    rest: resolveRestOptions(options),
+    training: resolveTrainingOptions(options),
   };
 }
 
@@ -204,7 +226,7 @@ export async function startServer(options: ServerOptions = {}): Promise<LocalSer
 
   let store: Store;
   try {
-    store = openStore(dataDir);
+    store = openStore(dataDir, { clock, checkpointSweepIntervalMs: resolved.rest.checkpointSweepIntervalMs });
   } catch (error) {
     cleanupDataDir();
     throw error;
@@ -222,6 +244,7 @@ export async function startServer(options: ServerOptions = {}): Promise<LocalSer
     clock,
     logger,
     sessions: new SessionService(store.sessions, clock, resolved.sessionTtlSeconds * 1000),
+    training: new TrainingRuntime({ clock, logger, options: resolved.training }),
     auth,
   };
 
@@ -283,6 +306,8 @@ export async function startServer(options: ServerOptions = {}): Promise<LocalSer
     dataDir,
     store,
     faults,
+    futures: ctx.training.futures.controls,
+    models: ctx.training.modelControls,
     usingDefaultKey: auth.usingDefaultKey,
     requests: () => requestLog.list(),
     clearRequests: () => requestLog.clear(),

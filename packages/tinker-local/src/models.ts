@@ -1,0 +1,155 @@
+// The models a running server holds in memory: training models (one per `create_model` or
+// create-via-load) with their seq streams, and samplers (one per `create_sampling_session` or
+// unnamed `save_weights_for_sampler`, each with its own frozen copy of the weights). Nothing here
+// survives a restart: the metadata does (store/), the weights only through checkpoints. A sampler
+// whose row exists but which is not in memory is rebuilt from its `model_path` on first use.
+import { notFound } from "./http.js";
+import type { ResolvedLoraConfig } from "./model/lora.js";
+import { createModel, type LoraModel } from "./model/lora-model.js";
+import type { SeqStream } from "./scheduler.js";
+
+export interface TrainingModelEntry {
+  /** `<session_id>:train:<model_seq_id>`, also the run id. */
+  readonly id: string;
+  readonly owner: string;
+  readonly sessionId: string;
+  readonly baseModel: string;
+  readonly lora: ResolvedLoraConfig;
+  /** The request id of the creation (create_model or create-via-load), seq 0. */
+  readonly creationRequestId: string;
+  readonly seqs: SeqStream;
+  /** Null until the creation has run (or when it failed). */
+  model: LoraModel | null;
+  /** Why the creation failed, if it did; later requests of the model fail with it. */
+  creationError: string | null;
+  /**
+   * Checkpoint id -> request id of saves accepted but not yet run, so a second save of the same
+   * name gets 409 at once. An entry counts only while its request is still pending.
+   */
+  readonly pendingCheckpoints: Map<string, string>;
+}
+
+export interface SamplerEntry {
+  /** `<session_id>:sample:<n>`. */
+  readonly id: string;
+  readonly owner: string;
+  readonly sessionId: string;
+  readonly baseModel: string;
+  readonly modelPath: string | null;
+  readonly model: LoraModel;
+}
+
+/** Test hooks on `LocalServer.models`. */
+export interface ModelControls {
+  /** Seq ids of the model whose work ran, in the order it ran (newest 10000). */
+  appliedSeqIds(modelId: string): number[];
+  /** Seq ids of the model waiting for a lower one to arrive. */
+  heldSeqIds(modelId: string): number[];
+  /** Ids of the training models in memory. */
+  trainingModels(): string[];
+  /** Ids of the samplers in memory. */
+  samplers(): string[];
+  /** Resolves once no submitted work is queued or running. */
+  idle(): Promise<void>;
+}
+
+/** Bare base models used for sampling are shared (they are never trained); at most this many other copies. */
+const MAX_CACHED_CHECKPOINT_MODELS = 16;
+
+export class ModelRegistry {
+  private readonly training = new Map<string, TrainingModelEntry>();
+  private readonly samplerEntries = new Map<string, SamplerEntry>();
+  private readonly baseModels = new Map<string, LoraModel>();
+  /** Models built from a checkpoint for `asample` by `model_path`, keyed by path and save time. */
+  private readonly checkpointModels = new Map<string, LoraModel>();
+  /** Sampler id -> request id of an accepted save_weights_for_sampler that will create it. */
+  readonly pendingSamplers = new Map<string, string>();
+
+  addTraining(entry: TrainingModelEntry): void {
+    this.training.set(entry.id, entry);
+  }
+
+  /** The entry whatever its owner; undefined when not in memory. */
+  findTraining(modelId: string): TrainingModelEntry | undefined {
+    return this.training.get(modelId);
+  }
+
+  /** The caller's model; another user's model answers exactly like a missing one. */
+  requireTraining(owner: string, modelId: string): TrainingModelEntry {
+    const entry = this.training.get(modelId);
+    if (entry === undefined || entry.owner !== owner) {
+      throw notFound(
+        `Model not found: ${modelId} (tinker-local keeps training models in memory; after a restart, create the model again or load it from a checkpoint)`,
+      );
+    }
+    return entry;
+  }
+
+  removeTraining(modelId: string): void {
+    const entry = this.training.get(modelId);
+    if (entry === undefined) return;
+    this.training.delete(modelId);
+    entry.model?.dispose();
+    entry.model = null;
+  }
+
+  addSampler(entry: SamplerEntry): void {
+    this.samplerEntries.set(entry.id, entry);
+  }
+
+  findSampler(samplerId: string): SamplerEntry | undefined {
+    return this.samplerEntries.get(samplerId);
+  }
+
+  /** The catalog model without an adapter, shared by every base-model sampler. */
+  baseModel(name: string): LoraModel {
+    let model = this.baseModels.get(name);
+    if (model === undefined) {
+      model = createModel(name, null);
+      this.baseModels.set(name, model);
+    }
+    return model;
+  }
+
+  /** A model built from checkpoint files, cached by `key` (path plus save time: a rewrite changes it). */
+  checkpointModel(key: string, build: () => LoraModel): LoraModel {
+    const cached = this.checkpointModels.get(key);
+    if (cached !== undefined) {
+      // Refresh its place: the cache drops the least recently used.
+      this.checkpointModels.delete(key);
+      this.checkpointModels.set(key, cached);
+      return cached;
+    }
+    const model = build();
+    this.checkpointModels.set(key, model);
+    if (this.checkpointModels.size > MAX_CACHED_CHECKPOINT_MODELS) {
+      const oldest = this.checkpointModels.keys().next();
+      if (!oldest.done) {
+        this.checkpointModels.get(oldest.value)?.dispose();
+        this.checkpointModels.delete(oldest.value);
+      }
+    }
+    return model;
+  }
+
+  trainingIds(): string[] {
+    return [...this.training.keys()];
+  }
+
+  samplerIds(): string[] {
+    return [...this.samplerEntries.keys()];
+  }
+
+  /** Frees every model and closes every seq stream. */
+  clear(): void {
+    for (const entry of this.training.values()) {
+      entry.seqs.close();
+      entry.model?.dispose();
+      entry.model = null;
+    }
+    this.training.clear();
+    this.samplerEntries.clear();
+    this.baseModels.clear();
+    this.checkpointModels.clear();
+  }
+}

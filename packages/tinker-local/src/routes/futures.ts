@@ -1,0 +1,94 @@
+// `POST /api/v1/retrieve_future` (contract 5.2, master table row 17): a long poll. A finished
+// request answers its result at once; a pending one is held until it finishes or
+// `longPollHoldMs` passes, then answers `try_again`. Results of forward_backward and sample go out
+// as protobuf when the poll's Accept header includes application/x-protobuf, JSON otherwise.
+import type { FastifyReply, FastifyRequest } from "fastify";
+import {
+  encodeForwardBackwardOutputJson,
+  encodeForwardBackwardOutputProto,
+  encodeSampleResponseJson,
+  encodeSampleResponseProto,
+} from "tinker-ts/wire";
+import { requireUser } from "../auth.js";
+import type { RouteContext, RouteGroup } from "../context.js";
+import type { FutureRecord, FutureResult } from "../futures.js";
+import { BodyReader } from "../http.js";
+import { PROTOBUF } from "../wire-body.js";
+
+function acceptsProtobuf(request: FastifyRequest): boolean {
+  const accept = request.headers.accept;
+  const values = Array.isArray(accept) ? accept.join(",") : (accept ?? "");
+  return values.toLowerCase().includes(PROTOBUF);
+}
+
+/** Aborts when the client goes away, so a held poll does not outlive its connection. */
+function disconnectSignal(request: FastifyRequest): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  const onClose = (): void => controller.abort();
+  request.raw.socket.once("close", onClose);
+  return { signal: controller.signal, dispose: () => request.raw.socket.off("close", onClose) };
+}
+
+function sendResult(reply: FastifyReply, result: FutureResult, protobuf: boolean): FastifyReply {
+  if (result.type === "json") return reply.send(result.value);
+  if (protobuf) {
+    const bytes =
+      result.type === "forward_backward"
+        ? encodeForwardBackwardOutputProto(result.value)
+        : encodeSampleResponseProto(result.value, { topkK: result.topkK });
+    return reply
+      .header("content-type", PROTOBUF)
+      .send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  }
+  try {
+    return reply.send(
+      result.type === "forward_backward"
+        ? encodeForwardBackwardOutputJson(result.value)
+        : encodeSampleResponseJson(result.value),
+    );
+  } catch (error) {
+    // JSON cannot carry every float (NaN, infinities); protobuf can.
+    return reply.send({
+      error: `The result cannot be written as JSON (${(error as Error).message}); poll with Accept: ${PROTOBUF}`,
+      category: "server",
+    });
+  }
+}
+
+function answer(reply: FastifyReply, record: FutureRecord, protobuf: boolean): FastifyReply {
+  if (record.state === "failed" && record.failure !== undefined) return reply.send(record.failure);
+  if (record.state === "done" && record.result !== undefined)
+    return sendResult(reply, record.result, protobuf);
+  return reply.send({ type: "try_again", request_id: record.requestId, queue_state: "active" });
+}
+
+export const futureRoutes: RouteGroup = (app, ctx: RouteContext) => {
+  const { futures } = ctx.training;
+
+  // Held polls and queued work must not delay close(): answer them and stop the queue first.
+  app.addHook("preClose", (done) => {
+    ctx.training.close();
+    done();
+  });
+
+  app.post("/api/v1/retrieve_future", async (request, reply) => {
+    const user = requireUser(request);
+    const body = BodyReader.of(request.body);
+    const requestId = body.string("request_id");
+    // Results are small here, so the metadata-only outcome (`complete_metadata`) is never used.
+    body.optionalBoolean("allow_metadata_only");
+    const protobuf = acceptsProtobuf(request);
+    let record = futures.lookup(user.id, requestId);
+    if (record.state === "queued" || record.state === "running") {
+      const { signal, dispose } = disconnectSignal(request);
+      try {
+        await futures.wait(record, ctx.options.longPollHoldMs, signal);
+      } finally {
+        dispose();
+      }
+      // It may have expired while held: that is a 410 now.
+      record = futures.lookup(user.id, requestId);
+    }
+    return answer(reply, record, protobuf);
+  });
+};

@@ -1,0 +1,283 @@
+// What the training, sampling and retrieve_future routes share for one server: the request
+// registry, the work queue, the per-model seq ordering and the models in memory. Created once per
+// server and closed before the store is.
+import type { Clock, LocalLogger } from "./context.js";
+import {
+  type FutureFailure,
+  type FutureKind,
+  type FutureRecord,
+  FutureRegistry,
+  type FutureResult,
+  RequestFailure,
+} from "./futures.js";
+import { badRequest } from "./http.js";
+import { ModelInputError } from "./model/errors.js";
+import type { ResolvedLoraConfig } from "./model/lora.js";
+import { type ModelControls, ModelRegistry, type TrainingModelEntry } from "./models.js";
+import { SeqStream, WorkQueue } from "./scheduler.js";
+import { CheckpointFileMissingError } from "./store/checkpoint-files.js";
+import { CheckpointIdError } from "./store/checkpoint-ids.js";
+import { CheckpointExistsError } from "./store/checkpoints.js";
+
+export const DEFAULT_FUTURE_RETENTION_SECONDS = 3600;
+export const DEFAULT_MAX_RETAINED_FUTURES = 10_000;
+export const DEFAULT_SEQ_GAP_TIMEOUT_MS = 600_000;
+/** A request may run ahead of the next expected seq id by at most this many. */
+export const MAX_SEQ_AHEAD = 100_000;
+const KEEP_SEQ_BEHIND = 10_000;
+
+export interface TrainingServerOptions {
+  /** How long a finished request's result can be fetched; afterwards polls answer 410. Default 3600. */
+  futureRetentionSeconds?: number;
+  /** Finished results kept at most (the oldest are dropped first). Default 10000. */
+  maxRetainedFutures?: number;
+  /**
+   * Requests held behind a missing `seq_id` fail after this long without the model's queue moving.
+   * Default 600000 (10 min: longer than a client's 5-minute submit retries).
+   */
+  seqGapTimeoutMs?: number;
+}
+
+export interface ResolvedTrainingOptions {
+  readonly futureRetentionMs: number;
+  readonly maxRetainedFutures: number;
+  readonly seqGapTimeoutMs: number;
+}
+
+function positive(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value <= 0)
+    throw new RangeError(`${name} must be a positive number, got ${value}`);
+  return value;
+}
+
+export function resolveTrainingOptions(options: TrainingServerOptions): ResolvedTrainingOptions {
+  const maxRetainedFutures = positive(
+    "maxRetainedFutures",
+    options.maxRetainedFutures,
+    DEFAULT_MAX_RETAINED_FUTURES,
+  );
+  if (!Number.isSafeInteger(maxRetainedFutures)) {
+    throw new RangeError(`maxRetainedFutures must be an integer, got ${maxRetainedFutures}`);
+  }
+  return {
+    futureRetentionMs:
+      positive("futureRetentionSeconds", options.futureRetentionSeconds, DEFAULT_FUTURE_RETENTION_SECONDS) *
+      1000,
+    maxRetainedFutures,
+    seqGapTimeoutMs: positive("seqGapTimeoutMs", options.seqGapTimeoutMs, DEFAULT_SEQ_GAP_TIMEOUT_MS),
+  };
+}
+
+/** The work of one request: returns its result or throws (ModelInputError etc. = user failure). */
+export type Work = () => FutureResult;
+
+export interface NewTrainingModel {
+  id: string;
+  owner: string;
+  sessionId: string;
+  baseModel: string;
+  lora: ResolvedLoraConfig;
+  kind: FutureKind;
+}
+
+export interface TrainingRuntimeDeps {
+  clock: Clock;
+  logger: LocalLogger;
+  options: ResolvedTrainingOptions;
+}
+
+/** Errors whose message is for the user: the request was wrong, not the server. */
+function isUserError(error: unknown): boolean {
+  return (
+    error instanceof ModelInputError ||
+    error instanceof CheckpointIdError ||
+    error instanceof CheckpointExistsError ||
+    error instanceof CheckpointFileMissingError
+  );
+}
+
+export class TrainingRuntime {
+  readonly futures: FutureRegistry;
+  readonly models = new ModelRegistry();
+  readonly queue: WorkQueue;
+  private readonly logger: LocalLogger;
+  private readonly options: ResolvedTrainingOptions;
+
+  constructor(deps: TrainingRuntimeDeps) {
+    this.logger = deps.logger;
+    this.options = deps.options;
+    this.futures = new FutureRegistry({
+      clock: deps.clock,
+      retentionMs: deps.options.futureRetentionMs,
+      maxFinished: deps.options.maxRetainedFutures,
+    });
+    this.queue = new WorkQueue((error) => this.logger.error(`queued work failed: ${String(error)}`));
+  }
+
+  /**
+   * Registers a training model and queues its creation (seq 0). `create` builds the model; its
+   * result is the future's. Requests with seq ids >= 1 may be submitted at once: they queue behind.
+   */
+  createTrainingModel(
+    spec: NewTrainingModel,
+    create: (entry: TrainingModelEntry) => FutureResult,
+  ): TrainingModelEntry {
+    const record = this.futures.create(spec.owner, spec.kind, spec.id);
+    const seqs = new SeqStream(spec.id, {
+      gapTimeoutMs: this.options.seqGapTimeoutMs,
+      maxAhead: MAX_SEQ_AHEAD,
+      keepBehind: KEEP_SEQ_BEHIND,
+      release: (_seqId, run) => this.queue.push(run),
+      abandon: (held, missing) => {
+        for (const { seqId, entry } of held) {
+          this.failById(entry.requestId, {
+            error: `seq_id ${seqId} of model ${spec.id} was not run: seq_id ${missing} never arrived within ${Math.round(this.options.seqGapTimeoutMs / 1000)} s, and requests run strictly in seq_id order`,
+            category: "user",
+          });
+        }
+      },
+    });
+    const entry: TrainingModelEntry = {
+      id: spec.id,
+      owner: spec.owner,
+      sessionId: spec.sessionId,
+      baseModel: spec.baseModel,
+      lora: spec.lora,
+      creationRequestId: record.requestId,
+      seqs,
+      model: null,
+      creationError: null,
+      pendingCheckpoints: new Map(),
+    };
+    this.models.addTraining(entry);
+    this.queue.push(() => {
+      const ok = this.run(record, () => create(entry));
+      if (!ok && entry.model === null) {
+        entry.creationError = record.failure?.error ?? "the model could not be created";
+      }
+    });
+    return entry;
+  }
+
+  /**
+   * Submits a request at `seqId` of a model. A repeated seq id answers the original request id
+   * (never applied twice); otherwise `prepare` validates the request (throwing HttpErrors) and
+   * returns its work, which runs when every lower seq id has run.
+   */
+  submitOrdered(
+    entry: TrainingModelEntry,
+    seqId: number,
+    kind: FutureKind,
+    prepare: () => (model: NonNullable<TrainingModelEntry["model"]>) => FutureResult,
+  ): string {
+    if (!Number.isSafeInteger(seqId) || seqId < 1) {
+      throw badRequest(
+        `Field 'seq_id' must be an integer >= 1 (seq 0 is the model's creation), got ${seqId}`,
+      );
+    }
+    const known = entry.seqs.lookup(seqId);
+    if (known !== undefined) {
+      if (known.kind !== kind) {
+        throw badRequest(
+          `seq_id ${seqId} of model ${entry.id} was already used by a ${known.kind} request, not ${kind}`,
+        );
+      }
+      return known.requestId;
+    }
+    entry.seqs.check(seqId);
+    const work = prepare();
+    const record = this.futures.create(entry.owner, kind, entry.id);
+    entry.seqs.accept(seqId, { requestId: record.requestId, kind }, () => {
+      const ran = this.run(record, () => {
+        const model = entry.model;
+        if (model === null) {
+          throw new RequestFailure(
+            entry.creationError === null
+              ? `model ${entry.id} is not available`
+              : `model ${entry.id} could not be created: ${entry.creationError}`,
+          );
+        }
+        return work(model);
+      });
+      if (ran) entry.seqs.markApplied(seqId);
+    });
+    return record.requestId;
+  }
+
+  /** Submits work that is not ordered by seq id (sampling, unload). Runs after everything queued. */
+  submitUnordered(owner: string, kind: FutureKind, modelId: string | null, work: Work): string {
+    const record = this.futures.create(owner, kind, modelId);
+    this.queue.push(() => {
+      this.run(record, work);
+    });
+    return record.requestId;
+  }
+
+  /** Unloads a model after every request already released for it; held ones fail. */
+  unload(entry: TrainingModelEntry): string {
+    const record = this.futures.create(entry.owner, "unload_model", entry.id);
+    this.queue.push(() => {
+      this.run(record, () => {
+        for (const { seqId, entry: held } of entry.seqs.close()) {
+          this.failById(held.requestId, {
+            error: `seq_id ${seqId} of model ${entry.id} was not run: the model was unloaded first`,
+            category: "user",
+          });
+        }
+        this.models.removeTraining(entry.id);
+        return { type: "json", value: { model_id: entry.id } };
+      });
+    });
+    return record.requestId;
+  }
+
+  readonly modelControls: ModelControls = {
+    appliedSeqIds: (modelId) => this.models.findTraining(modelId)?.seqs.applied() ?? [],
+    heldSeqIds: (modelId) => this.models.findTraining(modelId)?.seqs.heldSeqIds() ?? [],
+    trainingModels: () => this.models.trainingIds(),
+    samplers: () => this.models.samplerIds(),
+    idle: () => this.queue.idle(),
+  };
+
+  /** Stops all work, answers held polls, frees the models. */
+  close(): void {
+    this.queue.close();
+    this.futures.close();
+    this.models.clear();
+  }
+
+  /** Runs one request's work and records its outcome. True when the work itself ran. */
+  private run(record: FutureRecord, work: Work): boolean {
+    if (record.injectedFailure !== undefined) {
+      this.futures.fail(record, record.injectedFailure);
+      return false;
+    }
+    this.futures.start(record);
+    try {
+      this.futures.complete(record, work());
+    } catch (error) {
+      this.futures.fail(record, this.classify(record, error));
+    }
+    return true;
+  }
+
+  private failById(requestId: string, failure: FutureFailure): void {
+    const state = this.futures.state(requestId);
+    if (state !== "queued") return;
+    const record = this.futures.lookupAny(requestId);
+    if (record !== undefined) this.futures.fail(record, failure);
+  }
+
+  private classify(record: FutureRecord, error: unknown): FutureFailure {
+    if (error instanceof RequestFailure) return { error: error.message, category: error.category };
+    if (isUserError(error)) return { error: (error as Error).message, category: "user" };
+    this.logger.error(
+      `${record.kind} ${record.requestId} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+    );
+    return {
+      error: `Internal error in ${record.kind}: ${error instanceof Error ? error.message : String(error)}`,
+      category: "server",
+    };
+  }
+}

@@ -1,0 +1,85 @@
+// Unit tests of the ordering logic (SeqStream) and the work queue, without HTTP.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { type SeqEntry, SeqStream, WorkQueue } from "../src/scheduler.js";
+
+function stream(keepBehind = 3, maxAhead = 5) {
+  const released: number[] = [];
+  const abandoned: number[][] = [];
+  const seqs = new SeqStream("m", {
+    gapTimeoutMs: 60_000,
+    maxAhead,
+    keepBehind,
+    release: (seqId, run) => {
+      released.push(seqId);
+      run();
+    },
+    abandon: (held) => abandoned.push(held.map((h) => h.seqId)),
+  });
+  return { seqs, released, abandoned };
+}
+
+const entry = (n: number): SeqEntry => ({ requestId: `req-${n}`, kind: "optim_step" });
+
+test("SeqStream releases in seq order whatever the arrival order", () => {
+  const { seqs, released } = stream(100, 100);
+  for (const n of [4, 2, 3]) seqs.accept(n, entry(n), () => {});
+  assert.deepEqual(released, []);
+  assert.deepEqual(seqs.heldSeqIds(), [2, 3, 4]);
+  seqs.accept(1, entry(1), () => {});
+  assert.deepEqual(released, [1, 2, 3, 4]);
+  assert.equal(seqs.nextSeqId, 5);
+  seqs.close();
+});
+
+test("SeqStream remembers keepBehind seq ids; an older unknown one is refused with 400", () => {
+  const { seqs } = stream(3, 100);
+  for (let n = 1; n <= 6; n++) seqs.accept(n, entry(n), () => {});
+  assert.equal(seqs.lookup(6)?.requestId, "req-6");
+  assert.equal(seqs.lookup(4)?.requestId, "req-4");
+  assert.equal(seqs.lookup(2), undefined);
+  assert.throws(
+    () => seqs.check(2),
+    (error: Error & { statusCode?: number }) =>
+      error.statusCode === 400 && /lower than the requests already run/.test(error.message),
+  );
+  assert.throws(() => seqs.check(7 + 100), /too far ahead/);
+  seqs.check(7);
+  seqs.close();
+});
+
+test("SeqStream abandons held requests after the gap timeout and skips them later", async (t) => {
+  t.mock.timers.enable({ apis: ["setTimeout"] });
+  const { seqs, released, abandoned } = stream(100, 100);
+  seqs.accept(2, entry(2), () => {});
+  seqs.accept(3, entry(3), () => {});
+  t.mock.timers.tick(59_999);
+  assert.deepEqual(abandoned, []);
+  t.mock.timers.tick(1);
+  assert.deepEqual(abandoned, [[2, 3]]);
+  assert.deepEqual(seqs.heldSeqIds(), []);
+  seqs.accept(1, entry(1), () => {});
+  seqs.accept(4, entry(4), () => {});
+  assert.deepEqual(released, [1, 4]);
+  seqs.close();
+});
+
+test("WorkQueue runs jobs in order, one per turn, and keeps going after a throwing job", async () => {
+  const errors: unknown[] = [];
+  const queue = new WorkQueue((error) => errors.push(error));
+  const order: string[] = [];
+  queue.push(() => order.push("a"));
+  queue.push(() => {
+    throw new Error("boom");
+  });
+  queue.push(() => order.push("c"));
+  // Nothing runs synchronously: the submitting request is answered first.
+  assert.equal(order.length, 0);
+  await queue.idle();
+  assert.deepEqual(order, ["a", "c"]);
+  assert.equal(errors.length, 1);
+  queue.close();
+  queue.push(() => order.push("after close"));
+  await queue.idle();
+  assert.deepEqual(order, ["a", "c"]);
+});
