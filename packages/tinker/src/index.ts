@@ -1,5 +1,22 @@
 // Public exports of tinker-ts. Nothing else lives here.
 export const SDK_VERSION = "0.1.0";
+export type { Page, PageData, PageRequest, ToArrayOptions } from "./api/paging.js";
+export { DEFAULT_TO_ARRAY_LIMIT, PageLimitError, PagePromise } from "./api/paging.js";
+export type {
+  AccessScope,
+  ArchiveUrl,
+  AuditLogEntry,
+  BillingEventInfo,
+  BillingUsage,
+  BillingUsageEvent,
+  Checkpoint,
+  CheckpointType,
+  Cursor,
+  SamplerInfo,
+  SessionInfo,
+  TrainingRun,
+  WeightsInfo,
+} from "./api/rest-schemas.js";
 export type { ServerCapabilities, SupportedModel } from "./api/service.js";
 export type { Identity } from "./client/auth.js";
 export { CredentialCommandError } from "./client/auth.js";
@@ -29,7 +46,24 @@ export {
 } from "./client/errors.js";
 export type { LogFields, Logger, LogLevel } from "./client/logger.js";
 export type { ClientOptions, HeartbeatOptions } from "./client/options.js";
+export type {
+  ArchiveUrlOptions,
+  ArchiveWaitInfo,
+  BillingRange,
+  DownloadCheckpointOptions,
+  ListSessionsParams,
+  ListTrainingRunsParams,
+  ListUserCheckpointsParams,
+  RestCallOptions,
+  TraceExportOptions,
+} from "./clients/rest-client.js";
+export { downloadCheckpoint, RestClient, TraceExportFailedError } from "./clients/rest-client.js";
 export { ServiceClient } from "./clients/service-client.js";
+export type { ArchiveDownloadOptions, DownloadProgress, DownloadResult } from "./download/download.js";
+export { CHECKPOINT_FILES, downloadArchive } from "./download/download.js";
+export { ArchiveError } from "./download/extract.js";
+export type { CheckpointKind, TinkerPath } from "./paths/tinker-path.js";
+export { formatTinkerPath, isTinkerPath, parseTinkerPath, TINKER_SCHEME } from "./paths/tinker-path.js";
 export type { ClientConfig, DynamicConfig } from "./session/client-config.js";
 export { UnsupportedServerError } from "./session/client-config.js";
 export type {

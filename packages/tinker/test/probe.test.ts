@@ -69,10 +69,10 @@ describe("tinker probe", () => {
     assert.match(missing.stderr, /TINKER_API_KEY/);
   });
 
-  it("a wrong key is a failure (exit 1) whose message does not contain it", async () => {
+  it("a wrong key is an auth failure (exit 3, docs/rest-and-cli.md) whose message does not contain it", async () => {
     const wrong = "tml-wrong-key-for-probe";
     const r = await runCli(["probe", "--base-url", server.url, "--api-key", wrong], {});
-    assert.equal(r.code, 1);
+    assert.equal(r.code, 3);
     assert.match(r.stderr, /401/);
     assert.ok(!(r.stdout + r.stderr).includes(wrong));
   });

@@ -1,13 +1,19 @@
 #!/usr/bin/env node
 // The `tinker` command line. Each command lives in its own file and exports `register(program)`;
-// adding a command means adding a file and one line to COMMANDS. Exit codes: 0 success, 1 the
-// command failed, 2 the command line (or the configuration it needs) was wrong.
+// adding a command means adding a file and one line to COMMANDS. Exit codes (cli/exit-codes.ts,
+// docs/rest-and-cli.md): 0 success, 1 other failure, 2 usage/validation, 3 auth, 4 not found,
+// 5 conflict, 6 connection/timeout/server error.
 
 import { Command, CommanderError } from "commander";
 import { ValidationError } from "../client/errors.js";
 import { redact } from "../client/redact.js";
 import { SDK_VERSION } from "../client/version.js";
+import * as billing from "./billing.js";
+import * as checkpoint from "./checkpoint.js";
+import { exitCodeFor } from "./exit-codes.js";
 import * as probe from "./probe.js";
+import * as run from "./run.js";
+import * as session from "./session.js";
 import * as version from "./version.js";
 
 const EXIT_OK = 0;
@@ -18,7 +24,7 @@ interface CliCommand {
   register(program: Command): void;
 }
 
-const COMMANDS: CliCommand[] = [probe, version];
+const COMMANDS: CliCommand[] = [probe, version, run, checkpoint, session, billing];
 
 function buildProgram(): Command {
   const program = new Command("tinker")
@@ -46,7 +52,7 @@ async function main(argv: string[] = process.argv): Promise<number> {
     }
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`tinker: ${redact(message)}\n`);
-    return EXIT_FAILURE;
+    return exitCodeFor(error) || EXIT_FAILURE;
   }
 }
 

@@ -9,6 +9,7 @@ import { type Connection, type ConnectionHooks, connect } from "../session/conne
 import { EventRegistry, type TinkerEventName, type TinkerListener } from "../session/events.js";
 import type { HeartbeatStats } from "../session/heartbeat.js";
 import { SessionHolder } from "../session/session-holder.js";
+import { RestClient } from "./rest-client.js";
 
 export class ServiceClient {
   // #private: it holds the API key, and must not show up in console.log(client).
@@ -110,6 +111,14 @@ export class ServiceClient {
   async getServerCapabilities(options: { signal?: AbortSignal } = {}): Promise<ServerCapabilities> {
     const conn = await this.connection();
     return getServerCapabilities(conn.http, options);
+  }
+
+  /**
+   * A RestClient (runs, checkpoints, sessions, billing) that shares this client's session-less
+   * connection: no session is created for it. Closing this ServiceClient closes it too.
+   */
+  createRestClient(): RestClient {
+    return new RestClient({}, this);
   }
 
   /**

@@ -1,0 +1,293 @@
+// Response shapes of the REST endpoints (contract 3.3-3.7, 4.10, 4.11, 4.16), checked with zod at
+// the boundary and turned into the SDK's camelCase types with Date objects. Like the official
+// client's strict validation: a missing required field or a wrong type is a ResponseValidationError;
+// extra fields are ignored, except inside billing `event_info`, where the contract forbids them.
+// Optional fields accept null as well as absence (servers written in Python send null).
+
+import { z } from "zod";
+
+/** ISO 8601 text as a Date. A time without a zone is read as UTC, as the server means it. */
+const wireDate = z.string().transform((text, ctx) => {
+  const withZone = /(?:Z|[+-]\d{2}:?\d{2})$/i.test(text) ? text : `${text}Z`;
+  const ms = Date.parse(withZone);
+  if (Number.isNaN(ms)) {
+    ctx.issues.push({ code: "custom", message: `not an ISO 8601 date-time: '${text}'`, input: text });
+    return z.NEVER;
+  }
+  return new Date(ms);
+});
+
+const int = z.number().int();
+const count = int.nonnegative();
+
+export type CheckpointType = "training" | "sampler";
+export type AccessScope = "owned" | "accessible";
+
+export const checkpointSchema = z.object({
+  checkpoint_id: z.string(),
+  checkpoint_type: z.enum(["training", "sampler"]),
+  time: wireDate,
+  tinker_path: z.string(),
+  size_bytes: count.nullish(),
+  public: z.boolean().nullish(),
+  expires_at: wireDate.nullish(),
+});
+
+export interface Checkpoint {
+  /** `weights/<name>` or `sampler_weights/<name>`. */
+  checkpointId: string;
+  checkpointType: CheckpointType;
+  /** When it was saved. */
+  time: Date;
+  /** `tinker://<run_id>/<checkpoint_id>`. */
+  tinkerPath: string;
+  sizeBytes: number | undefined;
+  public: boolean;
+  /** null: never expires. */
+  expiresAt: Date | null;
+}
+
+export function toCheckpoint(w: z.infer<typeof checkpointSchema>): Checkpoint {
+  return {
+    checkpointId: w.checkpoint_id,
+    checkpointType: w.checkpoint_type,
+    time: w.time,
+    tinkerPath: w.tinker_path,
+    sizeBytes: w.size_bytes ?? undefined,
+    public: w.public ?? false,
+    expiresAt: w.expires_at ?? null,
+  };
+}
+
+export const cursorSchema = z.object({ offset: count, limit: count, total_count: count });
+
+export interface Cursor {
+  offset: number;
+  limit: number;
+  totalCount: number;
+}
+
+export const trainingRunSchema = z.object({
+  training_run_id: z.string(),
+  base_model: z.string(),
+  model_owner: z.string(),
+  is_lora: z.boolean(),
+  corrupted: z.boolean().nullish(),
+  lora_rank: int.nullish(),
+  last_request_time: wireDate,
+  last_checkpoint: checkpointSchema.nullish(),
+  last_sampler_checkpoint: checkpointSchema.nullish(),
+  user_metadata: z.record(z.string(), z.string()).nullish(),
+});
+
+export interface TrainingRun {
+  trainingRunId: string;
+  baseModel: string;
+  modelOwner: string;
+  isLora: boolean;
+  corrupted: boolean;
+  loraRank: number | undefined;
+  lastRequestTime: Date;
+  lastCheckpoint: Checkpoint | undefined;
+  lastSamplerCheckpoint: Checkpoint | undefined;
+  userMetadata: Record<string, string> | undefined;
+}
+
+export function toTrainingRun(w: z.infer<typeof trainingRunSchema>): TrainingRun {
+  return {
+    trainingRunId: w.training_run_id,
+    baseModel: w.base_model,
+    modelOwner: w.model_owner,
+    isLora: w.is_lora,
+    corrupted: w.corrupted ?? false,
+    loraRank: w.lora_rank ?? undefined,
+    lastRequestTime: w.last_request_time,
+    lastCheckpoint: w.last_checkpoint ? toCheckpoint(w.last_checkpoint) : undefined,
+    lastSamplerCheckpoint: w.last_sampler_checkpoint ? toCheckpoint(w.last_sampler_checkpoint) : undefined,
+    userMetadata: w.user_metadata ?? undefined,
+  };
+}
+
+export const trainingRunsResponse = z.object({
+  training_runs: z.array(trainingRunSchema),
+  cursor: cursorSchema,
+});
+
+export const checkpointsListResponse = z.object({
+  checkpoints: z.array(checkpointSchema),
+  cursor: cursorSchema.nullish(),
+});
+
+export const listSessionsResponse = z.object({ sessions: z.array(z.string()) });
+
+export const getSessionResponse = z.object({
+  training_run_ids: z.array(z.string()),
+  sampler_ids: z.array(z.string()),
+});
+
+export interface SessionInfo {
+  sessionId: string;
+  trainingRunIds: string[];
+  samplerIds: string[];
+}
+
+export const samplerResponse = z.object({
+  sampler_id: z.string(),
+  base_model: z.string(),
+  model_path: z.string().nullish(),
+});
+
+export interface SamplerInfo {
+  samplerId: string;
+  baseModel: string;
+  /** The tinker path of the weights it samples from, when it was made from a checkpoint. */
+  modelPath: string | undefined;
+}
+
+export const weightsInfoResponse = z.object({
+  base_model: z.string(),
+  is_lora: z.boolean(),
+  lora_rank: int.nullish(),
+  train_unembed: z.boolean().nullish(),
+  train_mlp: z.boolean().nullish(),
+  train_attn: z.boolean().nullish(),
+});
+
+export interface WeightsInfo {
+  baseModel: string;
+  isLora: boolean;
+  loraRank: number | undefined;
+  /** Missing on the wire counts as true (contract 3.6). */
+  trainUnembed: boolean;
+  trainMlp: boolean;
+  trainAttn: boolean;
+}
+
+export function toWeightsInfo(w: z.infer<typeof weightsInfoResponse>): WeightsInfo {
+  return {
+    baseModel: w.base_model,
+    isLora: w.is_lora,
+    loraRank: w.lora_rank ?? undefined,
+    trainUnembed: w.train_unembed ?? true,
+    trainMlp: w.train_mlp ?? true,
+    trainAttn: w.train_attn ?? true,
+  };
+}
+
+export const archiveUrlBody = z.object({ url: z.string().min(1), expires: wireDate });
+
+export interface ArchiveUrl {
+  /** A signed URL: download it with a plain GET and no credentials. */
+  url: string;
+  expires: Date;
+}
+
+export const traceExportResponse = z.object({
+  status: z.enum(["pending", "ready", "failed"]),
+  url: z.string().nullish(),
+  error: z.string().nullish(),
+});
+
+export const auditLogResponse = z.object({
+  entries: z.array(
+    z.object({
+      timestamp: wireDate,
+      event: z.string(),
+      model_id: z.string().nullish(),
+      tinker_path: z.string().nullish(),
+      purpose: z.string().nullish(),
+    }),
+  ),
+});
+
+export interface AuditLogEntry {
+  timestamp: Date;
+  event: string;
+  modelId: string | undefined;
+  tinkerPath: string | undefined;
+  purpose: string | undefined;
+}
+
+// `event_info` variants: no field beyond the contract's is accepted (z.strictObject).
+const eventInfoSchema = z.discriminatedUnion("type", [
+  z.strictObject({ type: z.literal("training"), token_count: count }),
+  z.strictObject({ type: z.literal("sampling_prefill"), cached: z.boolean(), token_count: count }),
+  z.strictObject({ type: z.literal("sampling_sample"), token_count: count }),
+  z.strictObject({ type: z.literal("checkpoint"), count }),
+  z.strictObject({ type: z.literal("storage"), gigabyte_hours: z.number().nonnegative() }),
+]);
+
+export type BillingEventInfo =
+  | { type: "training"; tokenCount: number }
+  | { type: "sampling_prefill"; cached: boolean; tokenCount: number }
+  | { type: "sampling_sample"; tokenCount: number }
+  | { type: "checkpoint"; count: number }
+  | { type: "storage"; gigabyteHours: number };
+
+function toEventInfo(w: z.infer<typeof eventInfoSchema>): BillingEventInfo {
+  switch (w.type) {
+    case "training":
+    case "sampling_sample":
+      return { type: w.type, tokenCount: w.token_count };
+    case "sampling_prefill":
+      return { type: w.type, cached: w.cached, tokenCount: w.token_count };
+    case "checkpoint":
+      return { type: w.type, count: w.count };
+    case "storage":
+      return { type: w.type, gigabyteHours: w.gigabyte_hours };
+  }
+}
+
+export const billingUsageResponse = z.object({
+  data: z.array(
+    z.object({
+      bucket_start: wireDate,
+      bucket_end: wireDate,
+      base_model: z.string().nullish(),
+      user_id: z.string().nullish(),
+      user_name: z.string().nullish(),
+      session_id: z.string().nullish(),
+      project_id: z.string().nullish(),
+      event_info: eventInfoSchema,
+    }),
+  ),
+  sessions: z
+    .record(z.string(), z.object({ user_metadata: z.record(z.string(), z.unknown()).nullish() }))
+    .nullish(),
+});
+
+export interface BillingUsageEvent {
+  bucketStart: Date;
+  bucketEnd: Date;
+  baseModel: string | undefined;
+  userId: string | undefined;
+  userName: string | undefined;
+  sessionId: string | undefined;
+  projectId: string | undefined;
+  eventInfo: BillingEventInfo;
+}
+
+export interface BillingUsage {
+  data: BillingUsageEvent[];
+  /** Per session id: the session's user metadata, when it has any. */
+  sessions: Record<string, { userMetadata: Record<string, unknown> | undefined }>;
+}
+
+export function toBillingUsage(w: z.infer<typeof billingUsageResponse>): BillingUsage {
+  const sessions: BillingUsage["sessions"] = {};
+  for (const [id, s] of Object.entries(w.sessions ?? {}))
+    sessions[id] = { userMetadata: s.user_metadata ?? undefined };
+  return {
+    data: w.data.map((e) => ({
+      bucketStart: e.bucket_start,
+      bucketEnd: e.bucket_end,
+      baseModel: e.base_model ?? undefined,
+      userId: e.user_id ?? undefined,
+      userName: e.user_name ?? undefined,
+      sessionId: e.session_id ?? undefined,
+      projectId: e.project_id ?? undefined,
+      eventInfo: toEventInfo(e.event_info),
+    })),
+    sessions,
+  };
+}
