@@ -216,15 +216,19 @@ export class JwtAuth implements AuthProvider {
     // 300 s before exp; for tokens shorter-lived than that, at half their remaining life, so the
     // background loop never degenerates into back-to-back fetches.
     const wait = delayMs ?? Math.max(remaining - this.refreshBeforeMs, remaining / 2, 1_000);
-    this.timer = this.options.clock.setTimeout(() => {
-      this.timer = undefined;
-      this.refresh().catch((error) => {
-        this.options.logger.warn(
-          `Background JWT refresh failed; trying again in ${Math.round(this.retryAfterFailureMs / 1000)} s`,
-          { error },
-        );
-        this.scheduleBackground(this.retryAfterFailureMs);
-      });
-    }, wait);
+    this.timer = this.options.clock.setTimeout(
+      () => {
+        this.timer = undefined;
+        this.refresh().catch((error) => {
+          this.options.logger.warn(
+            `Background JWT refresh failed; trying again in ${Math.round(this.retryAfterFailureMs / 1000)} s`,
+            { error },
+          );
+          this.scheduleBackground(this.retryAfterFailureMs);
+        });
+      },
+      wait,
+      { background: true },
+    );
   }
 }

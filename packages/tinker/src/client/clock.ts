@@ -3,20 +3,28 @@
 
 export type TimerHandle = unknown;
 
+export interface TimerOptions {
+  /**
+   * Background timers (the heartbeat, JWT refresh) must not keep a finished script alive, so real
+   * clocks `unref()` them. A timer someone is awaiting (a retry backoff, a poll wait) is left
+   * referenced: otherwise a script whose only pending work is that wait would exit in the middle.
+   */
+  background?: boolean;
+}
+
 export interface Clock {
   /** Milliseconds since the epoch. */
   now(): number;
-  /** Schedules `fn`; the timer must not keep the process alive (real clocks `unref()` it). */
-  setTimeout(fn: () => void, ms: number): TimerHandle;
+  setTimeout(fn: () => void, ms: number, options?: TimerOptions): TimerHandle;
   clearTimeout(handle: TimerHandle): void;
 }
 
 export const systemClock: Clock = {
   now: () => Date.now(),
-  setTimeout(fn, ms) {
+  setTimeout(fn, ms, options) {
     const handle = setTimeout(fn, ms);
     // Bun and Node return an object with unref(); other runtimes may return a number.
-    (handle as { unref?: () => void }).unref?.();
+    if (options?.background) (handle as { unref?: () => void }).unref?.();
     return handle;
   },
   clearTimeout(handle) {
@@ -26,9 +34,9 @@ export const systemClock: Clock = {
 
 /**
  * Resolves after `ms` on `clock`, or rejects with the signal's reason as soon as `signal` aborts.
- * The timer is unref'd, so a pending sleep never holds a finished script open.
+ * The wait keeps the process alive unless `options.background` says it is background work.
  */
-export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
+export function sleep(clock: Clock, ms: number, signal?: AbortSignal, options?: TimerOptions): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     if (signal?.aborted) {
       reject(signal.reason);
@@ -44,6 +52,7 @@ export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<v
         resolve();
       },
       Math.max(0, ms),
+      options,
     );
     signal?.addEventListener("abort", onAbort, { once: true });
   });

@@ -93,7 +93,7 @@ export class HeartbeatLoop {
     const signal = this.controller.signal;
     while (!signal.aborted) {
       try {
-        await sleep(this.options.clock, this.options.intervalMs, signal);
+        await sleep(this.options.clock, this.options.intervalMs, signal, { background: true });
       } catch {
         return;
       }
@@ -117,11 +117,15 @@ export class HeartbeatLoop {
     // The loop enforces the deadline itself, so even a transport that ignores its signal cannot
     // stall the loop.
     const deadline = new Promise<never>((_, reject) => {
-      timer = clock.setTimeout(() => {
-        deadlinePassed = true;
-        beatController.abort(new Error("deadline"));
-        reject(new APITimeoutError(`Heartbeat timed out after ${timeoutMs} ms`));
-      }, timeoutMs);
+      timer = clock.setTimeout(
+        () => {
+          deadlinePassed = true;
+          beatController.abort(new Error("deadline"));
+          reject(new APITimeoutError(`Heartbeat timed out after ${timeoutMs} ms`));
+        },
+        timeoutMs,
+        { background: true },
+      );
     });
     deadline.catch(() => {});
 
