@@ -1,29 +1,12 @@
-// Times tinker-local's model layer: one forward+backward step, one optimizer step, and sampling.
-//   node --conditions=tinker-source --import tsx bench/model-step.ts [--quick]
-// Reports median milliseconds over a few repetitions after a warm-up. Compare with
-// bench/model-tfjs.ts, which times the same architecture on tfjs-core (wasm and cpu backends).
+// Times tinker-local's model layer directly (no HTTP): forward+backward, forward only, the optimizer
+// step and sampling, on tinker-local/tiny and tinker-local/small.
+//   npm run bench -- model-step
+//   node --conditions=tinker-source --import tsx bench/model-step.ts   (table only, no doc)
+// Reports the median over a few repetitions after two warm-up calls.
 import { createModel, type Datum, encode } from "tinker-local";
+import { type BenchResult, median, runIfMain, timeSync } from "./lib.js";
 
-const quick = process.argv.includes("--quick");
-const reps = quick ? 2 : 7;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] as number;
-}
-
-function time(fn: () => void): number {
-  // Two warm-ups: V8 optimises the kernels for each new shape on the first calls.
-  fn();
-  fn();
-  const xs: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    fn();
-    xs.push(performance.now() - t0);
-  }
-  return median(xs);
-}
+const REPS = 7;
 
 function batch(seqLen: number, count: number): Datum[] {
   const text = "The quick brown fox jumps over the lazy dog. ".repeat(20);
@@ -39,13 +22,8 @@ function batch(seqLen: number, count: number): Datum[] {
   });
 }
 
-const rows: string[] = [];
-const record = (what: string, ms: number) => {
-  rows.push(`| ${what} | ${ms.toFixed(1)} |`);
-  console.log(`${what}: ${ms.toFixed(1)} ms`);
-};
-
-for (const [name, shapes] of [
+/** [sequence length, batch size] pairs per model: one long sequence and a batch of short ones. */
+const SHAPES = [
   [
     "tinker-local/tiny",
     [
@@ -60,35 +38,45 @@ for (const [name, shapes] of [
       [64, 8],
     ],
   ],
-] as const) {
-  const model = createModel(name, { rank: 8 });
-  for (const [T, B] of shapes) {
-    const data = batch(T, B);
-    record(
-      `${name} forward_backward ${B}x${T} tokens, rank 8, all modules`,
-      time(() => model.forwardBackward(data, "cross_entropy")),
+] as const;
+
+export const name = "model-step";
+export const description =
+  "The model layer called directly (no HTTP): one step of each kind on tiny and small, cross-entropy loss, float64.";
+
+export async function run(): Promise<BenchResult[]> {
+  const rows: BenchResult[] = [];
+  const record = (metric: string, fn: () => void, notes?: string) => {
+    const value = median(timeSync(fn, REPS));
+    rows.push({ metric, value, unit: "ms", ...(notes === undefined ? {} : { notes }) });
+  };
+  for (const [modelName, shapes] of SHAPES) {
+    const short = modelName.replace("tinker-local/", "");
+    const model = createModel(modelName, { rank: 8 });
+    for (const [T, B] of shapes) {
+      const data = batch(T, B);
+      record(
+        `${short} forward_backward ${B}x${T}`,
+        () => model.forwardBackward(data, "cross_entropy"),
+        "LoRA rank 8 on every module",
+      );
+      record(`${short} forward only ${B}x${T}`, () => model.forward(data, "cross_entropy"));
+    }
+    record(`${short} optim_step`, () => model.optimStep({ learning_rate: 1e-4 }));
+    const prompt = encode("Once upon a time");
+    record(`${short} sample 4 x 64 tokens`, () =>
+      model.sample(prompt, { max_tokens: 64, seed: 1, stop: [] }, 4),
     );
+    const onlyHead = createModel(modelName, { rank: 8, train_attn: false, train_mlp: false });
+    const data = batch(shapes[0][0], 1);
     record(
-      `${name} forward only ${B}x${T}`,
-      time(() => model.forward(data, "cross_entropy")),
+      `${short} forward_backward 1x${shapes[0][0]}, unembed-only LoRA`,
+      () => onlyHead.forwardBackward(data, "cross_entropy"),
+      "LoRA on the unembedding only",
     );
   }
-  record(
-    `${name} optim_step`,
-    time(() => model.optimStep({ learning_rate: 1e-4 })),
-  );
-  const prompt = encode("Once upon a time");
-  record(
-    `${name} sample 4 x 64 tokens`,
-    time(() => model.sample(prompt, { max_tokens: 64, seed: 1, stop: [] }, 4)),
-  );
-  const onlyHead = createModel(name, { rank: 8, train_attn: false, train_mlp: false });
-  const data = batch(shapes[0][0], 1);
-  record(
-    `${name} forward_backward 1x${shapes[0][0]}, unembed-only LoRA`,
-    time(() => onlyHead.forwardBackward(data, "cross_entropy")),
-  );
+  rows[0] = { ...rows[0]!, notes: `${rows[0]!.notes}; every row: median of ${REPS} after 2 warm-ups` };
+  return rows;
 }
 
-console.log("\n| measurement | median ms |\n|---|---|");
-console.log(rows.join("\n"));
+await runIfMain(import.meta.url, { name, description, run });
