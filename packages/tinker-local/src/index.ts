@@ -19,6 +19,8 @@ export type { FailNextSpec, FutureControls, FutureKind, FutureState } from "./fu
 export * from "./model/index.js";
 export type { ModelControls } from "./models.js";
 export type { RequestRecord } from "./request-log.js";
+export type { ArchiveResponseMode, RestServerOptions } from "./rest/options.js";
+export { DEFAULT_ARCHIVE_URL_TTL_SECONDS, DEFAULT_TRACE_EXPORT_PENDING_POLLS } from "./rest/options.js";
 export type { LocalServer, ServerOptions } from "./server.js";
 export {
   DEFAULT_HOST,
@@ -27,18 +29,16 @@ export {
   DEFAULT_SESSION_TTL_SECONDS,
   startServer,
 } from "./server.js";
-export { DB_FILE_NAME, databasePath } from "./store/db.js";
-export type { Store } from "./store/index.js";
-export type { SessionRecord } from "./store/sessions.js";
-export { readSessionRecord, readSessionRecords } from "./store/sessions.js";
-export type { ArchiveResponseMode, RestServerOptions } from "./rest/options.js";
-export { DEFAULT_ARCHIVE_URL_TTL_SECONDS, DEFAULT_TRACE_EXPORT_PENDING_POLLS } from "./rest/options.js";
 export type { CheckpointKind } from "./store/checkpoint-ids.js";
 export { parseTinkerPath, tinkerPathFor } from "./store/checkpoint-ids.js";
 export type { CheckpointRecord } from "./store/checkpoints.js";
 export { CheckpointExistsError } from "./store/checkpoints.js";
+export { DB_FILE_NAME, databasePath } from "./store/db.js";
+export type { Store } from "./store/index.js";
 export type { RunRecord } from "./store/runs.js";
 export type { SamplerRecord } from "./store/samplers.js";
+export type { SessionRecord } from "./store/sessions.js";
+export { readSessionRecord, readSessionRecords } from "./store/sessions.js";
 export type { UsageType } from "./store/usage.js";
 export type { TrainingServerOptions } from "./training-runtime.js";
 export {
