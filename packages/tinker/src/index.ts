@@ -58,10 +58,44 @@ export type {
   TraceExportOptions,
 } from "./clients/rest-client.js";
 export { downloadCheckpoint, RestClient, TraceExportFailedError } from "./clients/rest-client.js";
+export type {
+  CreateSamplingClientOptions,
+  PromptInput,
+  SampledSequenceResult,
+  SampleOptions,
+  SampleResult,
+  SamplingClientOptions,
+  SamplingParams as SampleParams,
+} from "./clients/sampling-client.js";
+export { SamplingClient } from "./clients/sampling-client.js";
 export { ServiceClient } from "./clients/service-client.js";
+export type {
+  AdamStepParams,
+  CheckpointResult,
+  CustomLossFn,
+  CustomLossOutput,
+  CustomLossResult,
+  DatumLike,
+  ForwardBackwardResult,
+  LoadStateResult,
+  LoraTrainingOptions,
+  OptimStepResult,
+  SaveOptions,
+  TrainingFromStateOptions,
+  TrainingInfo,
+} from "./clients/training-client.js";
+export { TrainingClient } from "./clients/training-client.js";
 export type { ArchiveDownloadOptions, DownloadProgress, DownloadResult } from "./download/download.js";
 export { CHECKPOINT_FILES, downloadArchive } from "./download/download.js";
 export { ArchiveError } from "./download/extract.js";
+export type {
+  FutureEvents,
+  QueueStateEvent,
+  QueueStateName,
+  ResultOptions,
+  WireFormat,
+} from "./futures/index.js";
+export { TinkerFuture } from "./futures/index.js";
 export type { CheckpointKind, TinkerPath } from "./paths/tinker-path.js";
 export { formatTinkerPath, isTinkerPath, parseTinkerPath, TINKER_SCHEME } from "./paths/tinker-path.js";
 export type { ClientConfig, DynamicConfig } from "./session/client-config.js";
@@ -75,6 +109,22 @@ export type {
   TinkerListener,
 } from "./session/events.js";
 export type { HeartbeatStats } from "./session/heartbeat.js";
+export type {
+  DecodeOptions,
+  EncodeOptions,
+  ResolveTokenizerOptions,
+  Tokenizer,
+  TokenizerLoader,
+} from "./tokenizer/index.js";
+export {
+  BYTE_LEVEL_TOKENIZER,
+  ByteLevelTokenizer,
+  knownVocabSize,
+  loadHuggingFaceTokenizer,
+  registerTokenizer,
+  resolveTokenizer,
+  TokenizerNotFoundError,
+} from "./tokenizer/index.js";
 export type {
   AdamParams,
   CsrInit,

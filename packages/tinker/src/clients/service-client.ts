@@ -9,7 +9,14 @@ import { type Connection, type ConnectionHooks, connect } from "../session/conne
 import { EventRegistry, type TinkerEventName, type TinkerListener } from "../session/events.js";
 import type { HeartbeatStats } from "../session/heartbeat.js";
 import { SessionHolder } from "../session/session-holder.js";
+import { ClientContext, SessionCounters } from "./context.js";
 import { RestClient } from "./rest-client.js";
+import { type CreateSamplingClientOptions, SamplingClient } from "./sampling-client.js";
+import {
+  type LoraTrainingOptions,
+  TrainingClient,
+  type TrainingFromStateOptions,
+} from "./training-client.js";
 
 export class ServiceClient {
   // #private: it holds the API key, and must not show up in console.log(client).
@@ -23,6 +30,8 @@ export class ServiceClient {
   private closed = false;
   /** Aborted by close(): cancels a start-up in progress and later token fetches. */
   private readonly lifetime = new AbortController();
+  /** model_seq_id and sampling_session_seq_id of this client's session (contract 2.7). */
+  private readonly counters = new SessionCounters();
 
   /**
    * Throws a ValidationError when the options (or the environment) are unusable, e.g. no API key.
@@ -121,8 +130,49 @@ export class ServiceClient {
     return new RestClient({}, this);
   }
 
+  /** @internal What training and sampling clients share: the session, counters, lifetime. */
+  async clientContext(): Promise<ClientContext> {
+    const holder = await this.session();
+    return new ClientContext({
+      http: holder.http,
+      config: holder.config,
+      sessionId: holder.sessionId,
+      counters: this.counters,
+      signal: this.lifetime.signal,
+      ...(this.hooks.sleep ? { sleep: this.hooks.sleep } : {}),
+    });
+  }
+
   /**
-   * Stops the heartbeat and any JWT refresh timers. Idempotent. Later calls throw ClientClosedError.
+   * A TrainingClient on a new LoRA model of `baseModel` (create_model). Options: `rank` (32), `seed`,
+   * `trainMlp`/`trainAttn`/`trainUnembed` (true; at least one must be), `userMetadata`, `wireFormat`.
+   */
+  async createLoraTrainingClient(
+    baseModel: string,
+    options: LoraTrainingOptions = {},
+  ): Promise<TrainingClient> {
+    return TrainingClient.createLora(await this.clientContext(), baseModel, options);
+  }
+
+  /**
+   * A TrainingClient restored from a `tinker://…/weights/<name>` checkpoint; `withOptimizer` also
+   * restores the Adam state, to resume training exactly.
+   */
+  async createTrainingClientFromState(
+    path: string,
+    options: TrainingFromStateOptions = {},
+  ): Promise<TrainingClient> {
+    return TrainingClient.fromState(await this.clientContext(), path, options);
+  }
+
+  /** A SamplingClient on saved weights (`modelPath`, a tinker:// path) or on a base model. */
+  async createSamplingClient(options: CreateSamplingClientOptions): Promise<SamplingClient> {
+    return SamplingClient.create(await this.clientContext(), options);
+  }
+
+  /**
+   * Stops the heartbeat and any JWT refresh timers, and every poll of a pending future (which then
+   * rejects with ClientClosedError). Idempotent. Later calls throw ClientClosedError.
    * There is no end-session call in the API: the server lets the session expire.
    */
   async close(): Promise<void> {

@@ -1,0 +1,87 @@
+// Thin endpoint functions for sampling (contract 2.9, 3.2, 3.6; master table rows 6, 16, 31).
+
+import { z } from "zod";
+import type { HttpClient } from "../client/http.js";
+import { pathSegment } from "../paths/segments.js";
+import type { SampleRequest } from "../wire/types.js";
+import type { CallOptions } from "./service.js";
+import type { SubmitAck } from "./training.js";
+
+export const SAMPLING_PATHS = {
+  createSamplingSession: "/api/v1/create_sampling_session",
+  asample: "/api/v1/asample",
+  sampler: (samplerId: string) => `/api/v1/samplers/${pathSegment(samplerId, "samplerId")}`,
+} as const;
+
+/** Tells the server this client backs off on 429 instead of having its request queued (contract 1.3). */
+export const SAMPLING_BACKPRESSURE_HEADER = "X-Tinker-Sampling-Backpressure";
+
+export interface CreateSamplingSessionBody {
+  session_id: string;
+  sampling_session_seq_id: number;
+  base_model?: string;
+  model_path?: string;
+  type: "create_sampling_session";
+}
+
+const createSamplingSessionResponse = z.object({
+  type: z.literal("create_sampling_session").nullish(),
+  sampling_session_id: z.string().min(1),
+});
+
+/** Not a future: the sampler id comes back at once. */
+export async function createSamplingSession(
+  http: HttpClient,
+  body: CreateSamplingSessionBody,
+  options: CallOptions = {},
+): Promise<string> {
+  const res = await http.request({
+    method: "POST",
+    path: SAMPLING_PATHS.createSamplingSession,
+    body,
+    schema: createSamplingSessionResponse,
+    ...options,
+  });
+  return res.data.sampling_session_id;
+}
+
+const untypedFuture = z.object({ request_id: z.string().min(1), model_id: z.string().nullish() });
+
+/** One submit, no HTTP-layer retries: the sampling client handles 429 and resubmits itself. */
+export async function asample(
+  http: HttpClient,
+  body: SampleRequest,
+  options: CallOptions = {},
+): Promise<SubmitAck> {
+  const res = await http.request({
+    method: "POST",
+    path: SAMPLING_PATHS.asample,
+    body,
+    schema: untypedFuture,
+    maxRetries: 0,
+    ...options,
+    headers: { [SAMPLING_BACKPRESSURE_HEADER]: "1", ...options.headers },
+  });
+  return res.data;
+}
+
+const samplerResponse = z.object({
+  sampler_id: z.string(),
+  base_model: z.string(),
+  model_path: z.string().nullish(),
+});
+export type SamplerResponse = z.infer<typeof samplerResponse>;
+
+export async function getSampler(
+  http: HttpClient,
+  samplerId: string,
+  options: CallOptions = {},
+): Promise<SamplerResponse> {
+  const res = await http.request({
+    method: "GET",
+    path: SAMPLING_PATHS.sampler(samplerId),
+    schema: samplerResponse,
+    ...options,
+  });
+  return res.data;
+}

@@ -1,0 +1,92 @@
+// What a TrainingClient or SamplingClient needs from the ServiceClient that made it: the open
+// session (HTTP client, server config, session id), the session-wide counters of contract 2.7, the
+// client's lifetime (aborted by ServiceClient.close(), which stops every poll), and the sleep used
+// for waits (a test seam).
+
+import { type Clock, sleep as clockSleep } from "../client/clock.js";
+import { ValidationError } from "../client/errors.js";
+import type { HttpClient } from "../client/http.js";
+import type { Logger } from "../client/logger.js";
+import type { PollTransport, WireFormat } from "../futures/poll.js";
+import { httpPollTransport } from "../futures/transport.js";
+import type { ClientConfig } from "../session/client-config.js";
+
+/** Per-session counters (contract 2.7): one per ServiceClient, shared by all its clients. */
+export class SessionCounters {
+  #model = 0;
+  #sampling = 0;
+  /** `model_seq_id` for the next training client. */
+  nextModelSeqId(): number {
+    return this.#model++;
+  }
+  /** `sampling_session_seq_id`, shared by create_sampling_session and unnamed sampler saves. */
+  nextSamplingSessionSeqId(): number {
+    return this.#sampling++;
+  }
+}
+
+export interface ClientContextInit {
+  http: HttpClient;
+  config: ClientConfig;
+  sessionId: string;
+  counters: SessionCounters;
+  signal: AbortSignal;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  transport?: PollTransport;
+}
+
+/** @internal */
+export class ClientContext {
+  readonly http: HttpClient;
+  readonly config: ClientConfig;
+  readonly sessionId: string;
+  readonly counters: SessionCounters;
+  readonly signal: AbortSignal;
+  readonly transport: PollTransport;
+  readonly #sleep: ((ms: number, signal?: AbortSignal) => Promise<void>) | undefined;
+
+  constructor(init: ClientContextInit) {
+    this.http = init.http;
+    this.config = init.config;
+    this.sessionId = init.sessionId;
+    this.counters = init.counters;
+    this.signal = init.signal;
+    this.#sleep = init.sleep;
+    this.transport = init.transport ?? httpPollTransport(init.http);
+  }
+
+  get logger(): Logger {
+    return this.http.logger;
+  }
+
+  get clock(): Clock {
+    return this.http.clock;
+  }
+
+  now = (): number => this.http.clock.now();
+
+  sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+    this.#sleep ? this.#sleep(ms, signal) : clockSleep(this.http.clock, ms, signal);
+
+  get billingMaxPauseMs(): number {
+    return this.config.billingExceptionMaxPauseDurationSec * 1000;
+  }
+}
+
+/** Options every training and sampling client takes. */
+export interface WireFormatOption {
+  /**
+   * protobuf (default, as the official client) or JSON for forward_backward bodies and for
+   * forward_backward/sample results. Other calls are always JSON.
+   */
+  wireFormat?: WireFormat;
+}
+
+export function checkWireFormat(value: unknown): WireFormat {
+  if (value === undefined) return "proto";
+  if (value === "proto" || value === "json") return value;
+  throw new ValidationError(
+    `wireFormat must be "proto" or "json", got ${JSON.stringify(value)}`,
+    "wireFormat",
+  );
+}

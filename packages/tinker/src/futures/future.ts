@@ -1,0 +1,204 @@
+// TinkerFuture<T>: the one future type of the SDK. Work starts when the future is made (the request
+// is submitted in order and its result polled in the background, like the official client), so a
+// result arrives whether or not anyone waits. Waiting is separate: `await future` or
+// `future.result({ timeout, signal })`. A wait that times out or is aborted ends only that wait;
+// the background work goes on, and a later `result()` picks up the same (cached) outcome.
+//
+// Never return a TinkerFuture from an async function or resolve a promise with it: it is a
+// thenable, so the promise would adopt its result instead of the future.
+
+import { APIUserAbortError, FutureTimeoutError } from "../client/errors.js";
+import type { QueueStateEvent } from "./poll.js";
+
+export interface ResultOptions {
+  /** Give up waiting after this many milliseconds (FutureTimeoutError). The future stays usable. */
+  timeout?: number;
+  /** Give up waiting when this fires (APIUserAbortError). The future stays usable. */
+  signal?: AbortSignal;
+}
+
+export interface FutureEvents {
+  queueState: QueueStateEvent;
+}
+
+/** What the work behind a future reports while it runs. */
+export interface FutureHandle {
+  /** A request was acknowledged (called once per submitted request, in order). */
+  setRequestId(requestId: string): void;
+  emitQueueState(event: QueueStateEvent): void;
+}
+
+type State<T> =
+  | { status: "pending" }
+  | { status: "fulfilled"; value: T }
+  | { status: "rejected"; error: unknown };
+
+export class TinkerFuture<T> implements Promise<T> {
+  readonly #promise: Promise<T>;
+  #state: State<T> = { status: "pending" };
+  readonly #requestIds: string[] = [];
+  readonly #listeners = new Set<(event: QueueStateEvent) => void>();
+  readonly #submittedWaiters: { resolve: (id: string) => void; reject: (e: unknown) => void }[] = [];
+  readonly #label: string;
+
+  /**
+   * @internal Clients make futures; `work` starts at once and reports through the handle.
+   * @param label names the call in timeout messages, e.g. "forwardBackward".
+   */
+  constructor(work: (handle: FutureHandle) => Promise<T>, label = "request") {
+    this.#label = label;
+    const handle: FutureHandle = {
+      setRequestId: (id) => {
+        this.#requestIds.push(id);
+        if (this.#requestIds.length === 1) for (const w of this.#submittedWaiters.splice(0)) w.resolve(id);
+      },
+      emitQueueState: (event) => {
+        for (const listener of this.#listeners) {
+          try {
+            listener(event);
+          } catch {
+            // A listener must not break the poll loop.
+          }
+        }
+      },
+    };
+    this.#promise = Promise.resolve()
+      .then(() => work(handle))
+      .then(
+        (value) => {
+          this.#state = { status: "fulfilled", value };
+          for (const w of this.#submittedWaiters.splice(0))
+            w.reject(new Error(`${label} finished without a request id`));
+          return value;
+        },
+        (error: unknown) => {
+          this.#state = { status: "rejected", error };
+          for (const w of this.#submittedWaiters.splice(0)) w.reject(error);
+          throw error;
+        },
+      );
+    // The outcome is delivered to whoever waits; nobody waiting is not an unhandled rejection.
+    this.#promise.catch(() => {});
+  }
+
+  /** A future that is already resolved (e.g. a save found to be done already). */
+  static resolved<T>(value: T, label?: string): TinkerFuture<T> {
+    return new TinkerFuture(async () => value, label);
+  }
+
+  /** The id of the latest acknowledged request; undefined until the first is acknowledged. */
+  get requestId(): string | undefined {
+    return this.#requestIds[this.#requestIds.length - 1];
+  }
+
+  /** Every acknowledged request id, in order (several for chunked or resubmitted calls). */
+  get requestIds(): readonly string[] {
+    return [...this.#requestIds];
+  }
+
+  /** True once the result (or the error) is in. */
+  get done(): boolean {
+    return this.#state.status !== "pending";
+  }
+
+  /**
+   * Resolves with the first request id once the server has acknowledged the submission; rejects if
+   * the call failed before that.
+   */
+  submitted(): Promise<string> {
+    const first = this.#requestIds[0];
+    if (first !== undefined) return Promise.resolve(first);
+    if (this.#state.status === "rejected") return Promise.reject(this.#state.error);
+    if (this.#state.status === "fulfilled")
+      return Promise.reject(new Error(`${this.#label} had no request id`));
+    return new Promise((resolve, reject) => this.#submittedWaiters.push({ resolve, reject }));
+  }
+
+  /** Queue-state changes reported while polling. Returns a function that removes the listener. */
+  on<E extends keyof FutureEvents>(event: E, listener: (payload: FutureEvents[E]) => void): () => void {
+    if (event !== "queueState") throw new TypeError(`Unknown event: ${String(event)}`);
+    this.#listeners.add(listener);
+    return () => this.off(event, listener);
+  }
+
+  off<E extends keyof FutureEvents>(_event: E, listener: (payload: FutureEvents[E]) => void): void {
+    this.#listeners.delete(listener);
+  }
+
+  /**
+   * Waits for the result. `timeout` (ms) raises FutureTimeoutError and `signal` APIUserAbortError;
+   * neither stops the work, and a later call waits again for the same result.
+   */
+  result(options: ResultOptions = {}): Promise<T> {
+    const { timeout, signal } = options;
+    if (this.#state.status === "fulfilled") return Promise.resolve(this.#state.value);
+    if (this.#state.status === "rejected") return Promise.reject(this.#state.error);
+    if (timeout === undefined && signal === undefined) return this.#promise;
+    if (timeout !== undefined && (!Number.isFinite(timeout) || timeout < 0)) {
+      return Promise.reject(new RangeError(`timeout must be a number of milliseconds >= 0, got ${timeout}`));
+    }
+    return new Promise<T>((resolve, reject) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const cleanup = () => {
+        if (timer !== undefined) clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+      };
+      const onAbort = () => {
+        cleanup();
+        reject(
+          new APIUserAbortError(
+            `Stopped waiting for ${this.#label}${this.requestId ? ` (request ${this.requestId})` : ""}; it keeps running and result() can be called again.`,
+            { cause: signal?.reason },
+          ),
+        );
+      };
+      if (signal?.aborted) {
+        onAbort();
+        return;
+      }
+      signal?.addEventListener("abort", onAbort, { once: true });
+      if (timeout !== undefined) {
+        timer = setTimeout(() => {
+          cleanup();
+          reject(
+            new FutureTimeoutError(
+              `No result for ${this.#label}${this.requestId ? ` (request ${this.requestId})` : ""} after ${timeout} ms; ` +
+                "it keeps running and result() can be called again.",
+              this.requestId ?? "",
+            ),
+          );
+        }, timeout);
+      }
+      this.#promise.then(
+        (value) => {
+          cleanup();
+          resolve(value);
+        },
+        (error: unknown) => {
+          cleanup();
+          reject(error);
+        },
+      );
+    });
+  }
+
+  // biome-ignore lint/suspicious/noThenProperty: a future is awaitable on purpose (PromiseLike)
+  then<R1 = T, R2 = never>(
+    onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
+    onrejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
+  ): Promise<R1 | R2> {
+    return this.#promise.then(onfulfilled, onrejected);
+  }
+
+  catch<R = never>(onrejected?: ((reason: unknown) => R | PromiseLike<R>) | null): Promise<T | R> {
+    return this.#promise.catch(onrejected);
+  }
+
+  finally(onfinally?: (() => void) | null): Promise<T> {
+    return this.#promise.finally(onfinally);
+  }
+
+  get [Symbol.toStringTag](): string {
+    return "TinkerFuture";
+  }
+}

@@ -1,0 +1,68 @@
+// The byte-level tokenizer of every tinker-local model (docs/models.md): ids 0-255 are the bytes of
+// the UTF-8 encoding, then BOS 256, EOS 257, PAD 258. It mirrors
+// packages/tinker-local/src/model/tokenizer.ts without importing it (the SDK must not depend on the
+// server); a test checks the two agree.
+
+import { ValidationError } from "../client/errors.js";
+import type { DecodeOptions, EncodeOptions, Tokenizer } from "./types.js";
+
+export const BYTE_LEVEL_TOKENIZER = Object.freeze({
+  name: "tinker-local/byte-level",
+  vocabSize: 259,
+  bosTokenId: 256,
+  eosTokenId: 257,
+  padTokenId: 258,
+});
+
+const SPECIALS: Readonly<Record<string, number>> = Object.freeze({
+  "<|bos|>": 256,
+  "<|eos|>": 257,
+  "<|pad|>": 258,
+});
+const SPECIAL_TEXT = new Map(Object.entries(SPECIALS).map(([text, id]) => [id, text]));
+
+const encoder = new TextEncoder();
+
+export class ByteLevelTokenizer implements Tokenizer {
+  readonly name = BYTE_LEVEL_TOKENIZER.name;
+  readonly vocabSize = BYTE_LEVEL_TOKENIZER.vocabSize;
+  readonly bosTokenId = BYTE_LEVEL_TOKENIZER.bosTokenId;
+  readonly eosTokenId = BYTE_LEVEL_TOKENIZER.eosTokenId;
+  readonly padTokenId = BYTE_LEVEL_TOKENIZER.padTokenId;
+  readonly specialTokens = SPECIALS;
+
+  /** The UTF-8 bytes of `text`; special-token text is not parsed (it is just bytes). */
+  encode(text: string, options: EncodeOptions = {}): number[] {
+    const out: number[] = options.addBos ? [this.bosTokenId] : [];
+    for (const b of encoder.encode(text)) out.push(b);
+    return out;
+  }
+
+  /** Invalid UTF-8 (e.g. a character cut by max_tokens) becomes U+FFFD instead of failing. */
+  decode(tokens: ArrayLike<number>, options: DecodeOptions = {}): string {
+    const decoder = new TextDecoder("utf-8", { fatal: false });
+    let out = "";
+    let run: number[] = [];
+    const flush = () => {
+      if (run.length > 0) out += decoder.decode(Uint8Array.from(run));
+      run = [];
+    };
+    for (let i = 0; i < tokens.length; i++) {
+      const t = tokens[i] as number;
+      if (!Number.isInteger(t) || t < 0 || t >= this.vocabSize) {
+        throw new ValidationError(
+          `token ${t} at index ${i} is outside this tokenizer's vocabulary [0, ${this.vocabSize})`,
+          `tokens[${i}]`,
+        );
+      }
+      if (t < 256) {
+        run.push(t);
+        continue;
+      }
+      flush();
+      if (!options.skipSpecialTokens) out += SPECIAL_TEXT.get(t) ?? "";
+    }
+    flush();
+    return out;
+  }
+}
