@@ -1,0 +1,43 @@
+// examples/sft-demo.ts as a child process: same flags, same stdout (timing lines aside); another
+// seed, other losses.
+
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import { describeRun, runExample, withoutTiming } from "./helpers/run-example.js";
+
+const dataDir = mkdtempSync(join(tmpdir(), "tinker-examples-sft-"));
+after(() => rmSync(dataDir, { recursive: true, force: true }));
+
+function args(seed: number): string[] {
+  return ["--steps", "6", "--model", "tinker-local/tiny", "--seed", String(seed), "--data-dir", dataDir];
+}
+
+function losses(stdout: string): number[] {
+  return [...stdout.matchAll(/^step\s+\d+\/6 .* loss (\S+)$/gm)].map((m) => Number(m[1]));
+}
+
+test("sft-demo: two runs with the same seed print the same thing, another seed trains differently", async () => {
+  // One after the other: the same data directory, so the "data in …" line is the same too.
+  const first = await runExample("sft-demo.ts", args(3));
+  assert.equal(first.code, 0, describeRun(first));
+  const second = await runExample("sft-demo.ts", args(3));
+  assert.equal(second.code, 0, describeRun(second));
+  const other = await runExample("sft-demo.ts", args(4));
+  assert.equal(other.code, 0, describeRun(other));
+
+  assert.deepEqual(withoutTiming(second.stdout), withoutTiming(first.stdout));
+  assert.match(first.stdout, /^time/m, "the timing line is printed");
+
+  const a = losses(first.stdout);
+  assert.equal(a.length, 6, describeRun(first));
+  for (const loss of a)
+    assert.ok(Number.isFinite(loss) && loss > 0, `loss ${loss} is a finite positive number`);
+  assert.deepEqual(losses(second.stdout), a);
+
+  const b = losses(other.stdout);
+  assert.equal(b.length, 6, describeRun(other));
+  assert.notDeepEqual(b, a, "seed 4 draws other training words than seed 3");
+});
