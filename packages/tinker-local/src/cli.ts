@@ -4,6 +4,7 @@ import { parseArgs } from "node:util";
 import type { LocalLogger } from "./context.js";
 import { SERVER_VERSION } from "./index.js";
 import { DEFAULT_JWT_TTL_SECONDS, DEFAULT_SESSION_TTL_SECONDS, startServer } from "./server.js";
+import { DEFAULT_EPHEMERAL_TTL_SECONDS } from "./training-runtime.js";
 
 const DEFAULT_CLI_PORT = 8765;
 const DEFAULT_CLI_DATA_DIR = "./.tinker-local";
@@ -17,6 +18,7 @@ Options:
   --host HOST          address to bind (default 127.0.0.1)
   --data-dir DIR       where the database and checkpoints live (default ${DEFAULT_CLI_DATA_DIR})
   --session-ttl SECS   expire sessions without a heartbeat for this long (default ${DEFAULT_SESSION_TTL_SECONDS})
+  --ephemeral-ttl SECS delete unnamed sampler checkpoints (no ttl_seconds) after this long (default ${DEFAULT_EPHEMERAL_TTL_SECONDS})
   --log-requests       print "METHOD PATH STATUS" for every request
   --api-key KEY        accept this API key (repeatable); each key is a separate user
   --keys-file PATH     accept the keys in this file, one per line, # for comments
@@ -38,6 +40,7 @@ interface CliOptions {
   host: string | undefined;
   dataDir: string;
   sessionTtlSeconds: number | undefined;
+  ephemeralTtlSeconds: number | undefined;
   logRequests: boolean;
   apiKeys: string[];
   keysFile: string | undefined;
@@ -70,6 +73,7 @@ function parseCliArgs(argv: readonly string[]): Parsed {
         host: { type: "string" },
         "data-dir": { type: "string" },
         "session-ttl": { type: "string" },
+        "ephemeral-ttl": { type: "string" },
         "log-requests": { type: "boolean" },
         "api-key": { type: "string", multiple: true },
         "keys-file": { type: "string" },
@@ -114,6 +118,7 @@ function parseCliArgs(argv: readonly string[]): Parsed {
       host: values.host,
       dataDir: values["data-dir"] ?? DEFAULT_CLI_DATA_DIR,
       sessionTtlSeconds: parseInteger("--session-ttl", values["session-ttl"], 1, 10 ** 9),
+      ephemeralTtlSeconds: parseInteger("--ephemeral-ttl", values["ephemeral-ttl"], 1, 10 ** 9),
       logRequests: values["log-requests"] ?? false,
       apiKeys,
       keysFile: values["keys-file"],
@@ -130,6 +135,7 @@ const KNOWN_FLAGS = new Set([
   "--host",
   "--data-dir",
   "--session-ttl",
+  "--ephemeral-ttl",
   "--log-requests",
   "--api-key",
   "--keys-file",
@@ -189,6 +195,7 @@ async function main(argv: readonly string[]): Promise<number> {
       host: options.host,
       dataDir: options.dataDir,
       sessionTtlSeconds: options.sessionTtlSeconds,
+      ephemeralTtlSeconds: options.ephemeralTtlSeconds,
       logRequests: options.logRequests,
       apiKeys: options.apiKeys,
       keysFile: options.keysFile,

@@ -3,6 +3,7 @@
 // unnamed `save_weights_for_sampler`, each with its own frozen copy of the weights). Nothing here
 // survives a restart: the metadata does (store/), the weights only through checkpoints. A sampler
 // whose row exists but which is not in memory is rebuilt from its `model_path` on first use.
+// Everything of a session is dropped once the session expires (TrainingRuntime.sweepSessions).
 import { notFound } from "./http.js";
 import type { ResolvedLoraConfig } from "./model/lora.js";
 import { createModel, type LoraModel } from "./model/lora-model.js";
@@ -51,6 +52,11 @@ export interface ModelControls {
   samplers(): string[];
   /** Resolves once no submitted work is queued or running. */
   idle(): Promise<void>;
+  /**
+   * Runs the expired-session sweep now (it also runs on the checkpoint sweep's interval): drops the
+   * training models and samplers of every expired session. Returns those session ids.
+   */
+  sweepExpiredSessions(): string[];
 }
 
 /** Bare base models used for sampling are shared (they are never trained); at most this many other copies. */
@@ -79,7 +85,7 @@ export class ModelRegistry {
     const entry = this.training.get(modelId);
     if (entry === undefined || entry.owner !== owner) {
       throw notFound(
-        `Model not found: ${modelId} (tinker-local keeps training models in memory; after a restart, create the model again or load it from a checkpoint)`,
+        `Model not found: ${modelId} (tinker-local keeps training models in memory, and drops them when their session expires; after a restart or an expired session, create the model again or load it from a checkpoint)`,
       );
     }
     return entry;
@@ -130,6 +136,35 @@ export class ModelRegistry {
       }
     }
     return model;
+  }
+
+  /** Session id -> owner of every session with a training model or sampler in memory. */
+  sessionOwners(): Map<string, string> {
+    const owners = new Map<string, string>();
+    for (const entry of this.training.values()) owners.set(entry.sessionId, entry.owner);
+    for (const entry of this.samplerEntries.values()) owners.set(entry.sessionId, entry.owner);
+    return owners;
+  }
+
+  /**
+   * Forgets the session's training models and samplers and returns the training entries, so the
+   * caller can retire them behind the work already queued (which still holds them). Sampler models
+   * are not disposed: an `asample` already accepted may still be queued with one.
+   */
+  detachSession(sessionId: string): TrainingModelEntry[] {
+    const detached: TrainingModelEntry[] = [];
+    for (const entry of this.training.values()) {
+      if (entry.sessionId === sessionId) detached.push(entry);
+    }
+    for (const entry of detached) this.training.delete(entry.id);
+    for (const entry of [...this.samplerEntries.values()]) {
+      if (entry.sessionId === sessionId) this.samplerEntries.delete(entry.id);
+    }
+    const prefix = `${sessionId}:`;
+    for (const samplerId of [...this.pendingSamplers.keys()]) {
+      if (samplerId.startsWith(prefix)) this.pendingSamplers.delete(samplerId);
+    }
+    return detached;
   }
 
   trainingIds(): string[] {

@@ -22,6 +22,7 @@ import { CheckpointExistsError } from "./store/checkpoints.js";
 export const DEFAULT_FUTURE_RETENTION_SECONDS = 3600;
 export const DEFAULT_MAX_RETAINED_FUTURES = 10_000;
 export const DEFAULT_SEQ_GAP_TIMEOUT_MS = 600_000;
+export const DEFAULT_EPHEMERAL_TTL_SECONDS = 3600;
 /** A request may run ahead of the next expected seq id by at most this many. */
 export const MAX_SEQ_AHEAD = 100_000;
 const KEEP_SEQ_BEHIND = 10_000;
@@ -36,12 +37,19 @@ export interface TrainingServerOptions {
    * Default 600000 (10 min: longer than a client's 5-minute submit retries).
    */
   seqGapTimeoutMs?: number;
+  /**
+   * Lifetime of the checkpoint an unnamed `save_weights_for_sampler` writes when the request sets
+   * no `ttl_seconds`; the checkpoint sweep then deletes it. The sampler it made keeps sampling from
+   * memory. A positive integer; default 3600.
+   */
+  ephemeralTtlSeconds?: number;
 }
 
 export interface ResolvedTrainingOptions {
   readonly futureRetentionMs: number;
   readonly maxRetainedFutures: number;
   readonly seqGapTimeoutMs: number;
+  readonly ephemeralTtlSeconds: number;
 }
 
 function positive(name: string, value: number | undefined, fallback: number): number {
@@ -60,12 +68,21 @@ export function resolveTrainingOptions(options: TrainingServerOptions): Resolved
   if (!Number.isSafeInteger(maxRetainedFutures)) {
     throw new RangeError(`maxRetainedFutures must be an integer, got ${maxRetainedFutures}`);
   }
+  const ephemeralTtlSeconds = positive(
+    "ephemeralTtlSeconds",
+    options.ephemeralTtlSeconds,
+    DEFAULT_EPHEMERAL_TTL_SECONDS,
+  );
+  if (!Number.isSafeInteger(ephemeralTtlSeconds)) {
+    throw new RangeError(`ephemeralTtlSeconds must be an integer, got ${ephemeralTtlSeconds}`);
+  }
   return {
     futureRetentionMs:
       positive("futureRetentionSeconds", options.futureRetentionSeconds, DEFAULT_FUTURE_RETENTION_SECONDS) *
       1000,
     maxRetainedFutures,
     seqGapTimeoutMs: positive("seqGapTimeoutMs", options.seqGapTimeoutMs, DEFAULT_SEQ_GAP_TIMEOUT_MS),
+    ephemeralTtlSeconds,
   };
 }
 
@@ -80,6 +97,9 @@ export interface NewTrainingModel {
   lora: ResolvedLoraConfig;
   kind: FutureKind;
 }
+
+/** Whether a session is still alive (not expired); asked by the expired-session sweep. */
+export type SessionLiveness = (sessionId: string, owner: string) => boolean;
 
 export interface TrainingRuntimeDeps {
   clock: Clock;
@@ -103,6 +123,8 @@ export class TrainingRuntime {
   readonly queue: WorkQueue;
   private readonly logger: LocalLogger;
   private readonly options: ResolvedTrainingOptions;
+  private sessionLiveness: SessionLiveness | undefined;
+  private sessionSweeper: NodeJS.Timeout | undefined;
 
   constructor(deps: TrainingRuntimeDeps) {
     this.logger = deps.logger;
@@ -232,16 +254,74 @@ export class TrainingRuntime {
     return record.requestId;
   }
 
+  /**
+   * Drops the models of expired sessions every `intervalMs` (0: only when `sweepSessions` is
+   * called), on an unref'd timer stopped by `close()`.
+   */
+  watchSessions(isAlive: SessionLiveness, intervalMs: number): void {
+    this.sessionLiveness = isAlive;
+    if (this.sessionSweeper !== undefined) clearInterval(this.sessionSweeper);
+    this.sessionSweeper = undefined;
+    if (intervalMs <= 0) return;
+    this.sessionSweeper = setInterval(() => {
+      try {
+        this.sweepSessions();
+      } catch (error) {
+        this.logger.error(`expired-session sweep failed: ${String(error)}`);
+      }
+    }, intervalMs);
+    this.sessionSweeper.unref();
+  }
+
+  /**
+   * Frees the training models and samplers of every session that has expired; returns those
+   * session ids. They are forgotten at once (new requests get 404); the training models are
+   * retired behind the work already queued, whose held requests fail.
+   */
+  sweepSessions(): string[] {
+    const isAlive = this.sessionLiveness;
+    if (isAlive === undefined) return [];
+    const expired: string[] = [];
+    for (const [sessionId, owner] of this.models.sessionOwners()) {
+      if (!isAlive(sessionId, owner)) expired.push(sessionId);
+    }
+    for (const sessionId of expired) this.dropSession(sessionId);
+    return expired;
+  }
+
+  private dropSession(sessionId: string): void {
+    const why = `its session ${sessionId} expired`;
+    const detached = this.models.detachSession(sessionId);
+    this.queue.push(() => {
+      // Queued saves may have added samplers of the session since; drop those too.
+      for (const entry of [...detached, ...this.models.detachSession(sessionId)]) {
+        for (const { seqId, entry: held } of entry.seqs.close()) {
+          this.failById(held.requestId, {
+            error: `seq_id ${seqId} of model ${entry.id} was not run: ${why}`,
+            category: "user",
+          });
+        }
+        entry.model?.dispose();
+        entry.model = null;
+      }
+    });
+    this.logger.info(`session ${sessionId} expired: dropped its models from memory`);
+  }
+
   readonly modelControls: ModelControls = {
     appliedSeqIds: (modelId) => this.models.findTraining(modelId)?.seqs.applied() ?? [],
     heldSeqIds: (modelId) => this.models.findTraining(modelId)?.seqs.heldSeqIds() ?? [],
     trainingModels: () => this.models.trainingIds(),
     samplers: () => this.models.samplerIds(),
     idle: () => this.queue.idle(),
+    sweepExpiredSessions: () => this.sweepSessions(),
   };
 
   /** Stops all work, answers held polls, frees the models. */
   close(): void {
+    if (this.sessionSweeper !== undefined) clearInterval(this.sessionSweeper);
+    this.sessionSweeper = undefined;
+    this.sessionLiveness = undefined;
     this.queue.close();
     this.futures.close();
     this.models.clear();

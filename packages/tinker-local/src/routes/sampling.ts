@@ -16,6 +16,7 @@ import { BodyReader, badRequest, HttpError, notFound } from "../http.js";
 import type { LoraModel } from "../model/lora-model.js";
 import type { SamplingParams } from "../model/sampling.js";
 import type { SamplerEntry } from "../models.js";
+import { CheckpointFileMissingError } from "../store/checkpoint-files.js";
 import { modelInputTokens } from "../wire-body.js";
 import { modelFromCheckpoint, readableCheckpointAt, requireBaseModel } from "./training.js";
 
@@ -78,6 +79,25 @@ export const samplingRoutes: RouteGroup = (app, ctx: RouteContext) => {
   const runtime = ctx.training;
   const { store } = ctx;
 
+  /**
+   * A sampler's weights read back from its checkpoint. The checkpoint may be gone: an unnamed
+   * save's expires (ephemeralTtlSeconds) while its sampler lives on in memory, and a sampler not in
+   * memory (after a restart, or after its session expired) then has nothing to sample from.
+   */
+  const rebuildFromCheckpoint = (samplerId: string, modelPath: string, owner: string): LoraModel => {
+    try {
+      return modelFromCheckpoint(ctx, readableCheckpointAt(ctx, [owner], modelPath));
+    } catch (error) {
+      const missing =
+        (error instanceof HttpError && error.statusCode === 404) ||
+        error instanceof CheckpointFileMissingError;
+      if (!missing) throw error;
+      throw notFound(
+        `Sampler ${samplerId} is not in memory and its weights ${modelPath} are gone (expired or deleted; unnamed save_weights_for_sampler checkpoints expire after ${ctx.options.training.ephemeralTtlSeconds} s unless ttl_seconds is set); save the weights for sampling again`,
+      );
+    }
+  };
+
   /** The caller's sampler, rebuilt from its row when it is not in memory (e.g. after a restart). */
   const samplerFor = (owner: string, samplerId: string): SamplerEntry => {
     const loaded = runtime.models.findSampler(samplerId);
@@ -87,7 +107,7 @@ export const samplingRoutes: RouteGroup = (app, ctx: RouteContext) => {
     const model =
       row.modelPath === null
         ? runtime.models.baseModel(row.baseModel)
-        : modelFromCheckpoint(ctx, readableCheckpointAt(ctx, [owner], row.modelPath));
+        : rebuildFromCheckpoint(samplerId, row.modelPath, owner);
     const entry: SamplerEntry = { ...row, model };
     runtime.models.addSampler(entry);
     return entry;

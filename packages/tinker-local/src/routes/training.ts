@@ -144,9 +144,25 @@ function conflict(detail: string): HttpError {
   return new HttpError(409, detail, { "x-should-retry": "false" });
 }
 
+/** False once the session has expired (the check records the expiry, like any other request's). */
+function sessionAlive(ctx: RouteContext, sessionId: string, owner: string): boolean {
+  try {
+    ctx.sessions.requireActive(owner, sessionId);
+    return true;
+  } catch (error) {
+    if (error instanceof HttpError && error.statusCode === 404) return false;
+    throw error;
+  }
+}
+
 export const trainingRoutes: RouteGroup = (app, ctx: RouteContext) => {
   const runtime = ctx.training;
   const { store } = ctx;
+  // An expired session has no client heartbeating it any more: free its models on the sweep's beat.
+  runtime.watchSessions(
+    (sessionId, owner) => sessionAlive(ctx, sessionId, owner),
+    ctx.options.rest.checkpointSweepIntervalMs,
+  );
 
   const isPending = (requestId: string | undefined): boolean => {
     const state = requestId === undefined ? undefined : runtime.futures.state(requestId);
@@ -381,7 +397,10 @@ export const trainingRoutes: RouteGroup = (app, ctx: RouteContext) => {
       const checkpointId = named
         ? checkpointIdFor("sampler", name)
         : `sampler_weights/ephemeral-${samplingSeqId}`;
-      const ttlSeconds = readTtlSeconds(body);
+      // Unnamed saves are made once per sampler (an RL loop makes one per iteration): without a TTL
+      // of their own they expire after the server's default, so the data dir does not grow forever.
+      // The sampler keeps its weights in memory, so it outlives the file.
+      const ttlSeconds = readTtlSeconds(body) ?? (named ? null : ctx.options.training.ephemeralTtlSeconds);
       // Unnamed ids are unique per sampling session seq id; never let one replace a named checkpoint.
       const overwrite = named ? (body.optionalBoolean("overwrite") ?? false) : false;
       assertCheckpointFree(entry, checkpointId, overwrite);
