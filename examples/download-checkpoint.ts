@@ -16,10 +16,16 @@
 // starting with "time" and the checkpoint listing: tinker:// paths hold the run id the server
 // assigns, and the listing shows every checkpoint you have, from earlier runs too.
 
-import { closeSync, mkdirSync, openSync, readFileSync, readSync, statSync } from "node:fs";
+import { closeSync, openSync, readFileSync, readSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { Datum, type DownloadProgress, ServiceClient } from "tinker-ts";
+import { Datum, type DownloadProgress } from "tinker-ts";
+import { type ExampleCli, exampleCli } from "./lib/args.js";
+import { openBackend } from "./lib/backend.js";
+
+// Flag checks and the tinker-local set-up are the same in every example: see lib/args.ts and
+// lib/backend.ts.
+const cli: ExampleCli = exampleCli("download-checkpoint");
 
 const { values: flags } = parseArgs({
   options: {
@@ -34,25 +40,14 @@ const { values: flags } = parseArgs({
   },
 });
 
-const steps = positiveInt(flags.steps, "--steps");
-const rank = positiveInt(flags.rank, "--rank");
-const listLimit = positiveInt(flags["list-limit"], "--list-limit");
+const steps = cli.positiveInt(flags.steps, "--steps");
+const rank = cli.positiveInt(flags.rank, "--rank");
+const listLimit = cli.positiveInt(flags["list-limit"], "--list-limit");
 const seed = Number.parseInt(flags.seed, 10);
-if (!Number.isInteger(seed)) usage(`--seed must be an integer, got ${flags.seed}`);
+if (!Number.isInteger(seed)) cli.usage(`--seed must be an integer, got ${flags.seed}`);
 const learningRate = Number(flags.lr);
-if (!(learningRate > 0)) usage("--lr must be a positive number");
+if (!(learningRate > 0)) cli.usage("--lr must be a positive number");
 const outDir = resolve(flags.out ?? join(flags["data-dir"], "downloaded-adapter"));
-
-function usage(message: string): never {
-  process.stderr.write(`download-checkpoint: ${message}\n`);
-  process.exit(2);
-}
-
-function positiveInt(text: string, name: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n <= 0) usage(`${name} must be a positive integer, got ${text}`);
-  return n;
-}
 
 interface TensorEntry {
   dtype: string;
@@ -91,25 +86,8 @@ function readSafetensorsHeader(file: string): {
 }
 
 async function main(): Promise<void> {
-  const hosted = Boolean(process.env.TINKER_BASE_URL && process.env.TINKER_API_KEY);
-  let baseUrl = process.env.TINKER_BASE_URL;
-  let apiKey = process.env.TINKER_API_KEY;
-  let stopServer: (() => Promise<void>) | undefined;
-  if (!hosted) {
-    // Imported only here: against the hosted service the example needs nothing from tinker-local.
-    const { startServer, DEFAULT_LOCAL_API_KEY } = await import("tinker-local");
-    const dataDir = resolve(flags["data-dir"]);
-    mkdirSync(dataDir, { recursive: true });
-    const server = await startServer({ port: 0, dataDir });
-    baseUrl = server.url;
-    apiKey = DEFAULT_LOCAL_API_KEY;
-    stopServer = () => server.close();
-    console.log(`tinker-local started in this process, data in ${dataDir}`);
-  }
-  const model = flags.model ?? process.env.TINKER_BASE_MODEL ?? (hosted ? undefined : "tinker-local/small");
-  if (!model) usage("against a hosted server, name the base model with --model or TINKER_BASE_MODEL");
-
-  const service = new ServiceClient({ baseUrl, apiKey });
+  // The in-process tinker-local, or the server in TINKER_BASE_URL: see lib/backend.ts.
+  const { service, model, close } = await openBackend(flags, cli);
   try {
     const started = performance.now();
     console.log(`model ${model}, LoRA rank ${rank}, ${steps} steps`);
@@ -189,8 +167,7 @@ async function main(): Promise<void> {
     }
     console.log(`time: ${((performance.now() - started) / 1000).toFixed(1)} s`);
   } finally {
-    await service.close();
-    await stopServer?.();
+    await close();
   }
 }
 

@@ -15,10 +15,15 @@
 // Everything printed on stdout except the lines starting with "time" depends only on --seed and
 // the other flags. The exit code is 1 when the resumed run does not match the uninterrupted one.
 
-import { mkdirSync } from "node:fs";
-import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { Datum, ServiceClient, type Tokenizer, type TrainingClient } from "tinker-ts";
+import { Datum, type Tokenizer, type TrainingClient } from "tinker-ts";
+import { type ExampleCli, exampleCli } from "./lib/args.js";
+import { openBackend } from "./lib/backend.js";
+import { prng, randomWord } from "./lib/random.js";
+
+// Flag checks and the tinker-local set-up are the same in every example: see lib/args.ts and
+// lib/backend.ts.
+const cli: ExampleCli = exampleCli("resume-from-checkpoint");
 
 const { values: flags } = parseArgs({
   options: {
@@ -33,37 +38,14 @@ const { values: flags } = parseArgs({
   },
 });
 
-const stepsBefore = positiveInt(flags["steps-before"], "--steps-before");
-const stepsAfter = positiveInt(flags["steps-after"], "--steps-after");
-const batchSize = positiveInt(flags.batch, "--batch");
-const rank = positiveInt(flags.rank, "--rank");
+const stepsBefore = cli.positiveInt(flags["steps-before"], "--steps-before");
+const stepsAfter = cli.positiveInt(flags["steps-after"], "--steps-after");
+const batchSize = cli.positiveInt(flags.batch, "--batch");
+const rank = cli.positiveInt(flags.rank, "--rank");
 const seed = Number.parseInt(flags.seed, 10);
-if (!Number.isInteger(seed)) usage(`--seed must be an integer, got ${flags.seed}`);
+if (!Number.isInteger(seed)) cli.usage(`--seed must be an integer, got ${flags.seed}`);
 const learningRate = Number(flags.lr);
-if (!(learningRate > 0)) usage("--lr must be a positive number");
-
-function usage(message: string): never {
-  process.stderr.write(`resume-from-checkpoint: ${message}\n`);
-  process.exit(2);
-}
-
-function positiveInt(text: string, name: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n <= 0) usage(`${name} must be a positive integer, got ${text}`);
-  return n;
-}
-
-/** A small seeded PRNG (mulberry32). */
-function prng(s: number): () => number {
-  let a = s >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+if (!(learningRate > 0)) cli.usage("--lr must be a positive number");
 
 /**
  * The batch of a given step: upper-casing random words, as in sft-demo.ts. It depends only on the
@@ -74,9 +56,7 @@ function batchFor(tokenizer: Tokenizer, step: number): { data: Datum[]; tokens: 
   const data: Datum[] = [];
   let tokens = 0;
   for (let i = 0; i < batchSize; i++) {
-    let word = "";
-    const length = 3 + Math.floor(random() * 4);
-    for (let c = 0; c < length; c++) word += String.fromCharCode(97 + Math.floor(random() * 26));
+    const word = randomWord(random);
     const prompt = tokenizer.encode(`${word}=`);
     const completion = tokenizer.encode(`${word.toUpperCase()}\n`);
     // Loss only on the completion: weight 0 for the prompt's tokens.
@@ -97,25 +77,8 @@ async function trainStep(training: TrainingClient, tokenizer: Tokenizer, step: n
 }
 
 async function main(): Promise<void> {
-  const hosted = Boolean(process.env.TINKER_BASE_URL && process.env.TINKER_API_KEY);
-  let baseUrl = process.env.TINKER_BASE_URL;
-  let apiKey = process.env.TINKER_API_KEY;
-  let stopServer: (() => Promise<void>) | undefined;
-  if (!hosted) {
-    // Imported only here: against the hosted service the example needs nothing from tinker-local.
-    const { startServer, DEFAULT_LOCAL_API_KEY } = await import("tinker-local");
-    const dataDir = resolve(flags["data-dir"]);
-    mkdirSync(dataDir, { recursive: true });
-    const server = await startServer({ port: 0, dataDir });
-    baseUrl = server.url;
-    apiKey = DEFAULT_LOCAL_API_KEY;
-    stopServer = () => server.close();
-    console.log(`tinker-local started in this process, data in ${dataDir}`);
-  }
-  const model = flags.model ?? process.env.TINKER_BASE_MODEL ?? (hosted ? undefined : "tinker-local/small");
-  if (!model) usage("against a hosted server, name the base model with --model or TINKER_BASE_MODEL");
-
-  const service = new ServiceClient({ baseUrl, apiKey });
+  // The in-process tinker-local, or the server in TINKER_BASE_URL: see lib/backend.ts.
+  const { service, model, close } = await openBackend(flags, cli);
   let matched = false;
   try {
     console.log(`model ${model}, LoRA rank ${rank}, batches of ${batchSize}, lr ${learningRate}`);
@@ -180,8 +143,7 @@ async function main(): Promise<void> {
     );
     console.log(`time: ${((performance.now() - started) / 1000).toFixed(1)} s`);
   } finally {
-    await service.close();
-    await stopServer?.();
+    await close();
   }
   if (!matched) process.exitCode = 1;
 }

@@ -19,8 +19,6 @@
 // Everything printed on stdout except the lines starting with "time" depends only on --seed and
 // the other flags.
 
-import { mkdirSync } from "node:fs";
-import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import {
   Datum,
@@ -28,9 +26,14 @@ import {
   type LossFnType,
   ModelInput,
   type SampledSequenceResult,
-  ServiceClient,
   type Tokenizer,
 } from "tinker-ts";
+import { type ExampleCli, exampleCli } from "./lib/args.js";
+import { openBackend } from "./lib/backend.js";
+
+// Flag checks and the tinker-local set-up are the same in every example: see lib/args.ts and
+// lib/backend.ts.
+const cli: ExampleCli = exampleCli("rl-loop");
 
 const { values: flags } = parseArgs({
   options: {
@@ -48,20 +51,20 @@ const { values: flags } = parseArgs({
   },
 });
 
-const iterations = positiveInt(flags.iterations, "--iterations");
-const groupSize = positiveInt(flags.group, "--group");
-const maxTokens = positiveInt(flags["max-tokens"], "--max-tokens");
-const rank = positiveInt(flags.rank, "--rank");
-const seed = nonNegativeInt(flags.seed, "--seed");
+const iterations = cli.positiveInt(flags.iterations, "--iterations");
+const groupSize = cli.positiveInt(flags.group, "--group");
+const maxTokens = cli.positiveInt(flags["max-tokens"], "--max-tokens");
+const rank = cli.positiveInt(flags.rank, "--rank");
+const seed = cli.nonNegativeInt(flags.seed, "--seed");
 const learningRate = Number(flags.lr);
-if (!(learningRate > 0)) usage("--lr must be a positive number");
+if (!(learningRate > 0)) cli.usage("--lr must be a positive number");
 if (flags.loss !== "importance_sampling" && flags.loss !== "ppo") {
-  usage(`--loss must be importance_sampling or ppo, got ${flags.loss}`);
+  cli.usage(`--loss must be importance_sampling or ppo, got ${flags.loss}`);
 }
 const lossFn: LossFnType = flags.loss;
 const clipLow = Number(flags["clip-low"]);
 const clipHigh = Number(flags["clip-high"]);
-if (!(clipLow > 0 && clipLow <= 1 && clipHigh >= 1)) usage("need 0 < --clip-low <= 1 <= --clip-high");
+if (!(clipLow > 0 && clipLow <= 1 && clipHigh >= 1)) cli.usage("need 0 < --clip-low <= 1 <= --clip-high");
 // PPO clips the ratio between the policy being trained and the one that sampled. Here each batch
 // is used for one step, so the ratio is 1 and the clip only matters if you add more steps per batch.
 const lossConfig: LossFnConfig | undefined =
@@ -69,23 +72,6 @@ const lossConfig: LossFnConfig | undefined =
 
 /** The prompts; every iteration samples a group of completions for each of them. */
 const PROMPTS = ["Say it loud: ", "Tell me: ", "Quick, the news: ", "Again: "];
-
-function usage(message: string): never {
-  process.stderr.write(`rl-loop: ${message}\n`);
-  process.exit(2);
-}
-
-function positiveInt(text: string, name: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n <= 0) usage(`${name} must be a positive integer, got ${text}`);
-  return n;
-}
-
-function nonNegativeInt(text: string, name: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 0) usage(`${name} must be an integer >= 0, got ${text}`);
-  return n;
-}
 
 /** The generated text, without the end-of-sequence token the sampler keeps when it stops on it. */
 function completionText(tokenizer: Tokenizer, sequence: SampledSequenceResult): string {
@@ -147,25 +133,8 @@ function printable(text: string): string {
 }
 
 async function main(): Promise<void> {
-  const hosted = Boolean(process.env.TINKER_BASE_URL && process.env.TINKER_API_KEY);
-  let baseUrl = process.env.TINKER_BASE_URL;
-  let apiKey = process.env.TINKER_API_KEY;
-  let stopServer: (() => Promise<void>) | undefined;
-  if (!hosted) {
-    // Imported only here: against the hosted service the example needs nothing from tinker-local.
-    const { startServer, DEFAULT_LOCAL_API_KEY } = await import("tinker-local");
-    const dataDir = resolve(flags["data-dir"]);
-    mkdirSync(dataDir, { recursive: true });
-    const server = await startServer({ port: 0, dataDir });
-    baseUrl = server.url;
-    apiKey = DEFAULT_LOCAL_API_KEY;
-    stopServer = () => server.close();
-    console.log(`tinker-local started in this process, data in ${dataDir}`);
-  }
-  const model = flags.model ?? process.env.TINKER_BASE_MODEL ?? (hosted ? undefined : "tinker-local/small");
-  if (!model) usage("against a hosted server, name the base model with --model or TINKER_BASE_MODEL");
-
-  const service = new ServiceClient({ baseUrl, apiKey });
+  // The in-process tinker-local, or the server in TINKER_BASE_URL: see lib/backend.ts.
+  const { service, model, close } = await openBackend(flags, cli);
   try {
     console.log(
       `model ${model}, LoRA rank ${rank}, ${iterations} iterations of ${PROMPTS.length} prompts x ${groupSize} samples, ` +
@@ -242,8 +211,7 @@ async function main(): Promise<void> {
     );
     console.log(`time: ${seconds.toFixed(1)} s, ${(iterations / seconds).toFixed(2)} iterations/s`);
   } finally {
-    await service.close();
-    await stopServer?.();
+    await close();
   }
 }
 

@@ -13,10 +13,15 @@
 // Everything printed on stdout except the lines starting with "time" depends only on --seed and
 // the other flags: two runs with the same flags print the same losses and samples.
 
-import { mkdirSync } from "node:fs";
-import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { Datum, ModelInput, type SamplingClient, ServiceClient, type Tokenizer } from "tinker-ts";
+import { Datum, ModelInput, type SamplingClient, type Tokenizer } from "tinker-ts";
+import { type ExampleCli, exampleCli } from "./lib/args.js";
+import { openBackend } from "./lib/backend.js";
+import { prng, randomWord } from "./lib/random.js";
+
+// Flag checks and the tinker-local set-up are the same in every example: see lib/args.ts and
+// lib/backend.ts.
+const cli: ExampleCli = exampleCli("sft-demo");
 
 const { values: flags } = parseArgs({
   options: {
@@ -30,45 +35,15 @@ const { values: flags } = parseArgs({
   },
 });
 
-const steps = positiveInt(flags.steps, "--steps");
-const batchSize = positiveInt(flags.batch, "--batch");
-const rank = positiveInt(flags.rank, "--rank");
+const steps = cli.positiveInt(flags.steps, "--steps");
+const batchSize = cli.positiveInt(flags.batch, "--batch");
+const rank = cli.positiveInt(flags.rank, "--rank");
 const seed = Number.parseInt(flags.seed, 10);
 const learningRate = Number(flags.lr);
-if (!(learningRate > 0)) usage("--lr must be a positive number");
+if (!(learningRate > 0)) cli.usage("--lr must be a positive number");
 
 /** Held-out words: never in the training data, which is random letter strings. */
 const TEST_WORDS = ["maple", "noble", "orbit", "pearl", "quilt", "robin", "solar", "tulip", "vapor", "wheat"];
-
-function usage(message: string): never {
-  process.stderr.write(`sft-demo: ${message}\n`);
-  process.exit(2);
-}
-
-function positiveInt(text: string, name: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n <= 0) usage(`${name} must be a positive integer, got ${text}`);
-  return n;
-}
-
-/** A small seeded PRNG (mulberry32), so the training data depends only on --seed. */
-function prng(s: number): () => number {
-  let a = s >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function randomWord(random: () => number): string {
-  const length = 3 + Math.floor(random() * 4);
-  let word = "";
-  for (let i = 0; i < length; i++) word += String.fromCharCode(97 + Math.floor(random() * 26));
-  return word;
-}
 
 /** "word=" is the prompt and "WORD\n" the completion; only the completion is trained on. */
 function example(tokenizer: Tokenizer, word: string): { datum: Datum; weight: number } {
@@ -106,25 +81,8 @@ function bar(done: number, total: number, width = 24): string {
 }
 
 async function main(): Promise<void> {
-  const hosted = Boolean(process.env.TINKER_BASE_URL && process.env.TINKER_API_KEY);
-  let baseUrl = process.env.TINKER_BASE_URL;
-  let apiKey = process.env.TINKER_API_KEY;
-  let stopServer: (() => Promise<void>) | undefined;
-  if (!hosted) {
-    // Imported only here: against the hosted service the demo needs nothing from tinker-local.
-    const { startServer, DEFAULT_LOCAL_API_KEY } = await import("tinker-local");
-    const dataDir = resolve(flags["data-dir"]);
-    mkdirSync(dataDir, { recursive: true });
-    const server = await startServer({ port: 0, dataDir });
-    baseUrl = server.url;
-    apiKey = DEFAULT_LOCAL_API_KEY;
-    stopServer = () => server.close();
-    console.log(`tinker-local started in this process, data in ${dataDir}`);
-  }
-  const model = flags.model ?? process.env.TINKER_BASE_MODEL ?? (hosted ? undefined : "tinker-local/small");
-  if (!model) usage("against a hosted server, name the base model with --model or TINKER_BASE_MODEL");
-
-  const service = new ServiceClient({ baseUrl, apiKey });
+  // The in-process tinker-local, or the server in TINKER_BASE_URL: see lib/backend.ts.
+  const { service, model, close } = await openBackend(flags, cli);
   try {
     console.log(
       `model ${model}, LoRA rank ${rank}, ${steps} steps of ${batchSize} examples, lr ${learningRate}`,
@@ -172,8 +130,7 @@ async function main(): Promise<void> {
     console.error(`checkpoint: ${checkpoint.path}`);
     console.log(`time: ${seconds.toFixed(1)} s of training, ${(steps / seconds).toFixed(2)} steps/s`);
   } finally {
-    await service.close();
-    await stopServer?.();
+    await close();
   }
 }
 

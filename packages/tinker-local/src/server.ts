@@ -39,7 +39,10 @@ import { SessionService } from "./sessions.js";
 import { openStore, type Store } from "./store/index.js";
 import { resolveTrainingOptions, TrainingRuntime, type TrainingServerOptions } from "./training-runtime.js";
 
-/** Registered in this order. */
+/**
+ * One entry per module under routes/ (the REST group's handlers live in rest/). Fastify matches a
+ * request by its path, not by the order routes were added, so the order here does not matter.
+ */
 const ROUTE_GROUPS: readonly RouteGroup[] = [
   serviceRoutes,
   restRoutes,

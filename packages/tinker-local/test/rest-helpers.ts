@@ -68,6 +68,19 @@ export function seedRun(
   return id;
 }
 
+/** Sampler `index` of `sessionId` owned by `owner`, created through the store; returns its id. */
+export function seedSampler(
+  server: LocalServer,
+  owner: string,
+  sessionId: string,
+  modelPath: string | null = null,
+  index = 0,
+): string {
+  const id = `${sessionId}:sample:${index}`;
+  server.store.samplers.create({ id, owner, sessionId, baseModel: "tinker-local/tiny", modelPath });
+  return id;
+}
+
 export const SMALL_FILES = {
   "adapter_config.json": new TextEncoder().encode('{"r": 8}'),
   "adapter_model.safetensors": new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]),

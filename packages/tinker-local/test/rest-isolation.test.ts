@@ -11,6 +11,7 @@ import {
   type RestFixture,
   seedCheckpoint,
   seedRun,
+  seedSampler,
   session,
   startRestServer,
 } from "./rest-helpers.js";
@@ -26,14 +27,7 @@ before(async () => {
   runA = seedRun(fx.server, OWNER_A, sessionA);
   seedCheckpoint(fx.server, runA, "weights/private");
   seedCheckpoint(fx.server, runA, "sampler_weights/shared");
-  samplerA = `${sessionA}:sample:0`;
-  fx.server.store.samplers.create({
-    id: samplerA,
-    owner: OWNER_A,
-    sessionId: sessionA,
-    baseModel: "tinker-local/tiny",
-    modelPath: `tinker://${runA}/sampler_weights/shared`,
-  });
+  samplerA = seedSampler(fx.server, OWNER_A, sessionA, `tinker://${runA}/sampler_weights/shared`);
 });
 after(() => fx.close());
 

@@ -9,6 +9,7 @@ import {
   type RestFixture,
   seedCheckpoint,
   seedRun,
+  seedSampler,
   session,
   startRestServer,
 } from "./rest-helpers.js";
@@ -42,13 +43,7 @@ test("GET sessions: ids only, newest first, default limit 20, paged by offset", 
 test("GET session lists its training runs and samplers", async () => {
   const s = sessionsA[0]!;
   const runs = [seedRun(fx.server, OWNER_A, s), seedRun(fx.server, OWNER_A, s)];
-  fx.server.store.samplers.create({
-    id: `${s}:sample:0`,
-    owner: OWNER_A,
-    sessionId: s,
-    baseModel: "tinker-local/tiny",
-    modelPath: null,
-  });
+  seedSampler(fx.server, OWNER_A, s);
   const result = await api(fx.server, "GET", `/api/v1/sessions/${s}`);
   assert.equal(result.status, 200);
   assert.deepEqual(result.json, { training_run_ids: runs, sampler_ids: [`${s}:sample:0`] });
@@ -60,20 +55,8 @@ test("GET session lists its training runs and samplers", async () => {
 test("GET sampler: sampler_id, base_model and model_path when it has one", async () => {
   const s = sessionsA[2]!;
   const run = seedRun(fx.server, OWNER_A, s);
-  fx.server.store.samplers.create({
-    id: `${s}:sample:0`,
-    owner: OWNER_A,
-    sessionId: s,
-    baseModel: "tinker-local/tiny",
-    modelPath: null,
-  });
-  fx.server.store.samplers.create({
-    id: `${s}:sample:1`,
-    owner: OWNER_A,
-    sessionId: s,
-    baseModel: "tinker-local/tiny",
-    modelPath: `tinker://${run}/sampler_weights/x`,
-  });
+  seedSampler(fx.server, OWNER_A, s);
+  seedSampler(fx.server, OWNER_A, s, `tinker://${run}/sampler_weights/x`, 1);
   assert.deepEqual((await api(fx.server, "GET", `/api/v1/samplers/${s}:sample:0`)).json, {
     sampler_id: `${s}:sample:0`,
     base_model: "tinker-local/tiny",

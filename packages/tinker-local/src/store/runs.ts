@@ -4,23 +4,6 @@ import type { Statement } from "better-sqlite3";
 import type { Clock } from "../context.js";
 import type { SqliteDatabase } from "./db.js";
 
-export interface RunRecord {
-  id: string;
-  owner: string;
-  sessionId: string;
-  baseModel: string;
-  isLora: boolean;
-  loraRank: number | null;
-  trainMlp: boolean;
-  trainAttn: boolean;
-  trainUnembed: boolean;
-  userMetadata: Record<string, string> | null;
-  /** Milliseconds since the epoch. */
-  createdAt: number;
-  /** Last training request on the run (creation until `touch` is called). */
-  lastRequestAt: number;
-}
-
 export interface NewRun {
   id: string;
   owner: string;
@@ -34,6 +17,13 @@ export interface NewRun {
   userMetadata: Record<string, string> | null;
   /** Default: the store clock's now. */
   createdAt?: number;
+}
+
+export interface RunRecord extends NewRun {
+  /** Milliseconds since the epoch. */
+  createdAt: number;
+  /** Last training request on the run (creation until `touch` is called). */
+  lastRequestAt: number;
 }
 
 export interface RunListOptions {

@@ -3,7 +3,7 @@ import type { Statement } from "better-sqlite3";
 import type { SqliteDatabase } from "./db.js";
 import { openDatabaseReadOnly } from "./db.js";
 
-export interface SessionRecord {
+export interface NewSession {
   id: string;
   owner: string;
   tags: string[];
@@ -12,19 +12,12 @@ export interface SessionRecord {
   projectId: string | null;
   /** Milliseconds since the epoch, from the server's clock. */
   createdAt: number;
+}
+
+export interface SessionRecord extends NewSession {
   lastHeartbeatAt: number | null;
   heartbeatCount: number;
   expiredAt: number | null;
-}
-
-export interface NewSession {
-  id: string;
-  owner: string;
-  tags: string[];
-  userMetadata: Record<string, unknown> | null;
-  sdkVersion: string;
-  projectId: string | null;
-  createdAt: number;
 }
 
 interface SessionRow {

@@ -50,6 +50,11 @@ export interface CheckpointRef {
   checkpointId: string;
 }
 
+/** The checkpoint's path, or that of one of its sub-resources (`/publish`, `/ttl`, `/archive`). */
+function checkpointPath(ref: CheckpointRef, subPath = ""): string {
+  return `${REST_PATHS.checkpoint(ref.runId, ref.checkpointId)}${subPath}`;
+}
+
 export async function listTrainingRuns(
   http: HttpClient,
   query: { limit: number; offset: number; accessScope: AccessScope; projectId?: string | undefined },
@@ -138,7 +143,7 @@ export function deleteCheckpoint(
   ref: CheckpointRef,
   options: CallOptions = {},
 ): Promise<void> {
-  return send(http, "DELETE", REST_PATHS.checkpoint(ref.runId, ref.checkpointId), undefined, options);
+  return send(http, "DELETE", checkpointPath(ref), undefined, options);
 }
 
 export function publishCheckpoint(
@@ -146,13 +151,7 @@ export function publishCheckpoint(
   ref: CheckpointRef,
   options: CallOptions = {},
 ): Promise<void> {
-  return send(
-    http,
-    "POST",
-    `${REST_PATHS.checkpoint(ref.runId, ref.checkpointId)}/publish`,
-    undefined,
-    options,
-  );
+  return send(http, "POST", checkpointPath(ref, "/publish"), undefined, options);
 }
 
 export function unpublishCheckpoint(
@@ -160,13 +159,7 @@ export function unpublishCheckpoint(
   ref: CheckpointRef,
   options: CallOptions = {},
 ): Promise<void> {
-  return send(
-    http,
-    "DELETE",
-    `${REST_PATHS.checkpoint(ref.runId, ref.checkpointId)}/publish`,
-    undefined,
-    options,
-  );
+  return send(http, "DELETE", checkpointPath(ref, "/publish"), undefined, options);
 }
 
 /** `ttl_seconds: null` goes out as JSON null: it removes the expiry (contract 1.4). */
@@ -176,13 +169,7 @@ export function setCheckpointTtl(
   ttlSeconds: number | null,
   options: CallOptions = {},
 ): Promise<void> {
-  return send(
-    http,
-    "PUT",
-    `${REST_PATHS.checkpoint(ref.runId, ref.checkpointId)}/ttl`,
-    { ttl_seconds: ttlSeconds },
-    options,
-  );
+  return send(http, "PUT", checkpointPath(ref, "/ttl"), { ttl_seconds: ttlSeconds }, options);
 }
 
 /**
@@ -196,7 +183,7 @@ export function requestCheckpointArchive(
 ): Promise<HttpResponse<Response>> {
   return http.request({
     method: "GET",
-    path: `${REST_PATHS.checkpoint(ref.runId, ref.checkpointId)}/archive`,
+    path: checkpointPath(ref, "/archive"),
     accept: "application/json",
     redirect: "manual",
     responseType: "raw",

@@ -11,6 +11,7 @@ import {
   withClient,
   withCommonOptions,
 } from "./common.js";
+import { takeListed } from "./list-command.js";
 import { checkpointJson, checkpointsTable } from "./render.js";
 
 const BATCH = 1000;
@@ -24,13 +25,14 @@ export function register(group: Command): void {
       .option("--limit <n>", "how many checkpoints to show; 0 shows all", "20"),
   ).action(async (opts: CommonOptions & { runId?: string; limit: string }) => {
     const limit = parseWhole(opts.limit, "--limit");
-    const checkpoints = await withClient(opts, async (client) => {
-      const pages =
+    const checkpoints = await withClient(opts, (client) =>
+      takeListed(limit, BATCH, (pageSize) =>
+        // One run's checkpoints come in a single response: no page size to ask for.
         opts.runId !== undefined
           ? client.listCheckpoints(opts.runId)
-          : client.listUserCheckpoints({ limit: limit === 0 ? BATCH : Math.min(limit, BATCH) });
-      return limit === 0 ? pages.toArray({ limit: Number.POSITIVE_INFINITY }) : pages.take(limit);
-    });
+          : client.listUserCheckpoints({ limit: pageSize }),
+      ),
+    );
     if (outputFormat(opts) === "json") printJson({ checkpoints: checkpoints.map(checkpointJson) });
     else out(checkpoints.length === 0 ? "No checkpoints." : checkpointsTable(checkpoints));
   });

@@ -1,6 +1,6 @@
 // `tinker run list [--limit 20] [--access-scope owned|accessible]`: fetched in pages of 100; 0 = all.
 
-import { type Command, Option } from "commander";
+import type { Command } from "commander";
 import type { AccessScope } from "../api/rest-schemas.js";
 import {
   type CommonOptions,
@@ -11,6 +11,7 @@ import {
   withClient,
   withCommonOptions,
 } from "./common.js";
+import { accessScopeOption, takeListed } from "./list-command.js";
 import { runsTable, trainingRunJson } from "./render.js";
 
 const BATCH = 100;
@@ -21,20 +22,14 @@ export function register(group: Command): void {
       .command("list")
       .description("List training runs, newest first")
       .option("--limit <n>", "how many runs to show; 0 shows all", "20")
-      .addOption(
-        new Option("--access-scope <scope>", "owned runs, or all runs you can read")
-          .choices(["owned", "accessible"])
-          .default("owned"),
-      ),
+      .addOption(accessScopeOption("owned runs, or all runs you can read")),
   ).action(async (opts: CommonOptions & { limit: string; accessScope: AccessScope }) => {
     const limit = parseWhole(opts.limit, "--limit");
-    const runs = await withClient(opts, async (client) => {
-      const pages = client.listTrainingRuns({
-        limit: limit === 0 ? BATCH : Math.min(limit, BATCH),
-        accessScope: opts.accessScope,
-      });
-      return limit === 0 ? pages.toArray({ limit: Number.POSITIVE_INFINITY }) : pages.take(limit);
-    });
+    const runs = await withClient(opts, (client) =>
+      takeListed(limit, BATCH, (pageSize) =>
+        client.listTrainingRuns({ limit: pageSize, accessScope: opts.accessScope }),
+      ),
+    );
     if (outputFormat(opts) === "json") printJson({ training_runs: runs.map(trainingRunJson) });
     else out(runs.length === 0 ? "No training runs." : runsTable(runs));
   });

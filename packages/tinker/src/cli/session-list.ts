@@ -1,6 +1,6 @@
 // `tinker session list [--limit 20] [--access-scope owned|accessible]`: session ids; 0 = all.
 
-import { type Command, Option } from "commander";
+import type { Command } from "commander";
 import type { AccessScope } from "../api/rest-schemas.js";
 import {
   type CommonOptions,
@@ -11,6 +11,7 @@ import {
   withClient,
   withCommonOptions,
 } from "./common.js";
+import { accessScopeOption, takeListed } from "./list-command.js";
 import { table } from "./render.js";
 
 const BATCH = 100;
@@ -21,20 +22,14 @@ export function register(group: Command): void {
       .command("list")
       .description("List session ids")
       .option("--limit <n>", "how many sessions to show; 0 shows all", "20")
-      .addOption(
-        new Option("--access-scope <scope>", "whose sessions")
-          .choices(["owned", "accessible"])
-          .default("owned"),
-      ),
+      .addOption(accessScopeOption("whose sessions")),
   ).action(async (opts: CommonOptions & { limit: string; accessScope: AccessScope }) => {
     const limit = parseWhole(opts.limit, "--limit");
-    const sessions = await withClient(opts, async (client) => {
-      const pages = client.listSessions({
-        limit: limit === 0 ? BATCH : Math.min(limit, BATCH),
-        accessScope: opts.accessScope,
-      });
-      return limit === 0 ? pages.toArray({ limit: Number.POSITIVE_INFINITY }) : pages.take(limit);
-    });
+    const sessions = await withClient(opts, (client) =>
+      takeListed(limit, BATCH, (pageSize) =>
+        client.listSessions({ limit: pageSize, accessScope: opts.accessScope }),
+      ),
+    );
     if (outputFormat(opts) === "json") printJson({ sessions });
     else
       out(
