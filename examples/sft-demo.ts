@@ -85,7 +85,7 @@ async function main(): Promise<void> {
   const { service, model, close } = await openBackend(flags, cli);
   try {
     console.log(
-      `model ${model}, LoRA rank ${rank}, ${steps} steps of ${batchSize} examples, lr ${learningRate}`,
+      `model ${model}, LoRA rank ${rank}, ${steps} steps of ${batchSize} examples, lr ${learningRate} decaying linearly to 0`,
     );
     const training = await service.createLoraTrainingClient(model, { rank, seed });
     const tokenizer = await training.getTokenizer();
@@ -102,7 +102,8 @@ async function main(): Promise<void> {
         batch.map((b) => b.datum),
         "cross_entropy",
       );
-      const opt = training.optimStep({ learningRate });
+      // The learning rate decays linearly to zero: late steps polish instead of overshooting.
+      const opt = training.optimStep({ learningRate: learningRate * (1 - (step - 1) / steps) });
       const [result] = await Promise.all([fb, opt]);
       const tokens = batch.reduce((sum, b) => sum + b.weight, 0);
       const loss = (result.metrics["loss:sum"] ?? Number.NaN) / tokens;
