@@ -4,11 +4,13 @@
 //
 // By default it starts tinker-local in this process (no account needed) and trains
 // `tinker-local/small`. With TINKER_BASE_URL and TINKER_API_KEY set it runs against that server
-// instead; pick the model with --model (or TINKER_BASE_MODEL).
+// instead; pick the model with --model (or TINKER_BASE_MODEL) and, since tinker-ts downloads no
+// tokenizers, point --tokenizer at that model's local tokenizer.json.
 //
 //   npm run demo                                   # the README's main job
 //   npm run demo -- --steps 50 --model tinker-local/tiny
-//   TINKER_BASE_URL=... TINKER_API_KEY=... npm run demo -- --model Qwen/Qwen3-4B-Instruct-2507
+//   TINKER_BASE_URL=... TINKER_API_KEY=... npm run demo -- --model Qwen/Qwen3-4B-Instruct-2507 \
+//     --tokenizer ~/models/Qwen3-4B-Instruct-2507/tokenizer.json
 //
 // Everything printed on stdout except the lines starting with "time" depends only on --seed and
 // the other flags: two runs with the same flags print the same losses and samples.
@@ -31,6 +33,7 @@ const { values: flags } = parseArgs({
     rank: { type: "string", default: "32" },
     seed: { type: "string", default: "0" },
     model: { type: "string" },
+    tokenizer: { type: "string" },
     "data-dir": { type: "string", default: ".tinker-demo" },
   },
 });
@@ -88,7 +91,7 @@ async function main(): Promise<void> {
       `model ${model}, LoRA rank ${rank}, ${steps} steps of ${batchSize} examples, lr ${learningRate} decaying linearly to 0`,
     );
     const training = await service.createLoraTrainingClient(model, { rank, seed });
-    const tokenizer = await training.getTokenizer();
+    const tokenizer = await training.getTokenizer(flags.tokenizer ? { tokenizerPath: flags.tokenizer } : {});
 
     const before = await answers(await training.saveWeightsAndGetSamplingClient(), tokenizer);
 
