@@ -1,0 +1,42 @@
+// The README's quick start, runnable: against TINKER_BASE_URL / TINKER_API_KEY when they are set,
+// else against a tinker-local started in this process.
+//
+//   node --conditions=tinker-source --import tsx examples/quickstart.ts
+
+import { Datum, ModelInput, ServiceClient } from "tinker-ts";
+
+let stopServer = async () => {};
+if (!process.env.TINKER_BASE_URL) {
+  const { startServer, DEFAULT_LOCAL_API_KEY } = await import("tinker-local");
+  const server = await startServer({ port: 0 });
+  process.env.TINKER_BASE_URL = server.url;
+  process.env.TINKER_API_KEY = DEFAULT_LOCAL_API_KEY;
+  stopServer = () => server.close();
+}
+const baseModel = process.env.TINKER_BASE_MODEL ?? "tinker-local/small";
+
+// --- as in the README ---
+const service = new ServiceClient(); // TINKER_API_KEY / TINKER_BASE_URL; no network call yet
+const training = await service.createLoraTrainingClient(baseModel, { rank: 32 });
+const tokenizer = await training.getTokenizer();
+
+const tokens = tokenizer.encode("maple=MAPLE\n");
+const datum = Datum.forNextTokenPrediction(tokens); // target_tokens = tokens shifted by one
+// Submitted back to back; the SDK keeps them in order (seq_id + turn gate) and polls both futures.
+const fb = training.forwardBackward([datum], "cross_entropy");
+const opt = training.optimStep({ learningRate: 3e-3 });
+const [result] = await Promise.all([fb, opt]);
+console.log("loss:sum", result.metrics["loss:sum"]);
+
+const sampler = await training.saveWeightsAndGetSamplingClient();
+const out = await sampler.sample(ModelInput.fromInts(tokenizer.encode("maple=")), {
+  samplingParams: { maxTokens: 8, temperature: 0, stop: ["\n"] },
+});
+console.log("sample", JSON.stringify(tokenizer.decode(out.sequences[0]?.tokens ?? [])));
+
+const { path } = await training.saveState("step-1"); // tinker://<run>/weights/step-1
+console.log("saved", path);
+await service.close(); // stops the heartbeat
+// --- end ---
+
+await stopServer();
