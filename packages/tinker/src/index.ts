@@ -77,6 +77,7 @@ export type {
   CustomLossResult,
   DatumLike,
   ForwardBackwardResult,
+  LoadStateOptions,
   LoadStateResult,
   LoraTrainingOptions,
   OptimStepResult,

@@ -116,7 +116,14 @@ export function saveWeightsForSampler(
 
 /** Into an existing model (`model_id` + `seq_id`) or, create-via-load, as a new one (contract 2.8). */
 export type LoadWeightsBody =
-  | { model_id: string; seq_id: number; path: string; optimizer: boolean; type: "load_weights" }
+  | {
+      model_id: string;
+      seq_id: number;
+      path: string;
+      optimizer: boolean;
+      weights_access_token?: string;
+      type: "load_weights";
+    }
   | {
       session_id: string;
       model_seq_id: number;
@@ -124,6 +131,7 @@ export type LoadWeightsBody =
       user_metadata?: Record<string, string>;
       path: string;
       optimizer: boolean;
+      weights_access_token?: string;
       type: "load_weights";
     };
 

@@ -10,6 +10,7 @@ import type { Logger } from "../client/logger.js";
 import type { PollTransport, WireFormat } from "../futures/poll.js";
 import { httpPollTransport } from "../futures/transport.js";
 import type { ClientConfig } from "../session/client-config.js";
+import { DispatchThrottles } from "./dispatch-throttles.js";
 
 /** Per-session counters (contract 2.7): one per ServiceClient, shared by all its clients. */
 export class SessionCounters {
@@ -33,6 +34,8 @@ export interface ClientContextInit {
   signal: AbortSignal;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   transport?: PollTransport;
+  /** Shared by every client of one ServiceClient (contract 1.7: per holder). */
+  throttles?: DispatchThrottles;
 }
 
 /** @internal */
@@ -43,6 +46,7 @@ export class ClientContext {
   readonly counters: SessionCounters;
   readonly signal: AbortSignal;
   readonly transport: PollTransport;
+  readonly throttles: DispatchThrottles;
   readonly #sleep: ((ms: number, signal?: AbortSignal) => Promise<void>) | undefined;
 
   constructor(init: ClientContextInit) {
@@ -53,6 +57,7 @@ export class ClientContext {
     this.signal = init.signal;
     this.#sleep = init.sleep;
     this.transport = init.transport ?? httpPollTransport(init.http);
+    this.throttles = init.throttles ?? new DispatchThrottles(init.config, () => init.http.clock.now());
   }
 
   get logger(): Logger {

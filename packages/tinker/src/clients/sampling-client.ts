@@ -438,13 +438,17 @@ export class SamplingClient {
     return submitWithRetries(
       async () => {
         for (;;) {
+          const release = await ctx.throttles.acquireSample(promptBytes, ctx.sleep, ctx.signal);
           try {
             return await asample(ctx.http, body, { signal: ctx.signal });
           } catch (error) {
             if (!(error instanceof RateLimitError)) throw error;
+            ctx.throttles.sampleRateLimited(wait);
             this.#checkStuck(error);
             ctx.logger.debug(`Sampling backpressure (429): resubmitting seq ${body.seq_id} in ${wait} ms`);
-            await ctx.sleep(wait, ctx.signal);
+          } finally {
+            // Held until the server answers the POST, not until the sample is done.
+            release();
           }
         }
       },

@@ -3,6 +3,7 @@
 // (capabilities, later REST) go through a separate connection that never creates a session.
 
 import { getServerCapabilities, type ServerCapabilities } from "../api/service.js";
+import { type WeightsInfoResponse, weightsInfo } from "../api/training.js";
 import { ClientClosedError } from "../client/errors.js";
 import { type ClientOptions, type ResolvedOptions, resolveOptions } from "../client/options.js";
 import { type Connection, type ConnectionHooks, connect } from "../session/connection.js";
@@ -10,9 +11,11 @@ import { EventRegistry, type TinkerEventName, type TinkerListener } from "../ses
 import type { HeartbeatStats } from "../session/heartbeat.js";
 import { SessionHolder } from "../session/session-holder.js";
 import { ClientContext, SessionCounters } from "./context.js";
+import { DispatchThrottles } from "./dispatch-throttles.js";
 import { RestClient } from "./rest-client.js";
 import { type CreateSamplingClientOptions, SamplingClient } from "./sampling-client.js";
 import {
+  checkWeightsAccessToken,
   type LoraTrainingOptions,
   TrainingClient,
   type TrainingFromStateOptions,
@@ -32,6 +35,8 @@ export class ServiceClient {
   private readonly lifetime = new AbortController();
   /** model_seq_id and sampling_session_seq_id of this client's session (contract 2.7). */
   private readonly counters = new SessionCounters();
+  /** Submit-phase byte budgets and sampling limits, shared by all clients made here (contract 1.7). */
+  private throttles: DispatchThrottles | undefined;
 
   /**
    * Throws a ValidationError when the options (or the environment) are unusable, e.g. no API key.
@@ -133,7 +138,9 @@ export class ServiceClient {
   /** @internal What training and sampling clients share: the session, counters, lifetime. */
   async clientContext(): Promise<ClientContext> {
     const holder = await this.session();
+    this.throttles ??= new DispatchThrottles(holder.config, () => holder.http.clock.now());
     return new ClientContext({
+      throttles: this.throttles,
       http: holder.http,
       config: holder.config,
       sessionId: holder.sessionId,
@@ -156,13 +163,30 @@ export class ServiceClient {
 
   /**
    * A TrainingClient restored from a `tinker://…/weights/<name>` checkpoint; `withOptimizer` also
-   * restores the Adam state, to resume training exactly.
+   * restores the Adam state, to resume training exactly. `weightsAccessToken` (another user's key)
+   * reads a checkpoint of that user (contract 2.8).
    */
   async createTrainingClientFromState(
     path: string,
     options: TrainingFromStateOptions = {},
   ): Promise<TrainingClient> {
-    return TrainingClient.fromState(await this.clientContext(), path, options);
+    const token = checkWeightsAccessToken(options.weightsAccessToken);
+    const ctx = await this.clientContext();
+    if (token === undefined) return TrainingClient.fromState(ctx, path, options);
+    return TrainingClient.fromState(ctx, path, options, (p) => this.#weightsInfoWithToken(p, token));
+  }
+
+  /**
+   * weights_info asked as the token's user: a separate session-less connection authenticated with
+   * the token (its own client/config, and JWT exchange when the server wants it), closed after.
+   */
+  async #weightsInfoWithToken(path: string, token: string): Promise<WeightsInfoResponse> {
+    const conn = await connect({ ...this.#options, apiKey: token, credentialCmd: undefined }, this.hooks);
+    try {
+      return await weightsInfo(conn.http, path, { signal: this.lifetime.signal });
+    } finally {
+      conn.close();
+    }
   }
 
   /** A SamplingClient on saved weights (`modelPath`, a tinker:// path) or on a base model. */

@@ -25,9 +25,11 @@ import {
   saveWeightsForSampler,
   saveWeightsForSamplerResult,
   saveWeightsResult,
+  type WeightsInfoResponse,
   weightsInfo,
 } from "../api/training.js";
 import { ConflictError, ResponseValidationError, ValidationError } from "../client/errors.js";
+import { registerSecret } from "../client/redact.js";
 import { type FutureHandle, TinkerFuture } from "../futures/future.js";
 import { pollFuture, type ResultDecoder, type WireFormat } from "../futures/poll.js";
 import { submitWithRetries } from "../futures/submit.js";
@@ -35,7 +37,7 @@ import { type Turn, TurnGate } from "../futures/turn-gate.js";
 import { parseTinkerPath } from "../paths/tinker-path.js";
 import { knownVocabSize, type ResolveTokenizerOptions, resolveTokenizer } from "../tokenizer/resolve.js";
 import type { Tokenizer } from "../tokenizer/types.js";
-import { chunkForwardBackwardData } from "../wire/chunking.js";
+import { chunkForwardBackwardData, estimateDatumBytes } from "../wire/chunking.js";
 import { Datum } from "../wire/datum.js";
 import { decodeForwardBackwardOutputJson, encodeForwardBackwardRequestJson } from "../wire/json-codec.js";
 import { mergeForwardBackwardOutputs } from "../wire/metrics.js";
@@ -148,6 +150,40 @@ export interface TrainingFromStateOptions extends WireFormatOption {
   /** Override the checkpoint's base model (default path only). */
   baseModel?: string;
   userMetadata?: Record<string, string>;
+  /**
+   * Another user's API key (or JWT) that grants read access to their checkpoint (contract 2.8):
+   * weights_info is then asked by a separate session-less client authenticated with it, and
+   * load_weights carries it. A secret: it is kept out of logs and errors.
+   */
+  weightsAccessToken?: string;
+}
+
+export interface LoadStateOptions {
+  /** See TrainingFromStateOptions.weightsAccessToken. */
+  weightsAccessToken?: string;
+}
+
+/** Looks up a checkpoint's LoRA config (weights_info); the token variant uses its own client. */
+export type WeightsInfoLookup = (path: string) => Promise<WeightsInfoResponse>;
+
+/**
+ * Checks a weights access token before anything is sent. It is registered as a secret first, so
+ * neither this error nor any later log line can show it.
+ */
+export function checkWeightsAccessToken(token: unknown): string | undefined {
+  if (token === undefined) return undefined;
+  if (typeof token !== "string" || token === "") {
+    throw new ValidationError("weightsAccessToken must be a non-empty API key or JWT", "weightsAccessToken");
+  }
+  registerSecret(token);
+  if (!token.startsWith("tml-") && !token.startsWith("eyJ")) {
+    throw new ValidationError(
+      "weightsAccessToken is not valid: it must be a Tinker API key starting with 'tml-' (or a JWT starting with 'eyJ'). " +
+        "Check that the whole key was copied.",
+      "weightsAccessToken",
+    );
+  }
+  return token;
 }
 
 export interface SaveOptions {
@@ -363,10 +399,13 @@ export class TrainingClient {
     ctx: ClientContext,
     path: string,
     options: TrainingFromStateOptions = {},
+    lookupWeightsInfo: WeightsInfoLookup = (p) => weightsInfo(ctx.http, p, { signal: ctx.signal }),
   ): Promise<TrainingClient> {
     parseTinkerPath(path, "path");
     const wireFormat = checkWireFormat(options.wireFormat);
     const optimizer = options.withOptimizer ?? false;
+    const token = checkWeightsAccessToken(options.weightsAccessToken);
+    const tokenField = token !== undefined ? { weights_access_token: token } : {};
     if (ctx.config.createModelViaLoadWeights) {
       const started = ctx.now();
       const modelSeqId = ctx.counters.nextModelSeqId();
@@ -379,6 +418,7 @@ export class TrainingClient {
           ...(options.userMetadata ? { user_metadata: options.userMetadata } : {}),
           path,
           optimizer,
+          ...tokenField,
           type: "load_weights",
         },
         { signal: ctx.signal },
@@ -395,7 +435,7 @@ export class TrainingClient {
       client.#baseModel = options.baseModel ?? (await client.getInfo()).modelName;
       return client;
     }
-    const info = await weightsInfo(ctx.http, path, { signal: ctx.signal });
+    const info = await lookupWeightsInfo(path);
     if (!info.is_lora || info.lora_rank == null) {
       throw new ResponseValidationError(
         `${path} is not a LoRA checkpoint (weights_info: is_lora ${info.is_lora})`,
@@ -409,7 +449,10 @@ export class TrainingClient {
       ...(options.userMetadata ? { userMetadata: options.userMetadata } : {}),
       wireFormat,
     });
-    await (optimizer ? client.loadStateWithOptimizer(path) : client.loadState(path));
+    const loadOptions = token !== undefined ? { weightsAccessToken: token } : {};
+    await (optimizer
+      ? client.loadStateWithOptimizer(path, loadOptions)
+      : client.loadState(path, loadOptions));
     return client;
   }
 
@@ -628,13 +671,13 @@ export class TrainingClient {
   }
 
   /** Loads weights only (the optimizer state is reset). */
-  loadState(path: string): TinkerFuture<LoadStateResult> {
-    return this.#load(path, false);
+  loadState(path: string, options: LoadStateOptions = {}): TinkerFuture<LoadStateResult> {
+    return this.#load(path, false, options);
   }
 
   /** Loads weights and the optimizer state, to resume training exactly. */
-  loadStateWithOptimizer(path: string): TinkerFuture<LoadStateResult> {
-    return this.#load(path, true);
+  loadStateWithOptimizer(path: string, options: LoadStateOptions = {}): TinkerFuture<LoadStateResult> {
+    return this.#load(path, true, options);
   }
 
   /**
@@ -815,7 +858,13 @@ export class TrainingClient {
         if (compress) bytes = await zstdCompress(bytes);
         send = () => forwardBackwardProto(ctx.http, bytes, compress, { signal: ctx.signal });
       }
-      return this.#withRetries(send, forwardOnly ? "forward" : "forward_backward");
+      // Held until this chunk's submit is acknowledged (contract 1.7), not while it runs.
+      const bytes = chunks[i]!.reduce((n, d) => n + estimateDatumBytes(d), 0);
+      return ctx.throttles.fwdbwdBytes.with(
+        bytes,
+        () => this.#withRetries(send, forwardOnly ? "forward" : "forward_backward"),
+        ctx.signal,
+      );
     };
 
     const acks: SubmitAck[] = new Array(chunks.length);
@@ -999,8 +1048,9 @@ export class TrainingClient {
     }, label);
   }
 
-  #load(path: string, optimizer: boolean): TinkerFuture<LoadStateResult> {
+  #load(path: string, optimizer: boolean, options: LoadStateOptions): TinkerFuture<LoadStateResult> {
     parseTinkerPath(path, "path");
+    const token = checkWeightsAccessToken(options.weightsAccessToken);
     return this.#single(
       optimizer ? "loadStateWithOptimizer" : "loadState",
       "LoadWeights",
@@ -1009,7 +1059,14 @@ export class TrainingClient {
         submit: () =>
           loadWeights(
             this.#ctx.http,
-            { model_id: this.modelId, seq_id: seqId, path, optimizer, type: "load_weights" },
+            {
+              model_id: this.modelId,
+              seq_id: seqId,
+              path,
+              optimizer,
+              ...(token !== undefined ? { weights_access_token: token } : {}),
+              type: "load_weights",
+            },
             { signal: this.#ctx.signal },
           ),
         map: (r) => ({ path: r.path ?? undefined }),

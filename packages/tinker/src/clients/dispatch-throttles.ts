@@ -1,0 +1,95 @@
+// The submit-phase throttles one ServiceClient shares across its training and sampling clients
+// (contract 1.7, 3.2): byte budgets for forward_backward and asample submissions, a cap on asample
+// POSTs in flight, and the sampling backoff a 429 sets. Each is held only until the submit is
+// acknowledged, never while the result is polled.
+
+import type { ClientConfig } from "../session/client-config.js";
+import { ByteBudget } from "./byte-budget.js";
+
+export const SAMPLE_DISPATCH = {
+  /** asample POSTs in flight at once. */
+  maxInFlight: 400,
+  /** …within `recentMs` of a 429. */
+  maxInFlightAfter429: 10,
+  /** Byte estimates count this many times within `recentMs` of a 429. */
+  bytesFactorAfter429: 20,
+  recentMs: 10_000,
+  /** A backoff is waited out in steps of at most this. */
+  backoffStepMs: 1000,
+} as const;
+
+export class DispatchThrottles {
+  readonly fwdbwdBytes: ByteBudget;
+  readonly sampleBytes: ByteBudget;
+  readonly #now: () => number;
+  #sampleInFlight = 0;
+  #inFlightWaiters: (() => void)[] = [];
+  #last429: number | undefined;
+  #backoffUntil = 0;
+
+  constructor(config: ClientConfig, now: () => number) {
+    this.fwdbwdBytes = new ByteBudget(config.fwdbwdDispatchBytesSemaphoreSize);
+    this.sampleBytes = new ByteBudget(config.sampleDispatchBytesSemaphoreSize);
+    this.#now = now;
+  }
+
+  /** asample POSTs currently in flight (for tests and diagnostics). */
+  get sampleInFlight(): number {
+    return this.#sampleInFlight;
+  }
+
+  #recent429(): boolean {
+    return this.#last429 !== undefined && this.#now() - this.#last429 < SAMPLE_DISPATCH.recentMs;
+  }
+
+  /** Records a 429 on asample: a global backoff of `waitMs`, and tighter limits for a while. */
+  sampleRateLimited(waitMs: number): void {
+    const t = this.#now();
+    this.#last429 = t;
+    this.#backoffUntil = Math.max(this.#backoffUntil, t + waitMs);
+  }
+
+  /**
+   * Waits out a sampling backoff, then for an in-flight slot and for `promptBytes` (×20 after a
+   * recent 429) of the sample budget. Returns the release, to call once the POST is answered.
+   */
+  async acquireSample(
+    promptBytes: number,
+    sleep: (ms: number, signal?: AbortSignal) => Promise<void>,
+    signal?: AbortSignal,
+  ): Promise<() => void> {
+    for (let wait = this.#backoffUntil - this.#now(); wait > 0; wait = this.#backoffUntil - this.#now()) {
+      await sleep(Math.min(wait, SAMPLE_DISPATCH.backoffStepMs), signal);
+    }
+    const limit = () =>
+      this.#recent429() ? SAMPLE_DISPATCH.maxInFlightAfter429 : SAMPLE_DISPATCH.maxInFlight;
+    while (this.#sampleInFlight >= limit()) {
+      signal?.throwIfAborted();
+      // Woken by every release; the limit itself only rises, and only while requests are in flight.
+      await new Promise<void>((resolve) => this.#inFlightWaiters.push(resolve));
+    }
+    this.#sampleInFlight++;
+    let releaseBytes: () => void;
+    try {
+      const factor = this.#recent429() ? SAMPLE_DISPATCH.bytesFactorAfter429 : 1;
+      releaseBytes = await this.sampleBytes.acquire(promptBytes * factor, signal);
+    } catch (error) {
+      this.#releaseSlot();
+      throw error;
+    }
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      releaseBytes();
+      this.#releaseSlot();
+    };
+  }
+
+  #releaseSlot(): void {
+    this.#sampleInFlight--;
+    const waiters = this.#inFlightWaiters;
+    this.#inFlightWaiters = [];
+    for (const wake of waiters) wake();
+  }
+}
