@@ -89,6 +89,21 @@ describe("sampling", () => {
     return { modelId, nextSeq: seq };
   }
 
+  /** An unnamed save_weights_for_sampler at `seqId`: a sampler frozen from the model's weights now. */
+  async function ephemeralSampler(modelId: string, seqId: number): Promise<string> {
+    const { sampling_session_id } = await submitAndWait<{ sampling_session_id: string }>(
+      server.url,
+      "/api/v1/save_weights_for_sampler",
+      {
+        model_id: modelId,
+        seq_id: seqId,
+        sampling_session_seq_id: samplerSeq++,
+        type: "save_weights_for_sampler",
+      },
+    );
+    return sampling_session_id;
+  }
+
   before(async () => {
     server = await startServer({ apiKeys: [KEY, OTHER_KEY], longPollHoldMs: 1000 });
     sessionId = await createSession(server.url, KEY);
@@ -141,16 +156,7 @@ describe("sampling", () => {
 
   test("prompt logprobs equal the training model's forward logprobs; top-k rows are ordered", async () => {
     const { modelId, nextSeq } = await trainedModel();
-    const { sampling_session_id: sampler } = await submitAndWait<{ sampling_session_id: string }>(
-      server.url,
-      "/api/v1/save_weights_for_sampler",
-      {
-        model_id: modelId,
-        seq_id: nextSeq,
-        sampling_session_seq_id: samplerSeq++,
-        type: "save_weights_for_sampler",
-      },
-    );
+    const sampler = await ephemeralSampler(modelId, nextSeq);
     const prompt = bytesOf(TEXT);
     const result = await sample({ sampler, prompt, maxTokens: 1, promptLogprobs: true, topk: 3 });
     const forward = await forwardBackward(server.url, modelId, nextSeq + 1, [ceDatum(prompt)], {
@@ -203,16 +209,7 @@ describe("sampling", () => {
 
   test("a sampler is a frozen copy: training the model on does not change its samples", async () => {
     const { modelId, nextSeq } = await trainedModel();
-    const { sampling_session_id: sampler } = await submitAndWait<{ sampling_session_id: string }>(
-      server.url,
-      "/api/v1/save_weights_for_sampler",
-      {
-        model_id: modelId,
-        seq_id: nextSeq,
-        sampling_session_seq_id: samplerSeq++,
-        type: "save_weights_for_sampler",
-      },
-    );
+    const sampler = await ephemeralSampler(modelId, nextSeq);
     const before = await sample({ sampler, seed: 5, numSamples: 2 });
     const base = await sample({ sampler: await baseSampler(), seed: 5, numSamples: 2 });
     assert.notDeepEqual(before.sequences, base.sequences);
@@ -229,16 +226,7 @@ describe("sampling", () => {
       seq_id: nextSeq,
       type: "save_weights_for_sampler",
     });
-    const { sampling_session_id: fromSave } = await submitAndWait<{ sampling_session_id: string }>(
-      server.url,
-      "/api/v1/save_weights_for_sampler",
-      {
-        model_id: modelId,
-        seq_id: nextSeq + 1,
-        sampling_session_seq_id: samplerSeq++,
-        type: "save_weights_for_sampler",
-      },
-    );
+    const fromSave = await ephemeralSampler(modelId, nextSeq + 1);
     const created = await post(server.url, "/api/v1/create_sampling_session", {
       session_id: sessionId,
       sampling_session_seq_id: samplerSeq++,

@@ -1,5 +1,5 @@
 // Public exports of tinker-ts. Nothing else lives here.
-export const SDK_VERSION = "0.1.0";
+
 export type { Page, PageData, PageRequest, ToArrayOptions } from "./api/paging.js";
 export { DEFAULT_TO_ARRAY_LIMIT, PageLimitError, PagePromise } from "./api/paging.js";
 export type {
@@ -46,6 +46,7 @@ export {
 } from "./client/errors.js";
 export type { LogFields, Logger, LogLevel } from "./client/logger.js";
 export type { ClientOptions, HeartbeatOptions } from "./client/options.js";
+export { SDK_VERSION } from "./client/version.js";
 export type {
   ArchiveUrlOptions,
   ArchiveWaitInfo,
