@@ -1,7 +1,7 @@
 // Unit tests of the ordering logic (SeqStream) and the work queue, without HTTP.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { type SeqEntry, SeqStream, WorkQueue } from "../src/scheduler.js";
+import { type SeqEntry, SeqStream, WorkQueue } from "../src/engine/scheduler.js";
 
 function stream(keepBehind = 3, maxAhead = 5) {
   const released: number[] = [];

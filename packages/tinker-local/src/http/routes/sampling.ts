@@ -10,13 +10,13 @@ import {
   WireDecodeError,
   type WireModelInput,
 } from "tinker-ts/wire";
+import type { SamplerEntry } from "../../engine/model-registry.js";
+import type { LoraModel } from "../../model/lora-model.js";
+import type { SamplingParams } from "../../model/sampling.js";
+import { CheckpointFileMissingError } from "../../store/checkpoint-files.js";
 import { requireUser } from "../auth.js";
+import { BodyReader, badRequest, HttpError, notFound } from "../body-reader.js";
 import type { RouteContext, RouteGroup } from "../context.js";
-import { BodyReader, badRequest, HttpError, notFound } from "../http.js";
-import type { LoraModel } from "../model/lora-model.js";
-import type { SamplingParams } from "../model/sampling.js";
-import type { SamplerEntry } from "../models.js";
-import { CheckpointFileMissingError } from "../store/checkpoint-files.js";
 import { modelInputTokens } from "../wire-body.js";
 import { modelFromCheckpoint, readableCheckpointAt, requireBaseModel } from "./training.js";
 

@@ -1,7 +1,7 @@
 // Checkpoint archives: an uncompressed tar holding the adapter files of one checkpoint, the layout
 // `tinker checkpoint download` and PEFT loaders expect. The optimizer state stays server-side.
 import { pack } from "tar-stream";
-import { checkpointFiles } from "./store/checkpoint-files.js";
+import { checkpointFiles } from "./checkpoint-files.js";
 
 export const ARCHIVE_FILES = ["adapter_config.json", "adapter_model.safetensors"] as const;
 

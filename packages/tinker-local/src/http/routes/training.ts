@@ -5,21 +5,21 @@
 // Someone else's model answers 404, exactly like a missing one.
 import { performance } from "node:perf_hooks";
 import type { FastifyRequest } from "fastify";
+import type { FutureResult } from "../../engine/futures.js";
+import type { TrainingModelEntry } from "../../engine/model-registry.js";
+import { ADAM_DEFAULTS, type AdamParams, resolveAdamParams } from "../../model/adam.js";
+import { MODEL_CATALOG } from "../../model/catalog.js";
+import { readCheckpointInfo } from "../../model/checkpoint.js";
+import { ModelInputError } from "../../model/errors.js";
+import { type LoraConfig, type ResolvedLoraConfig, resolveLoraConfig } from "../../model/lora.js";
+import { createModel, createModelFromCheckpoint, type LoraModel } from "../../model/lora-model.js";
+import { checkpointFiles } from "../../store/checkpoint-files.js";
+import { type CheckpointKind, checkpointIdFor, parseTinkerPath } from "../../store/checkpoint-ids.js";
+import type { CheckpointRecord } from "../../store/checkpoints.js";
+import { readableCheckpoint } from "../access.js";
 import { requireUser } from "../auth.js";
+import { BodyReader, badRequest, HttpError } from "../body-reader.js";
 import type { RouteContext, RouteGroup } from "../context.js";
-import type { FutureResult } from "../futures.js";
-import { BodyReader, badRequest, HttpError } from "../http.js";
-import { ADAM_DEFAULTS, type AdamParams, resolveAdamParams } from "../model/adam.js";
-import { MODEL_CATALOG } from "../model/catalog.js";
-import { readCheckpointInfo } from "../model/checkpoint.js";
-import { ModelInputError } from "../model/errors.js";
-import { type LoraConfig, type ResolvedLoraConfig, resolveLoraConfig } from "../model/lora.js";
-import { createModel, createModelFromCheckpoint, type LoraModel } from "../model/lora-model.js";
-import type { TrainingModelEntry } from "../models.js";
-import { readableCheckpoint } from "../rest/access.js";
-import { checkpointFiles } from "../store/checkpoint-files.js";
-import { type CheckpointKind, checkpointIdFor, parseTinkerPath } from "../store/checkpoint-ids.js";
-import type { CheckpointRecord } from "../store/checkpoints.js";
 import { readForwardBackwardBody, toForwardBackwardOutput, toModelDatum } from "../wire-body.js";
 
 export const ADAPTER_WEIGHTS_FILE = "adapter_model.safetensors";

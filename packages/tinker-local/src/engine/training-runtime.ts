@@ -1,7 +1,14 @@
 // What the training, sampling and retrieve_future routes share for one server: the request
 // registry, the work queue, the per-model seq ordering and the models in memory. Created once per
 // server and closed before the store is.
-import type { Clock, LocalLogger } from "./context.js";
+
+import { badRequest } from "../http/body-reader.js";
+import type { Clock, LocalLogger } from "../http/context.js";
+import { ModelInputError } from "../model/errors.js";
+import type { ResolvedLoraConfig } from "../model/lora.js";
+import { CheckpointFileMissingError } from "../store/checkpoint-files.js";
+import { CheckpointIdError } from "../store/checkpoint-ids.js";
+import { CheckpointExistsError } from "../store/checkpoints.js";
 import {
   type FutureFailure,
   type FutureKind,
@@ -10,14 +17,8 @@ import {
   type FutureResult,
   RequestFailure,
 } from "./futures.js";
-import { badRequest } from "./http.js";
-import { ModelInputError } from "./model/errors.js";
-import type { ResolvedLoraConfig } from "./model/lora.js";
-import { type ModelControls, ModelRegistry, type TrainingModelEntry } from "./models.js";
+import { type ModelControls, ModelRegistry, type TrainingModelEntry } from "./model-registry.js";
 import { SeqStream, WorkQueue } from "./scheduler.js";
-import { CheckpointFileMissingError } from "./store/checkpoint-files.js";
-import { CheckpointIdError } from "./store/checkpoint-ids.js";
-import { CheckpointExistsError } from "./store/checkpoints.js";
 
 export const DEFAULT_FUTURE_RETENTION_SECONDS = 3600;
 export const DEFAULT_MAX_RETAINED_FUTURES = 10_000;

@@ -1,14 +1,14 @@
 // Training runs and checkpoints (contract 3.3, 3.4, 3.6 weights_info; master table rows 18-26, 32).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { parseCheckpointId, parseTinkerPath } from "../../store/checkpoint-ids.js";
+import { checkpointNotFound, ownedCheckpoint, readableCheckpoint, readableRun, runView } from "../access.js";
+import type { ArchiveService } from "../archive-service.js";
 import { requireUser } from "../auth.js";
+import { BodyReader, badRequest, conflict, HttpError } from "../body-reader.js";
 import type { RouteContext } from "../context.js";
-import { BodyReader, badRequest, conflict, HttpError } from "../http.js";
+import { accessScopeParam, pagingParams, queryParam } from "../query.js";
 import { splitUrl } from "../request-log.js";
-import { parseCheckpointId, parseTinkerPath } from "../store/checkpoint-ids.js";
-import { checkpointNotFound, ownedCheckpoint, readableCheckpoint, readableRun, runView } from "./access.js";
-import type { ArchiveService } from "./archive-service.js";
-import { accessScopeParam, pagingParams, queryParam } from "./query.js";
-import { checkpointJson } from "./views.js";
+import { checkpointJson } from "../views.js";
 
 /** Contract defaults ("Our decisions" 2). */
 export const DEFAULT_RUNS_LIMIT = 20;

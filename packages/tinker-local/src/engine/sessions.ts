@@ -1,9 +1,9 @@
 // Session rules: creation, heartbeats, expiry, ownership. Expiry is lazy: a session is found to be
 // expired when someone asks for it, and the moment it expired is then written down.
 import { randomBytes } from "node:crypto";
-import type { Clock } from "./context.js";
-import { notFound } from "./http.js";
-import type { SessionRecord, SessionStore } from "./store/sessions.js";
+import { notFound } from "../http/body-reader.js";
+import type { Clock } from "../http/context.js";
+import type { SessionRecord, SessionStore } from "../store/sessions.js";
 
 export interface CreateSessionInput {
   tags: string[];

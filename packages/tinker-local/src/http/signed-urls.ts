@@ -3,8 +3,8 @@
 // the payload with a secret made fresh at every server start. No API key is needed to use one,
 // like the storage URLs of the hosted service.
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
-import type { Clock } from "../context.js";
-import { HttpError } from "../http.js";
+import { HttpError } from "./body-reader.js";
+import type { Clock } from "./context.js";
 
 export type SignedTarget =
   | { kind: "archive"; runId: string; checkpointId: string }

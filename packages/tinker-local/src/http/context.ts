@@ -1,12 +1,12 @@
 // What every route group receives. Route groups are plain functions so that adding one is a single
 // line in server.ts and each group stays testable on its own.
 import type { FastifyInstance } from "fastify";
+import type { SessionService } from "../engine/sessions.js";
+import type { ResolvedTrainingOptions, TrainingRuntime } from "../engine/training-runtime.js";
+import type { Store } from "../store/index.js";
 import type { Authenticator } from "./auth.js";
 import type { FaultInjector } from "./faults.js";
-import type { ResolvedRestOptions } from "./rest/options.js";
-import type { SessionService } from "./sessions.js";
-import type { Store } from "./store/index.js";
-import type { ResolvedTrainingOptions, TrainingRuntime } from "./training-runtime.js";
+import type { ResolvedRestOptions } from "./rest-options.js";
 
 /** Milliseconds since the epoch. Injected so expiry and token lifetimes are testable without sleeping. */
 export interface Clock {

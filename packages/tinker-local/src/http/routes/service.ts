@@ -1,10 +1,10 @@
 // Service-level routes: configuration, auth token, sessions, telemetry, health and capabilities
 // (contract sections 2.2-2.5, 3.8, 3.9).
 import type { FastifyInstance } from "fastify";
+import { MODEL_CATALOG } from "../../model/catalog.js";
 import { requireUser } from "../auth.js";
+import { BodyReader } from "../body-reader.js";
 import type { ClientConfig, RouteContext, RouteGroup } from "../context.js";
-import { BodyReader } from "../http.js";
-import { MODEL_CATALOG } from "../model/catalog.js";
 
 /** Defaults of contract 2.2, except the flags "Our decisions" item 7 pins for tinker-local. */
 export function defaultClientConfig(jwt: boolean): ClientConfig {

@@ -1,6 +1,6 @@
 // Server options of the REST side (runs, checkpoints, archives, sessions, audit, billing), resolved
 // once at start-up. Holds no credentials: admin keys are kept only as the user ids they map to.
-import { ownerIdForKey } from "../auth.js";
+import { ownerIdForKey } from "./auth.js";
 
 export type ArchiveResponseMode = "redirect" | "json";
 

@@ -1,11 +1,11 @@
 // Audit log (admin only) and billing usage (contract 3.7; master table rows 33-34).
 import type { FastifyInstance } from "fastify";
 import { requireUser } from "../auth.js";
+import { billingRange, billingUsage } from "../billing.js";
+import { badRequest, HttpError } from "../body-reader.js";
 import type { RouteContext } from "../context.js";
-import { badRequest, HttpError } from "../http.js";
-import { billingRange, billingUsage } from "./billing.js";
-import { queryParam } from "./query.js";
-import { isoTime } from "./views.js";
+import { queryParam } from "../query.js";
+import { isoTime } from "../views.js";
 
 const DAY_MS = 24 * 3600_000;
 

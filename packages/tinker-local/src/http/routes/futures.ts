@@ -9,10 +9,10 @@ import {
   encodeSampleResponseJson,
   encodeSampleResponseProto,
 } from "tinker-ts/wire";
+import type { FutureRecord, FutureResult } from "../../engine/futures.js";
 import { requireUser } from "../auth.js";
+import { BodyReader } from "../body-reader.js";
 import type { RouteContext, RouteGroup } from "../context.js";
-import type { FutureRecord, FutureResult } from "../futures.js";
-import { BodyReader } from "../http.js";
 import { PROTOBUF } from "../wire-body.js";
 
 function acceptsProtobuf(request: FastifyRequest): boolean {

@@ -1,12 +1,12 @@
 // Sessions and samplers over REST (contract 3.5, 3.6; master table rows 27-31).
 import type { FastifyInstance } from "fastify";
+import type { SessionQueries } from "../../store/session-queries.js";
+import type { SessionRecord } from "../../store/sessions.js";
 import { requireUser } from "../auth.js";
+import { BodyReader, badRequest, notFound } from "../body-reader.js";
 import type { RouteContext } from "../context.js";
-import { BodyReader, badRequest, notFound } from "../http.js";
-import type { SessionRecord } from "../store/sessions.js";
-import { accessScopeParam, pagingParams } from "./query.js";
-import type { SessionQueries } from "./session-queries.js";
-import type { TraceExportService } from "./trace-export.js";
+import { accessScopeParam, pagingParams } from "../query.js";
+import type { TraceExportService } from "../trace-export.js";
 
 export const DEFAULT_SESSIONS_LIMIT = 20;
 const MAX_PROJECT_ID_LENGTH = 200;

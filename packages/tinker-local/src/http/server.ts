@@ -7,7 +7,17 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from "fastify";
+import type { FutureControls } from "../engine/futures.js";
+import type { ModelControls } from "../engine/model-registry.js";
+import { SessionService } from "../engine/sessions.js";
+import {
+  resolveTrainingOptions,
+  TrainingRuntime,
+  type TrainingServerOptions,
+} from "../engine/training-runtime.js";
+import { openStore, type Store } from "../store/index.js";
 import { Authenticator, DEFAULT_LOCAL_API_KEY, loadKeysFile, presentedCredential } from "./auth.js";
+import { HttpError } from "./body-reader.js";
 import {
   type ClientConfigOverrides,
   type Clock,
@@ -19,9 +29,6 @@ import {
   systemClock,
 } from "./context.js";
 import { FaultInjector } from "./faults.js";
-import type { FutureControls } from "./futures.js";
-import { HttpError } from "./http.js";
-import type { ModelControls } from "./models.js";
 import {
   describeRequest,
   formatRequestLine,
@@ -29,15 +36,12 @@ import {
   type RequestRecord,
   splitUrl,
 } from "./request-log.js";
-import { type RestServerOptions, resolveRestOptions } from "./rest/options.js";
+import { restRoutes } from "./rest.js";
+import { type RestServerOptions, resolveRestOptions } from "./rest-options.js";
 import { futureRoutes } from "./routes/futures.js";
-import { restRoutes } from "./routes/rest.js";
 import { samplingRoutes } from "./routes/sampling.js";
 import { serviceRoutes } from "./routes/service.js";
 import { trainingRoutes } from "./routes/training.js";
-import { SessionService } from "./sessions.js";
-import { openStore, type Store } from "./store/index.js";
-import { resolveTrainingOptions, TrainingRuntime, type TrainingServerOptions } from "./training-runtime.js";
 
 /**
  * One entry per module under routes/ (the REST group's handlers live in rest/). Fastify matches a
