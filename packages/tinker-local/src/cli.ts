@@ -2,9 +2,9 @@
 // The `tinker-local` command: runs the server until SIGINT/SIGTERM.
 import { parseArgs } from "node:util";
 import { DEFAULT_EPHEMERAL_TTL_SECONDS } from "./engine/training-runtime.js";
-import type { LocalLogger } from "./http/context.js";
 import { DEFAULT_JWT_TTL_SECONDS, DEFAULT_SESSION_TTL_SECONDS, startServer } from "./http/server.js";
 import { SERVER_VERSION } from "./index.js";
+import type { LocalLogger } from "./log.js";
 
 const DEFAULT_CLI_PORT = 8765;
 const DEFAULT_CLI_DATA_DIR = "./.tinker-local";

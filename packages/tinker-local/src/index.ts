@@ -1,6 +1,7 @@
 // Public exports of tinker-local.
 export const SERVER_VERSION = "0.1.0";
 
+export type { Clock } from "./clock.js";
 export type { FailNextSpec, FutureControls, FutureKind, FutureState } from "./engine/futures.js";
 export type { ModelControls } from "./engine/model-registry.js";
 export type { TrainingServerOptions } from "./engine/training-runtime.js";
@@ -14,8 +15,6 @@ export { DEFAULT_LOCAL_API_KEY, ownerIdForKey, parseKeysFile } from "./http/auth
 export type {
   ClientConfig,
   ClientConfigOverrides,
-  Clock,
-  LocalLogger,
   ResolvedServerOptions,
   RouteContext,
   RouteGroup,
@@ -33,6 +32,7 @@ export {
   DEFAULT_SESSION_TTL_SECONDS,
   startServer,
 } from "./http/server.js";
+export type { LocalLogger } from "./log.js";
 // Tiny language models (tokenizer, transformer, LoRA, losses, Adam, sampling, safetensors).
 export * from "./model/index.js";
 export type { CheckpointKind } from "./store/checkpoint-ids.js";

@@ -4,8 +4,8 @@
 // bounded time and number; after that the id answers 410 (expired) for a while, then 404.
 import { randomUUID } from "node:crypto";
 import type { ForwardBackwardOutput, RequestFailureCategory, SampleResponse } from "tinker-ts/wire";
-import { HttpError, notFound } from "../http/body-reader.js";
-import type { Clock } from "../http/context.js";
+import type { Clock } from "../clock.js";
+import { HttpError, notFound } from "../errors.js";
 
 /** What a request was; shown in errors and used by `failNext({kind})`. */
 export type FutureKind =

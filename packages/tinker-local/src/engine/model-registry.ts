@@ -4,7 +4,7 @@
 // survives a restart: the metadata does (store/), the weights only through checkpoints. A sampler
 // whose row exists but which is not in memory is rebuilt from its `model_path` on first use.
 // Everything of a session is dropped once the session expires (TrainingRuntime.sweepSessions).
-import { notFound } from "../http/body-reader.js";
+import { notFound } from "../errors.js";
 import type { ResolvedLoraConfig } from "../model/lora.js";
 import { createModel, type LoraModel } from "../model/lora-model.js";
 import type { SeqStream } from "./scheduler.js";

@@ -9,7 +9,7 @@
 //
 // `WorkQueue` runs released work one item per event-loop turn (setImmediate), so polls,
 // heartbeats and new submissions are answered between two pieces of model work.
-import { badRequest } from "../http/body-reader.js";
+import { badRequest } from "../errors.js";
 
 export interface SeqEntry {
   readonly requestId: string;

@@ -1,8 +1,8 @@
 // Session rules: creation, heartbeats, expiry, ownership. Expiry is lazy: a session is found to be
 // expired when someone asks for it, and the moment it expired is then written down.
 import { randomBytes } from "node:crypto";
-import { notFound } from "../http/body-reader.js";
-import type { Clock } from "../http/context.js";
+import type { Clock } from "../clock.js";
+import { notFound } from "../errors.js";
 import type { SessionRecord, SessionStore } from "../store/sessions.js";
 
 export interface CreateSessionInput {

@@ -2,8 +2,9 @@
 // registry, the work queue, the per-model seq ordering and the models in memory. Created once per
 // server and closed before the store is.
 
-import { badRequest } from "../http/body-reader.js";
-import type { Clock, LocalLogger } from "../http/context.js";
+import type { Clock } from "../clock.js";
+import { badRequest } from "../errors.js";
+import type { LocalLogger } from "../log.js";
 import { ModelInputError } from "../model/errors.js";
 import type { ResolvedLoraConfig } from "../model/lora.js";
 import { CheckpointFileMissingError } from "../store/checkpoint-files.js";

@@ -2,10 +2,10 @@
 // resources are visible only through a public checkpoint. Anything else is reported exactly like a
 // missing resource (404), so ids of private resources do not leak.
 
+import { notFound } from "../errors.js";
 import type { CheckpointRecord } from "../store/checkpoints.js";
 import type { Store } from "../store/index.js";
 import type { RunRecord } from "../store/runs.js";
-import { notFound } from "./body-reader.js";
 import type { AccessScope } from "./query.js";
 import { type TrainingRunJson, trainingRunJson } from "./views.js";
 

@@ -3,9 +3,9 @@
 // while an archive is still "building" (`archiveBuildDelayMs`). The signed URL is served by this
 // server at `/archives/<file name>.tar?token=<signed token>`, outside /api/v1, without an API key.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { HttpError, notFound } from "../errors.js";
 import { archiveFileName, buildCheckpointArchive } from "../store/archive.js";
 import type { CheckpointRecord } from "../store/checkpoints.js";
-import { HttpError, notFound } from "./body-reader.js";
 import type { RouteContext } from "./context.js";
 import type { UrlSigner } from "./signed-urls.js";
 import { isoTime } from "./views.js";

@@ -4,8 +4,8 @@ import { createHash, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { FastifyRequest } from "fastify";
 import { errors as joseErrors, jwtVerify, SignJWT } from "jose";
-import { unauthorized } from "./body-reader.js";
-import type { Clock } from "./context.js";
+import type { Clock } from "../clock.js";
+import { unauthorized } from "../errors.js";
 
 /** Accepted when no key is configured. Documented, so printing it is fine; no other key is ever printed. */
 export const DEFAULT_LOCAL_API_KEY = "tml-local-dev";

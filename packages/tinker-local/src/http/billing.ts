@@ -1,9 +1,9 @@
 // `GET /api/v1/billing/usage/events` (contract 3.7, 4.16): the caller's usage in hourly buckets.
 // `event_info` carries exactly the contract's fields per type, since clients forbid extra ones.
 
+import { badRequest } from "../errors.js";
 import type { Store } from "../store/index.js";
 import type { UsageRecord } from "../store/usage.js";
-import { badRequest } from "./body-reader.js";
 import { isoTime } from "./views.js";
 
 const HOUR_MS = 3600_000;

@@ -1,22 +1,5 @@
-// Errors that become `{"detail": "..."}` responses, and a small reader that validates JSON bodies
-// with messages naming the offending field.
-
-export class HttpError extends Error {
-  readonly statusCode: number;
-  readonly headers: Readonly<Record<string, string>>;
-
-  constructor(statusCode: number, detail: string, headers: Record<string, string> = {}) {
-    super(detail);
-    this.name = "HttpError";
-    this.statusCode = statusCode;
-    this.headers = headers;
-  }
-}
-
-export const badRequest = (detail: string): HttpError => new HttpError(400, detail);
-export const unauthorized = (detail: string): HttpError => new HttpError(401, detail);
-export const notFound = (detail: string): HttpError => new HttpError(404, detail);
-export const conflict = (detail: string): HttpError => new HttpError(409, detail);
+// A small reader that validates JSON bodies with messages naming the offending field.
+import { badRequest } from "../errors.js";
 
 export type JsonObject = Record<string, unknown>;
 

@@ -1,28 +1,14 @@
 // What every route group receives. Route groups are plain functions so that adding one is a single
 // line in server.ts and each group stays testable on its own.
 import type { FastifyInstance } from "fastify";
+import type { Clock } from "../clock.js";
 import type { SessionService } from "../engine/sessions.js";
 import type { ResolvedTrainingOptions, TrainingRuntime } from "../engine/training-runtime.js";
+import type { LocalLogger } from "../log.js";
 import type { Store } from "../store/index.js";
 import type { Authenticator } from "./auth.js";
 import type { FaultInjector } from "./faults.js";
 import type { ResolvedRestOptions } from "./rest-options.js";
-
-/** Milliseconds since the epoch. Injected so expiry and token lifetimes are testable without sleeping. */
-export interface Clock {
-  now(): number;
-}
-
-export const systemClock: Clock = { now: () => Date.now() };
-
-/** Non-request diagnostics (start-up notes, internal errors). Request lines go through the request log. */
-export interface LocalLogger {
-  info(message: string): void;
-  warn(message: string): void;
-  error(message: string): void;
-}
-
-export const silentLogger: LocalLogger = { info() {}, warn() {}, error() {} };
 
 /** The `client/config` answer (contract 2.2). Every field is optional on the wire; we always send all. */
 export interface ClientConfig {

@@ -1,6 +1,6 @@
 // Query-string parameters of the REST listings, validated with messages that say what is allowed.
 import type { FastifyRequest } from "fastify";
-import { badRequest } from "./body-reader.js";
+import { badRequest } from "../errors.js";
 
 /** Largest page any listing returns; the official CLI pages checkpoints in batches of 1000. */
 export const MAX_PAGE_LIMIT = 1000;

@@ -7,6 +7,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from "fastify";
+import { type Clock, systemClock } from "../clock.js";
 import type { FutureControls } from "../engine/futures.js";
 import type { ModelControls } from "../engine/model-registry.js";
 import { SessionService } from "../engine/sessions.js";
@@ -15,19 +16,11 @@ import {
   TrainingRuntime,
   type TrainingServerOptions,
 } from "../engine/training-runtime.js";
+import { HttpError } from "../errors.js";
+import { type LocalLogger, silentLogger } from "../log.js";
 import { openStore, type Store } from "../store/index.js";
 import { Authenticator, DEFAULT_LOCAL_API_KEY, loadKeysFile, presentedCredential } from "./auth.js";
-import { HttpError } from "./body-reader.js";
-import {
-  type ClientConfigOverrides,
-  type Clock,
-  type LocalLogger,
-  type ResolvedServerOptions,
-  type RouteContext,
-  type RouteGroup,
-  silentLogger,
-  systemClock,
-} from "./context.js";
+import type { ClientConfigOverrides, ResolvedServerOptions, RouteContext, RouteGroup } from "./context.js";
 import { FaultInjector } from "./faults.js";
 import {
   describeRequest,

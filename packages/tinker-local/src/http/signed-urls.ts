@@ -3,8 +3,8 @@
 // the payload with a secret made fresh at every server start. No API key is needed to use one,
 // like the storage URLs of the hosted service.
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
-import { HttpError } from "./body-reader.js";
-import type { Clock } from "./context.js";
+import type { Clock } from "../clock.js";
+import { HttpError } from "../errors.js";
 
 export type SignedTarget =
   | { kind: "archive"; runId: string; checkpointId: string }

@@ -3,9 +3,9 @@
 // served at `/traces/<session id>.trace.json?token=<signed token>`. The trace is JSON in the Chrome/Perfetto trace-event format (Perfetto
 // UI and chrome://tracing open it), built from what the store knows about the session at download.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { notFound } from "../errors.js";
 import type { SessionRecord } from "../store/sessions.js";
 import { requestOrigin, signedToken } from "./archive-service.js";
-import { notFound } from "./body-reader.js";
 import type { RouteContext } from "./context.js";
 import { DEFAULT_TRACE_URL_TTL_SECONDS } from "./rest-options.js";
 import type { UrlSigner } from "./signed-urls.js";

@@ -20,10 +20,10 @@ import {
   type WireModelInput,
   type WireTensorData,
 } from "tinker-ts/wire";
+import { badRequest, HttpError } from "../errors.js";
 import { ModelInputError } from "../model/errors.js";
 import type { Datum, TensorInput } from "../model/inputs.js";
 import type { ForwardBackwardResult } from "../model/lora-model.js";
-import { badRequest, HttpError } from "./body-reader.js";
 
 export const PROTOBUF = "application/x-protobuf";
 const JSON_TYPE = "application/json";

@@ -1,7 +1,7 @@
 // The checkpoint audit trail behind `GET /api/v1/audit`: who saved, deleted, published, unpublished,
 // changed the TTL of or downloaded which checkpoint, and when.
 import type { Statement } from "better-sqlite3";
-import type { Clock } from "../http/context.js";
+import type { Clock } from "../clock.js";
 import type { SqliteDatabase } from "./db.js";
 
 export type AuditEvent =

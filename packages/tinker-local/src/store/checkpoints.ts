@@ -1,7 +1,7 @@
 // Checkpoint rows and their lifetime. Expiry is real: an expired checkpoint is absent from every
 // read (get, lists) and is deleted with its files, lazily when it is read and by a periodic sweep.
 import type { Statement } from "better-sqlite3";
-import type { Clock } from "../http/context.js";
+import type { Clock } from "../clock.js";
 import type { AuditStore } from "./audit.js";
 import { checkpointFiles } from "./checkpoint-files.js";
 import { type CheckpointKind, parseCheckpointId, tinkerPathFor } from "./checkpoint-ids.js";

@@ -1,5 +1,5 @@
 // The server's persistent state: one SQLite database per data directory.
-import { type Clock, systemClock } from "../http/context.js";
+import { type Clock, systemClock } from "../clock.js";
 import { AuditStore } from "./audit.js";
 import { CheckpointStore, DEFAULT_CHECKPOINT_SWEEP_INTERVAL_MS } from "./checkpoints.js";
 import { openDatabase, type SqliteDatabase } from "./db.js";

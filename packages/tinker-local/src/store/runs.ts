@@ -1,7 +1,7 @@
 // Training runs (one per model created by `create_model`). The run id is the model id,
 // `<session_id>:train:<model_seq_id>`.
 import type { Statement } from "better-sqlite3";
-import type { Clock } from "../http/context.js";
+import type { Clock } from "../clock.js";
 import type { SqliteDatabase } from "./db.js";
 
 export interface NewRun {

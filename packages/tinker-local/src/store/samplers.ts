@@ -1,6 +1,6 @@
 // Sampling sessions. The id is `<session_id>:sample:<sampling_session_seq_id>`.
 import type { Statement } from "better-sqlite3";
-import type { Clock } from "../http/context.js";
+import type { Clock } from "../clock.js";
 import type { SqliteDatabase } from "./db.js";
 
 export interface SamplerRecord {

@@ -1,7 +1,7 @@
 // Session reads and writes the REST side needs beyond the session store: listings that include
 // sessions visible through public checkpoints, and moving a session into a project.
 import type { Statement } from "better-sqlite3";
-import type { Clock } from "../http/context.js";
+import type { Clock } from "../clock.js";
 import type { SqliteDatabase } from "./db.js";
 import { PUBLIC_CHECKPOINT_OF_RUN } from "./runs.js";
 

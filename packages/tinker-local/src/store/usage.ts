@@ -1,7 +1,7 @@
 // Usage events behind `GET /api/v1/billing/usage/events` and the session trace export. Each call is
 // kept as one row with its time; hourly buckets are made when the events are read.
 import type { Statement } from "better-sqlite3";
-import type { Clock } from "../http/context.js";
+import type { Clock } from "../clock.js";
 import type { SqliteDatabase } from "./db.js";
 
 /** The `event_info.type`s of contract 4.16 that tinker-local records. */

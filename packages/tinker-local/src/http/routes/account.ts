@@ -1,8 +1,8 @@
 // Audit log (admin only) and billing usage (contract 3.7; master table rows 33-34).
 import type { FastifyInstance } from "fastify";
+import { badRequest, HttpError } from "../../errors.js";
 import { requireUser } from "../auth.js";
 import { billingRange, billingUsage } from "../billing.js";
-import { badRequest, HttpError } from "../body-reader.js";
 import type { RouteContext } from "../context.js";
 import { queryParam } from "../query.js";
 import { isoTime } from "../views.js";

@@ -1,10 +1,11 @@
 // Training runs and checkpoints (contract 3.3, 3.4, 3.6 weights_info; master table rows 18-26, 32).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { badRequest, conflict, HttpError } from "../../errors.js";
 import { parseCheckpointId, parseTinkerPath } from "../../store/checkpoint-ids.js";
 import { checkpointNotFound, ownedCheckpoint, readableCheckpoint, readableRun, runView } from "../access.js";
 import type { ArchiveService } from "../archive-service.js";
 import { requireUser } from "../auth.js";
-import { BodyReader, badRequest, conflict, HttpError } from "../body-reader.js";
+import { BodyReader } from "../body-reader.js";
 import type { RouteContext } from "../context.js";
 import { accessScopeParam, pagingParams, queryParam } from "../query.js";
 import { splitUrl } from "../request-log.js";

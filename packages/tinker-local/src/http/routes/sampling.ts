@@ -11,14 +11,15 @@ import {
   type WireModelInput,
 } from "tinker-ts/wire";
 import type { SamplerEntry } from "../../engine/model-registry.js";
+import { badRequest, HttpError, notFound } from "../../errors.js";
 import type { LoraModel } from "../../model/lora-model.js";
 import type { SamplingParams } from "../../model/sampling.js";
 import { CheckpointFileMissingError } from "../../store/checkpoint-files.js";
 import { requireUser } from "../auth.js";
-import { BodyReader, badRequest, HttpError, notFound } from "../body-reader.js";
+import { BodyReader } from "../body-reader.js";
+import { modelFromCheckpoint, readableCheckpointAt, requireBaseModel } from "../checkpoint-access.js";
 import type { RouteContext, RouteGroup } from "../context.js";
 import { modelInputTokens } from "../wire-body.js";
-import { modelFromCheckpoint, readableCheckpointAt, requireBaseModel } from "./training.js";
 
 /** What an asample request samples from. */
 interface SamplingTarget {

@@ -1,9 +1,10 @@
 // Sessions and samplers over REST (contract 3.5, 3.6; master table rows 27-31).
 import type { FastifyInstance } from "fastify";
+import { badRequest, notFound } from "../../errors.js";
 import type { SessionQueries } from "../../store/session-queries.js";
 import type { SessionRecord } from "../../store/sessions.js";
 import { requireUser } from "../auth.js";
-import { BodyReader, badRequest, notFound } from "../body-reader.js";
+import { BodyReader } from "../body-reader.js";
 import type { RouteContext } from "../context.js";
 import { accessScopeParam, pagingParams } from "../query.js";
 import type { TraceExportService } from "../trace-export.js";

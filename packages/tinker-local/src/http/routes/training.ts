@@ -7,34 +7,30 @@ import { performance } from "node:perf_hooks";
 import type { FastifyRequest } from "fastify";
 import type { FutureResult } from "../../engine/futures.js";
 import type { TrainingModelEntry } from "../../engine/model-registry.js";
+import { badRequest, HttpError } from "../../errors.js";
 import { ADAM_DEFAULTS, type AdamParams, resolveAdamParams } from "../../model/adam.js";
-import { MODEL_CATALOG } from "../../model/catalog.js";
 import { readCheckpointInfo } from "../../model/checkpoint.js";
 import { ModelInputError } from "../../model/errors.js";
 import { type LoraConfig, type ResolvedLoraConfig, resolveLoraConfig } from "../../model/lora.js";
 import { createModel, createModelFromCheckpoint, type LoraModel } from "../../model/lora-model.js";
-import { checkpointFiles } from "../../store/checkpoint-files.js";
-import { type CheckpointKind, checkpointIdFor, parseTinkerPath } from "../../store/checkpoint-ids.js";
+import { type CheckpointKind, checkpointIdFor } from "../../store/checkpoint-ids.js";
 import type { CheckpointRecord } from "../../store/checkpoints.js";
-import { readableCheckpoint } from "../access.js";
 import { requireUser } from "../auth.js";
-import { BodyReader, badRequest, HttpError } from "../body-reader.js";
+import { BodyReader } from "../body-reader.js";
+import {
+  ADAPTER_CONFIG_FILE,
+  ADAPTER_WEIGHTS_FILE,
+  checkpointReaders,
+  OPTIMIZER_FILE,
+  readableCheckpointAt,
+  readCheckpointFile,
+  requireBaseModel,
+} from "../checkpoint-access.js";
 import type { RouteContext, RouteGroup } from "../context.js";
 import { readForwardBackwardBody, toForwardBackwardOutput, toModelDatum } from "../wire-body.js";
 
-export const ADAPTER_WEIGHTS_FILE = "adapter_model.safetensors";
-export const ADAPTER_CONFIG_FILE = "adapter_config.json";
-export const OPTIMIZER_FILE = "optimizer.safetensors";
-
 /** `arch` in get_info's model_data: one architecture for every catalog model (docs/models.md). */
 const MODEL_ARCH = "tinker-local-transformer";
-
-export function requireBaseModel(name: string, field: string): string {
-  if (MODEL_CATALOG.some((model) => model.name === name)) return name;
-  throw badRequest(
-    `Unknown ${field} '${name}'; tinker-local serves: ${MODEL_CATALOG.map((model) => model.name).join(", ")}`,
-  );
-}
 
 function readUserMetadata(body: BodyReader): Record<string, string> | null {
   if (!body.has("user_metadata")) return null;
@@ -87,56 +83,6 @@ function readAdamParams(body: BodyReader): Required<AdamParams> {
 /** `ttl_seconds`: a positive integer, or absent/null for a checkpoint that never expires. */
 function readTtlSeconds(body: BodyReader): number | null {
   return body.optionalInteger("ttl_seconds", 1) ?? null;
-}
-
-/** The users whose checkpoints a request may read: the caller, plus a `weights_access_token`'s user. */
-export async function checkpointReaders(ctx: RouteContext, request: FastifyRequest, body: BodyReader) {
-  const readers = [requireUser(request).id];
-  const token = body.optionalString("weights_access_token");
-  if (token !== undefined) {
-    try {
-      const other = await ctx.auth.authenticate(token);
-      if (!readers.includes(other.id)) readers.push(other.id);
-    } catch {
-      throw badRequest("Field 'weights_access_token' is not a valid API key or token of this server");
-    }
-  }
-  return readers;
-}
-
-/** A checkpoint one of `readers` may read (theirs, or public); 400 for a malformed path, else 404. */
-export function readableCheckpointAt(ctx: RouteContext, readers: readonly string[], path: string) {
-  const parsed = parseTinkerPath(path);
-  let firstError: unknown;
-  for (const reader of readers) {
-    try {
-      return readableCheckpoint(ctx.store, reader, parsed.runId, parsed.checkpointId);
-    } catch (error) {
-      firstError ??= error;
-    }
-  }
-  throw firstError;
-}
-
-export function readCheckpointFile(
-  ctx: RouteContext,
-  checkpoint: CheckpointRecord,
-  file: string,
-): Uint8Array {
-  return checkpointFiles.read(ctx.store.dataDir, checkpoint.runId, checkpoint.checkpointId, file);
-}
-
-/** A model holding a checkpoint's adapter weights (for samplers); 400 when the files are not ours. */
-export function modelFromCheckpoint(ctx: RouteContext, checkpoint: CheckpointRecord): LoraModel {
-  const weights = readCheckpointFile(ctx, checkpoint, ADAPTER_WEIGHTS_FILE);
-  try {
-    return createModelFromCheckpoint(weights);
-  } catch (error) {
-    if (error instanceof ModelInputError) {
-      throw badRequest(`Checkpoint ${checkpoint.tinkerPath} cannot be loaded: ${error.message}`);
-    }
-    throw error;
-  }
 }
 
 function conflict(detail: string): HttpError {

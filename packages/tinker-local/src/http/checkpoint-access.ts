@@ -1,0 +1,76 @@
+// Checkpoints as the training and sampling handlers both need them: which base models exist, who
+// may read a checkpoint, and a model built from one's adapter file. Shared here so that no route
+// module imports another.
+import type { FastifyRequest } from "fastify";
+import { badRequest } from "../errors.js";
+import { MODEL_CATALOG } from "../model/catalog.js";
+import { ModelInputError } from "../model/errors.js";
+import { createModelFromCheckpoint, type LoraModel } from "../model/lora-model.js";
+import { checkpointFiles } from "../store/checkpoint-files.js";
+import { parseTinkerPath } from "../store/checkpoint-ids.js";
+import type { CheckpointRecord } from "../store/checkpoints.js";
+import { readableCheckpoint } from "./access.js";
+import { requireUser } from "./auth.js";
+import type { BodyReader } from "./body-reader.js";
+import type { RouteContext } from "./context.js";
+
+export const ADAPTER_WEIGHTS_FILE = "adapter_model.safetensors";
+export const ADAPTER_CONFIG_FILE = "adapter_config.json";
+export const OPTIMIZER_FILE = "optimizer.safetensors";
+
+export function requireBaseModel(name: string, field: string): string {
+  if (MODEL_CATALOG.some((model) => model.name === name)) return name;
+  throw badRequest(
+    `Unknown ${field} '${name}'; tinker-local serves: ${MODEL_CATALOG.map((model) => model.name).join(", ")}`,
+  );
+}
+
+/** The users whose checkpoints a request may read: the caller, plus a `weights_access_token`'s user. */
+export async function checkpointReaders(ctx: RouteContext, request: FastifyRequest, body: BodyReader) {
+  const readers = [requireUser(request).id];
+  const token = body.optionalString("weights_access_token");
+  if (token !== undefined) {
+    try {
+      const other = await ctx.auth.authenticate(token);
+      if (!readers.includes(other.id)) readers.push(other.id);
+    } catch {
+      throw badRequest("Field 'weights_access_token' is not a valid API key or token of this server");
+    }
+  }
+  return readers;
+}
+
+/** A checkpoint one of `readers` may read (theirs, or public); 400 for a malformed path, else 404. */
+export function readableCheckpointAt(ctx: RouteContext, readers: readonly string[], path: string) {
+  const parsed = parseTinkerPath(path);
+  let firstError: unknown;
+  for (const reader of readers) {
+    try {
+      return readableCheckpoint(ctx.store, reader, parsed.runId, parsed.checkpointId);
+    } catch (error) {
+      firstError ??= error;
+    }
+  }
+  throw firstError;
+}
+
+export function readCheckpointFile(
+  ctx: RouteContext,
+  checkpoint: CheckpointRecord,
+  file: string,
+): Uint8Array {
+  return checkpointFiles.read(ctx.store.dataDir, checkpoint.runId, checkpoint.checkpointId, file);
+}
+
+/** A model holding a checkpoint's adapter weights (for samplers); 400 when the files are not ours. */
+export function modelFromCheckpoint(ctx: RouteContext, checkpoint: CheckpointRecord): LoraModel {
+  const weights = readCheckpointFile(ctx, checkpoint, ADAPTER_WEIGHTS_FILE);
+  try {
+    return createModelFromCheckpoint(weights);
+  } catch (error) {
+    if (error instanceof ModelInputError) {
+      throw badRequest(`Checkpoint ${checkpoint.tinkerPath} cannot be loaded: ${error.message}`);
+    }
+    throw error;
+  }
+}
