@@ -143,6 +143,8 @@ class HuggingFaceTokenizer implements Tokenizer, ChatTemplateHost {
   }
 
   decode(tokens: ArrayLike<number>, options: DecodeOptions = {}): string {
+    // The library refuses an empty array; no tokens are the empty text.
+    if (tokens.length === 0) return "";
     return this.inner.decode(Array.from(tokens), {
       skip_special_tokens: options.skipSpecialTokens ?? false,
       ...(options.cleanUpTokenizationSpaces !== undefined
