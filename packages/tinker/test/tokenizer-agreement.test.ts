@@ -77,11 +77,11 @@ function tiktokenReading(
 ): (text: string) => number[] {
   const tik = new Tiktoken({ ...ranks, special_tokens: {} });
   const ids = new Map(added.map((t) => [t.content, t.id]));
-  const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
   const splitter = new RegExp(
     `(${[...ids.keys()]
       .sort((a, b) => b.length - a.length)
-      .map(escape)
+      .map(escapeRegex)
       .join("|")})`,
   );
   return (text) =>

@@ -41,7 +41,7 @@ const CODE = [
   "def f(x):\n    return x ** 2  # square\n",
   "function add(a, b) {\n\treturn a + b;\n}\n",
   'const o = { "key": [1, 2, 3], nested: { ok: true } };',
-  "for (let i = 0; i < 10; i++) console.log(`i=${i}`);",
+  "for (let i = 0; i < 10; i++) console.log(`i=$" + "{i}`);",
   "SELECT id, name FROM users WHERE age >= 18 ORDER BY name;",
   '{"name": "get_weather", "arguments": {"city": "Paris", "unit": "celsius"}}',
   '<div class="x">&lt;tag&gt; &amp; text</div>',
