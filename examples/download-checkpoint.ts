@@ -19,7 +19,7 @@
 import { closeSync, openSync, readFileSync, readSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { Datum, type DownloadProgress } from "tinker-ts";
+import { Datum, type DownloadProgress, getTokenizer } from "tinker-ts";
 import { type ExampleCli, exampleCli } from "./lib/args.js";
 import { openBackend } from "./lib/backend.js";
 
@@ -91,8 +91,9 @@ async function main(): Promise<void> {
   try {
     const started = performance.now();
     console.log(`model ${model}, LoRA rank ${rank}, ${steps} steps`);
+    // The tokenizer first: a missing one must fail before a (billed) training run exists.
+    const tokenizer = await getTokenizer(model);
     const training = await service.createLoraTrainingClient(model, { rank, seed });
-    const tokenizer = await training.getTokenizer();
     // Something to train on, so the adapter is not all zeros (a fresh LoRA B matrix is).
     const datum = Datum.forNextTokenPrediction(
       tokenizer.encode("the quick brown fox jumps over the lazy dog\n"),

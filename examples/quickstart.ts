@@ -3,7 +3,7 @@
 //
 //   node --conditions=tinker-source --import tsx examples/quickstart.ts
 
-import { Datum, ModelInput, ServiceClient } from "tinker-ts";
+import { Datum, getTokenizer, ModelInput, ServiceClient } from "tinker-ts";
 
 let stopServer = async () => {};
 if (!process.env.TINKER_BASE_URL) {
@@ -17,8 +17,9 @@ const baseModel = process.env.TINKER_BASE_MODEL ?? "tinker-local/small";
 
 // --- as in the README ---
 const service = new ServiceClient(); // TINKER_API_KEY / TINKER_BASE_URL; no network call yet
+// The tokenizer first: a missing one must fail before a (billed) training run exists.
+const tokenizer = await getTokenizer(baseModel);
 const training = await service.createLoraTrainingClient(baseModel, { rank: 32 });
-const tokenizer = await training.getTokenizer();
 
 const tokens = tokenizer.encode("maple=MAPLE\n");
 const datum = Datum.forNextTokenPrediction(tokens); // target_tokens = tokens shifted by one

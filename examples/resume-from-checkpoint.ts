@@ -16,7 +16,7 @@
 // the other flags. The exit code is 1 when the resumed run does not match the uninterrupted one.
 
 import { parseArgs } from "node:util";
-import { Datum, type Tokenizer, type TrainingClient } from "tinker-ts";
+import { Datum, getTokenizer, type Tokenizer, type TrainingClient } from "tinker-ts";
 import { type ExampleCli, exampleCli } from "./lib/args.js";
 import { openBackend } from "./lib/backend.js";
 import { prng, randomWord } from "./lib/random.js";
@@ -83,8 +83,9 @@ async function main(): Promise<void> {
   try {
     console.log(`model ${model}, LoRA rank ${rank}, batches of ${batchSize}, lr ${learningRate}`);
     const started = performance.now();
+    // The tokenizer first: a missing one must fail before a (billed) training run exists.
+    const tokenizer = await getTokenizer(model);
     const original = await service.createLoraTrainingClient(model, { rank, seed });
-    const tokenizer = await original.getTokenizer();
 
     console.log(`\ntraining ${stepsBefore} steps`);
     for (let step = 1; step <= stepsBefore; step++) {

@@ -22,6 +22,7 @@
 import { parseArgs } from "node:util";
 import {
   Datum,
+  getTokenizer,
   type LossFnConfig,
   type LossFnType,
   ModelInput,
@@ -140,8 +141,9 @@ async function main(): Promise<void> {
       `model ${model}, LoRA rank ${rank}, ${iterations} iterations of ${PROMPTS.length} prompts x ${groupSize} samples, ` +
         `${maxTokens} tokens each, loss ${lossFn}, lr ${learningRate}`,
     );
+    // The tokenizer first: a missing one must fail before a (billed) training run exists.
+    const tokenizer = await getTokenizer(model);
     const training = await service.createLoraTrainingClient(model, { rank, seed });
-    const tokenizer = await training.getTokenizer();
     const prompts = PROMPTS.map((p) => tokenizer.encode(p));
 
     const rewards: number[] = [];

@@ -16,7 +16,7 @@
 // the other flags: two runs with the same flags print the same losses and samples.
 
 import { parseArgs } from "node:util";
-import { Datum, ModelInput, type SamplingClient, type Tokenizer } from "tinker-ts";
+import { Datum, getTokenizer, ModelInput, type SamplingClient, type Tokenizer } from "tinker-ts";
 import { type ExampleCli, exampleCli } from "./lib/args.js";
 import { openBackend } from "./lib/backend.js";
 import { prng, randomWord } from "./lib/random.js";
@@ -90,8 +90,9 @@ async function main(): Promise<void> {
     console.log(
       `model ${model}, LoRA rank ${rank}, ${steps} steps of ${batchSize} examples, lr ${learningRate} decaying linearly to 0`,
     );
+    // The tokenizer first: a missing one must fail before a (billed) training run exists.
+    const tokenizer = await getTokenizer(model, flags.tokenizer ? { tokenizerPath: flags.tokenizer } : {});
     const training = await service.createLoraTrainingClient(model, { rank, seed });
-    const tokenizer = await training.getTokenizer(flags.tokenizer ? { tokenizerPath: flags.tokenizer } : {});
 
     const before = await answers(await training.saveWeightsAndGetSamplingClient(), tokenizer);
 

@@ -112,16 +112,24 @@ export type {
 } from "./session/events.js";
 export type { HeartbeatStats } from "./session/heartbeat.js";
 export type {
+  AddedTokenOverride,
+  ApplyChatTemplateOptions,
+  ChatMessage,
   DecodeOptions,
   EncodeOptions,
+  LoadHuggingFaceTokenizerOptions,
   ResolveTokenizerOptions,
   Tokenizer,
   TokenizerLoader,
+  TokenizerModel,
 } from "./tokenizer/index.js";
 export {
   BYTE_LEVEL_TOKENIZER,
   ByteLevelTokenizer,
+  ChatTemplateError,
+  getTokenizer,
   knownVocabSize,
+  listTokenizerModels,
   loadHuggingFaceTokenizer,
   registerTokenizer,
   resolveTokenizer,

@@ -82,9 +82,9 @@ describe("tokenizer resolution", () => {
   });
 
   it("explains how to provide a tokenizer for an unknown model", async () => {
-    await assert.rejects(resolveTokenizer("meta-llama/Llama-3.1-8B"), (e: unknown) => {
+    await assert.rejects(resolveTokenizer("acme-labs/unreleased-7B"), (e: unknown) => {
       assert.ok(e instanceof TokenizerNotFoundError);
-      assert.equal(e.model, "meta-llama/Llama-3.1-8B");
+      assert.equal(e.model, "acme-labs/unreleased-7B");
       assert.match(e.message, /tokenizerPath/);
       assert.match(e.message, /registerTokenizer/);
       return true;

@@ -4,8 +4,16 @@
 // server); a test checks the two agree.
 
 import { ValidationError } from "../client/errors.js";
-import type { DecodeOptions, EncodeOptions, Tokenizer } from "./types.js";
+import type {
+  ApplyChatTemplateOptions,
+  ChatMessage,
+  DecodeOptions,
+  EncodeOptions,
+  Tokenizer,
+} from "./types.js";
+import { ChatTemplateError } from "./types.js";
 
+/** The facts of tinker-local's byte-level tokenizer, known without building one. */
 export const BYTE_LEVEL_TOKENIZER = Object.freeze({
   name: "tinker-local/byte-level",
   vocabSize: 259,
@@ -23,6 +31,7 @@ const SPECIAL_TEXT = new Map(Object.entries(SPECIALS).map(([text, id]) => [id, t
 
 const encoder = new TextEncoder();
 
+/** The tokenizer of every tinker-local model: UTF-8 bytes plus BOS, EOS and PAD. */
 export class ByteLevelTokenizer implements Tokenizer {
   readonly name = BYTE_LEVEL_TOKENIZER.name;
   readonly vocabSize = BYTE_LEVEL_TOKENIZER.vocabSize;
@@ -30,6 +39,8 @@ export class ByteLevelTokenizer implements Tokenizer {
   readonly eosTokenId = BYTE_LEVEL_TOKENIZER.eosTokenId;
   readonly padTokenId = BYTE_LEVEL_TOKENIZER.padTokenId;
   readonly specialTokens = SPECIALS;
+  /** The toy models are not chat models: there is no template. */
+  readonly chatTemplate = undefined;
 
   /** The UTF-8 bytes of `text`; special-token text is not parsed (it is just bytes). */
   encode(text: string, options: EncodeOptions = {}): number[] {
@@ -64,5 +75,26 @@ export class ByteLevelTokenizer implements Tokenizer {
     }
     flush();
     return out;
+  }
+
+  /** Always throws ChatTemplateError: tinker-local's toy models have no chat format of their own. */
+  applyChatTemplate(
+    messages: readonly ChatMessage[],
+    options?: ApplyChatTemplateOptions & { tokenize?: true },
+  ): number[];
+  applyChatTemplate(
+    messages: readonly ChatMessage[],
+    options: ApplyChatTemplateOptions & { tokenize: false },
+  ): string;
+  applyChatTemplate(messages: readonly ChatMessage[], options?: ApplyChatTemplateOptions): number[] | string;
+  applyChatTemplate(
+    _messages: readonly ChatMessage[],
+    _options?: ApplyChatTemplateOptions,
+  ): number[] | string {
+    throw new ChatTemplateError(
+      `${this.name} has no chat template (tinker-local's toy models are not chat models); ` +
+        "build prompts with a renderer such as the cookbook's role_colon",
+      this.name,
+    );
   }
 }
