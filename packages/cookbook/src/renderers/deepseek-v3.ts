@@ -89,6 +89,13 @@ export class DeepSeekV3Renderer extends MessageRenderer {
         } else {
           body = this.answer(message.content, false);
           if (!body.startsWith("<think>")) body = `<think></think>${body}`;
+          // "<think>" is encoded on its own, as the prompt's prefill is, so the prompt is a prefix
+          // of the example even with a vocabulary where "<think>" is several tokens (V3's).
+          const rest = body.slice("<think>".length) + this.calls(message);
+          return {
+            header,
+            output: [...this.tokenizer.encode("<think>"), ...this.tokenizer.encode(rest), eos],
+          };
         }
         body += this.calls(message);
         return { header, output: [...this.tokenizer.encode(body), eos] };
