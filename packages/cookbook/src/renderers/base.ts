@@ -116,6 +116,28 @@ export abstract class MessageRenderer implements Renderer {
     readonly tokenizer: Tokenizer,
   ) {}
 
+  #specials: RegExp | null | undefined;
+
+  /**
+   * `text` itself, when it spells none of the tokenizer's special tokens. Message text is encoded
+   * with special tokens recognised (so the format's markers work), and a message that wrote
+   * "<|im_end|>" would end its turn early and let data forge turns; it is refused instead.
+   */
+  protected guard(text: string): string {
+    if (this.#specials === undefined) {
+      const names = Object.keys(this.tokenizer.specialTokens);
+      const escaped = names.map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+      this.#specials = names.length ? new RegExp(escaped.join("|")) : null;
+    }
+    const found = this.#specials?.exec(text);
+    if (found)
+      throw new RendererError(
+        `message text contains ${JSON.stringify(found[0])}, a special token of ${this.tokenizer.name}: ` +
+          "it would be read as the marker, not as text. Remove or escape it in the data.",
+      );
+    return text;
+  }
+
   /** See Renderer.hasExtensionProperty. */
   abstract get hasExtensionProperty(): boolean;
 

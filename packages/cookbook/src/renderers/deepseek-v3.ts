@@ -69,13 +69,16 @@ export class DeepSeekV3Renderer extends MessageRenderer {
           throw new RendererError(
             "DeepSeek-V3's format has a system prompt only at the start of a conversation",
           );
-        return { header: [], output: this.tokenizer.encode(textOf(message.content)) };
+        return { header: [], output: this.tokenizer.encode(this.guard(textOf(message.content))) };
       case "user":
-        return { header: [this.special("User")], output: this.tokenizer.encode(textOf(message.content)) };
+        return {
+          header: [this.special("User")],
+          output: this.tokenizer.encode(this.guard(textOf(message.content))),
+        };
       case "tool":
         return {
           header: this.tokenizer.encode("<｜tool▁output▁begin｜>"),
-          output: this.tokenizer.encode(`${textOf(message.content)}<｜tool▁output▁end｜>`),
+          output: this.tokenizer.encode(`${this.guard(textOf(message.content))}<｜tool▁output▁end｜>`),
         };
       default: {
         let header: number[] = follows ? [] : [this.special("Assistant")];
@@ -94,11 +97,11 @@ export class DeepSeekV3Renderer extends MessageRenderer {
           const rest = body.slice("<think>".length) + this.calls(message);
           return {
             header,
-            output: [...this.tokenizer.encode("<think>"), ...this.tokenizer.encode(rest), eos],
+            output: [...this.tokenizer.encode("<think>"), ...this.tokenizer.encode(this.guard(rest)), eos],
           };
         }
         body += this.calls(message);
-        return { header, output: [...this.tokenizer.encode(body), eos] };
+        return { header, output: [...this.tokenizer.encode(this.guard(body)), eos] };
       }
     }
   }

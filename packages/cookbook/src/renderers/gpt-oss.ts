@@ -103,12 +103,14 @@ export class GptOssRenderer extends MessageRenderer {
 
   protected renderMessage(message: Message, ctx: RenderContext): RenderedMessage {
     const encode = (s: string) => this.tokenizer.encode(s);
+    // Harmony's markers are special tokens, so the caller's pieces are checked one by one.
+    const own = (s: string) => this.guard(s);
     if (message.role === "tool") {
       if (!message.name) throw new RendererError('gpt-oss tool messages need "name": the tool that answered');
-      const name = message.name.startsWith("functions.") ? message.name : `functions.${message.name}`;
+      const name = own(message.name).startsWith("functions.") ? message.name : `functions.${message.name}`;
       return {
         header: encode(`<|start|>${name} to=assistant`),
-        output: encode(`<|channel|>commentary<|message|>${textOf(message.content)}<|end|>`),
+        output: encode(`<|channel|>commentary<|message|>${own(textOf(message.content))}<|end|>`),
       };
     }
     if (message.role === "system") {
@@ -119,16 +121,16 @@ export class GptOssRenderer extends MessageRenderer {
         };
       return {
         header: encode("<|start|>developer"),
-        output: encode(`<|message|># Instructions\n\n${textOf(message.content)}\n\n<|end|>`),
+        output: encode(`<|message|># Instructions\n\n${own(textOf(message.content))}\n\n<|end|>`),
       };
     }
     if (message.role === "user")
       return {
         header: encode("<|start|>user"),
-        output: encode(`<|message|>${textOf(message.content)}<|end|>`),
+        output: encode(`<|message|>${own(textOf(message.content))}<|end|>`),
       };
-    const thinking = thinkingOf(message.content);
-    const text = textOf(message.content);
+    const thinking = own(thinkingOf(message.content));
+    const text = own(textOf(message.content));
     const calls = message.tool_calls ?? [];
     let body = thinking ? `<|channel|>analysis<|message|>${thinking}<|end|><|start|>assistant` : "";
     if (calls.length > 0) {
@@ -136,7 +138,7 @@ export class GptOssRenderer extends MessageRenderer {
       body += calls
         .map((c) => {
           argumentsOf(c);
-          return ` to=functions.${c.function.name}<|channel|>commentary <|constrain|>json<|message|>${c.function.arguments}<|call|>`;
+          return ` to=functions.${own(c.function.name)}<|channel|>commentary <|constrain|>json<|message|>${own(c.function.arguments)}<|call|>`;
         })
         .join("<|start|>assistant");
     } else {

@@ -40,7 +40,7 @@ export class Llama3Renderer extends MessageRenderer {
     // The role name as given (the template writes it so), then the blank line before content.
     return {
       header: this.tokenizer.encode(`<|start_header_id|>${message.role}<|end_header_id|>\n\n`),
-      output: [...this.tokenizer.encode(textOf(message.content)), this.eot],
+      output: [...this.tokenizer.encode(this.guard(textOf(message.content))), this.eot],
     };
   }
 

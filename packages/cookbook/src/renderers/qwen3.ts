@@ -121,14 +121,14 @@ export class Qwen3Renderer extends MessageRenderer {
       const body = `${opens ? "" : "\n"}<tool_response>\n${textOf(message.content)}\n</tool_response>`;
       return {
         header: opens ? this.tokenizer.encode(`${newline}<|im_start|>user\n`) : [],
-        output: [...this.tokenizer.encode(body), ...(closes ? [this.imEnd] : [])],
+        output: [...this.tokenizer.encode(this.guard(body)), ...(closes ? [this.imEnd] : [])],
       };
     }
     const header = this.tokenizer.encode(`${newline}<|im_start|>${message.role}\n`);
     if (message.role !== "assistant") {
       if (message.tool_calls?.length)
         throw new RendererError(`a ${message.role} message cannot carry tool calls`);
-      return { header, output: [...this.tokenizer.encode(textOf(message.content)), this.imEnd] };
+      return { header, output: [...this.tokenizer.encode(this.guard(textOf(message.content))), this.imEnd] };
     }
     let body = this.assistantBody(message, ctx);
     const calls = message.tool_calls ?? [];
@@ -137,7 +137,7 @@ export class Qwen3Renderer extends MessageRenderer {
       if (i > 0 || (this.style === "instruct" ? body !== "" : text !== "")) body += "\n";
       body += toolCallText(call);
     });
-    return { header, output: [...this.tokenizer.encode(body), this.imEnd] };
+    return { header, output: [...this.tokenizer.encode(this.guard(body)), this.imEnd] };
   }
 
   private assistantBody(message: Message, ctx: RenderContext): string {
