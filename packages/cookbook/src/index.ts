@@ -1,0 +1,37 @@
+// tinker-ts-cookbook: chat renderers, the model registry and helpers for training hosted models
+// with tinker-ts. Public exports only.
+
+export { type DatumOptions, datumFromExample } from "./datum.js";
+export { RendererError } from "./errors.js";
+export { pythonJson } from "./json.js";
+export {
+  type ContentPart,
+  contentParts,
+  hasThinking,
+  type Message,
+  type Role,
+  type TextPart,
+  type ThinkingPart,
+  type ToolCall,
+  type ToolSpec,
+  textOf,
+  thinkingOf,
+  type UnparsedToolCall,
+} from "./messages.js";
+export { getModelInfo, listModels, type ModelInfo, recommendedRenderer } from "./model-info.js";
+export { DeepSeekV3Renderer } from "./renderers/deepseek-v3.js";
+export { type GptOssOptions, GptOssRenderer, type ReasoningEffort } from "./renderers/gpt-oss.js";
+export { Llama3Renderer } from "./renderers/llama3.js";
+export { type Qwen3Options, Qwen3Renderer } from "./renderers/qwen3.js";
+export { getRenderer, type RendererOptions, registerRenderer, rendererNames } from "./renderers/registry.js";
+export { RoleColonRenderer } from "./renderers/role-colon.js";
+export {
+  type GenerationPromptOptions,
+  type ParsedResponse,
+  type Renderer,
+  type SupervisedExample,
+  type SupervisedExampleOptions,
+  type Termination,
+  TRAIN_ON_VALUES,
+  type TrainOn,
+} from "./renderers/types.js";
