@@ -21,6 +21,7 @@ const MODULES: readonly (() => Promise<Benchmark>)[] = [
   () => import("./zstd.js"),
   () => import("./http.js"),
   () => import("./memory.js"),
+  () => import("./tokenizers.js"),
 ];
 
 /** A benchmark that takes longer than this gets a warning: runs are meant to stay short. */
