@@ -15,10 +15,15 @@ import { ChatTemplateError } from "./types.js";
 
 /** The facts of tinker-local's byte-level tokenizer, known without building one. */
 export const BYTE_LEVEL_TOKENIZER = Object.freeze({
+  /** Its name. */
   name: "tinker-local/byte-level",
+  /** 256 bytes and three specials. */
   vocabSize: 259,
+  /** `<|bos|>`. */
   bosTokenId: 256,
+  /** `<|eos|>`. */
   eosTokenId: 257,
+  /** `<|pad|>`. */
   padTokenId: 258,
 });
 

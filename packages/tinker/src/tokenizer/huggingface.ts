@@ -29,7 +29,9 @@ interface HfTokenizer {
 
 /** An entry of tokenizer.json's `added_tokens` to put in place of the one with the same id (or add). */
 export interface AddedTokenOverride {
+  /** The token id. */
   id: number;
+  /** The token's text. */
   content: string;
   /** Special tokens are left out by `decode(..., { skipSpecialTokens: true })`. */
   special: boolean;

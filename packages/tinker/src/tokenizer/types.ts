@@ -77,24 +77,26 @@ export interface Tokenizer {
   /** Token ids to text. */
   decode(tokens: ArrayLike<number>, options?: DecodeOptions): string;
   /**
-   * Renders `messages` with the model's chat template, as Hugging Face's `apply_chat_template`:
-   * token ids by default (the rendered text encoded without adding special tokens), or the
-   * string with `tokenize: false`. Throws {@link ChatTemplateError} when there is no template or
-   * it fails to render.
+   * Renders `messages` with the model's chat template, as Hugging Face's `apply_chat_template`,
+   * and returns the token ids (the rendered text encoded without adding special tokens). Throws
+   * {@link ChatTemplateError} when there is no template or it fails to render.
    */
   applyChatTemplate(
     messages: readonly ChatMessage[],
     options?: ApplyChatTemplateOptions & { tokenize?: true },
   ): number[];
+  /** With `tokenize: false`: the rendered string instead of its tokens. */
   applyChatTemplate(
     messages: readonly ChatMessage[],
     options: ApplyChatTemplateOptions & { tokenize: false },
   ): string;
+  /** Token ids, or the string when `options.tokenize` is false. */
   applyChatTemplate(messages: readonly ChatMessage[], options?: ApplyChatTemplateOptions): number[] | string;
 }
 
 /** No tokenizer could be found or loaded for a model; the message says how to provide one. */
 export class TokenizerNotFoundError extends TinkerError {
+  /** "TokenizerNotFoundError". */
   override name = "TokenizerNotFoundError";
   /** The model name or tokenizer id that was asked for. */
   readonly model: string;
@@ -109,6 +111,7 @@ export class TokenizerNotFoundError extends TinkerError {
 
 /** A chat template is missing (the tokenizer data ships none) or failed to render; the message says which. */
 export class ChatTemplateError extends TinkerError {
+  /** "ChatTemplateError". */
   override name = "ChatTemplateError";
   /** The tokenizer whose template it is. */
   readonly tokenizer: string;
