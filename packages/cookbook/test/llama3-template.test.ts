@@ -7,7 +7,7 @@ import { before, describe, it } from "node:test";
 import type { Tokenizer } from "tinker-ts";
 import { getRenderer, type Message, RendererError, textOf } from "../src/index.js";
 import { corpus } from "./corpus.js";
-import { lenmlTokenizer, referenceText, referenceTokens } from "./helpers.js";
+import { MODELS, referenceText, referenceTokens, tokenizerOf } from "./helpers.js";
 
 const toolFree = (c: Message[]) => !c.some((m) => m.tool_calls?.length || m.role === "tool");
 // Thinking parts are not part of Llama's format: the reference sees the text only, as we write it.
@@ -16,7 +16,7 @@ const plain = (c: Message[]): Message[] => c.map((m) => ({ ...m, content: textOf
 describe("llama3 agrees with Llama 3.1's chat template", () => {
   let tokenizer: Tokenizer;
   before(async () => {
-    tokenizer = await lenmlTokenizer("llama3_1");
+    tokenizer = await tokenizerOf(MODELS.llama3);
   });
 
   it("every generation prompt and supervised example of 50+ conversations is the template's tokens", async () => {
@@ -29,24 +29,24 @@ describe("llama3 agrees with Llama 3.1's chat template", () => {
         const prefix = conv.slice(0, k);
         assert.deepEqual(
           renderer.buildGenerationPrompt(prefix).toInts(),
-          await referenceTokens("llama3_1", prefix, { addGenerationPrompt: true }),
+          await referenceTokens(MODELS.llama3, prefix, { addGenerationPrompt: true }),
         );
       }
       assert.deepEqual(
         renderer.buildSupervisedExample(conv).modelInput.toInts(),
-        await referenceTokens("llama3_1", conv),
+        await referenceTokens(MODELS.llama3, conv),
       );
     }
   });
 
-  it("differs on purpose: content keeps its surrounding whitespace where the template trims it", () => {
+  it("differs on purpose: content keeps its surrounding whitespace where the template trims it", async () => {
     const renderer = getRenderer("llama3", tokenizer);
     const padded: Message[] = [
       { role: "user", content: "  indented question\n" },
       { role: "assistant", content: " answer  " },
     ];
     const ours = tokenizer.decode(renderer.buildSupervisedExample(padded).modelInput.toInts());
-    const theirs = referenceText("llama3_1", padded);
+    const theirs = await referenceText(MODELS.llama3, padded);
     assert.equal(
       ours,
       "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\n  indented question\n<|eot_id|>" +

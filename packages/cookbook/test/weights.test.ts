@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { ByteLevelTokenizer, type Tokenizer } from "tinker-ts";
 import { getRenderer, type Message, RendererError, TRAIN_ON_VALUES, type TrainOn } from "../src/index.js";
-import { lenmlTokenizer, referenceTokens } from "./helpers.js";
+import { MODELS, referenceTokens, tokenizerOf } from "./helpers.js";
 
 const conversation: Message[] = [
   { role: "system", content: "Be kind." },
@@ -78,7 +78,7 @@ describe("supervised weights", () => {
   describe("qwen3, positions from the chat template", () => {
     let tokenizer: Tokenizer;
     before(async () => {
-      tokenizer = await lenmlTokenizer("qwen3");
+      tokenizer = await tokenizerOf(MODELS.qwen3);
     });
     const toolTurn: Message[] = [
       { role: "user", content: "What is 3 + 4, doubled?" },
@@ -100,13 +100,15 @@ describe("supervised weights", () => {
     it("last_assistant_turn: the tool call and the answer, not the tool result", async () => {
       const renderer = getRenderer("qwen3", tokenizer);
       const ex = renderer.buildSupervisedExample(toolTurn, { trainOn: "last_assistant_turn" });
-      const a = (await referenceTokens("qwen3", toolTurn.slice(0, 1), { addGenerationPrompt: true })).length;
+      const a = (await referenceTokens(MODELS.qwen3, toolTurn.slice(0, 1), { addGenerationPrompt: true }))
+        .length;
       // The tool call's output ends at its <|im_end|>: the template's text of the first two
       // messages without its final newline.
-      const b = (await referenceTokens("qwen3", toolTurn.slice(0, 2))).length - 1;
-      const c = (await referenceTokens("qwen3", toolTurn.slice(0, 3), { addGenerationPrompt: true })).length;
+      const b = (await referenceTokens(MODELS.qwen3, toolTurn.slice(0, 2))).length - 1;
+      const c = (await referenceTokens(MODELS.qwen3, toolTurn.slice(0, 3), { addGenerationPrompt: true }))
+        .length;
       const n = ex.weights.length;
-      assert.equal(n, (await referenceTokens("qwen3", toolTurn)).length - 1);
+      assert.equal(n, (await referenceTokens(MODELS.qwen3, toolTurn)).length - 1);
       const expected = Array.from({ length: n }, (_, i) => ((i >= a && i < b) || i >= c ? 1 : 0));
       assert.deepEqual(ex.weights, expected);
     });
@@ -114,7 +116,8 @@ describe("supervised weights", () => {
     it("last_assistant_message: only the answer after the template's prompt", async () => {
       const renderer = getRenderer("qwen3", tokenizer);
       const ex = renderer.buildSupervisedExample(toolTurn);
-      const c = (await referenceTokens("qwen3", toolTurn.slice(0, 3), { addGenerationPrompt: true })).length;
+      const c = (await referenceTokens(MODELS.qwen3, toolTurn.slice(0, 3), { addGenerationPrompt: true }))
+        .length;
       assert.deepEqual(
         ex.weights,
         ex.weights.map((_, i) => (i >= c ? 1 : 0)),
@@ -128,7 +131,7 @@ describe("supervised weights", () => {
         { role: "assistant", content: "Hello" },
       ];
       const ex = renderer.buildSupervisedExample(conv);
-      const prompt = await referenceTokens("qwen3", conv.slice(0, 1), {
+      const prompt = await referenceTokens(MODELS.qwen3, conv.slice(0, 1), {
         addGenerationPrompt: true,
         kwargs: { enable_thinking: false },
       });
