@@ -3,7 +3,6 @@
 import type { ModelSpec } from "./catalog.js";
 import { transpose } from "./kernels.js";
 import { Prng } from "./prng.js";
-import { VOCAB_SIZE } from "./tokenizer.js";
 
 /** A linear map y = x·Wᵀ with W stored [out, in] (the torch layout); Wᵀ kept for backward. */
 export interface LinearWeight {
@@ -27,11 +26,23 @@ export interface BaseWeights {
   readonly vocabSize: number;
   /** [vocab, dModel] */
   readonly embed: Float64Array;
-  /** Learned absolute positions, [maxContextLength, dModel]. */
-  readonly pos: Float64Array;
+  /** Learned absolute positions, [maxContextLength, dModel]; null for sinusoidal positions. */
+  readonly pos: Float64Array | null;
   readonly layers: readonly LayerWeights[];
-  /** Unembedding, [vocab, dModel]. */
+  /** Unembedding, [vocab, dModel] (the embedding itself when the spec ties them). */
   readonly head: LinearWeight;
+}
+
+/**
+ * Row `p` of the sinusoidal position table (std 0.25: below a tied embedding's, so token identity dominates the input): computed,
+ * so a twin's 32k-token context costs no memory. Even columns sin, odd columns cos.
+ */
+export function sinusoidalPosition(p: number, d: number, out: Float64Array, off: number): void {
+  for (let c = 0; c < d; c += 2) {
+    const angle = p / 10_000 ** (c / d);
+    out[off + c] = (out[off + c] as number) + 0.25 * Math.SQRT2 * Math.sin(angle);
+    if (c + 1 < d) out[off + c + 1] = (out[off + c + 1] as number) + 0.25 * Math.SQRT2 * Math.cos(angle);
+  }
 }
 
 const cache = new Map<string, BaseWeights>();
@@ -60,8 +71,11 @@ function buildBaseWeights(spec: ModelSpec): BaseWeights {
     const w = draw(out * inp, std);
     return { out, in: inp, w, wt: transpose(w, out, inp) };
   };
-  const embed = draw(VOCAB_SIZE * d, 1);
-  const pos = draw(maxContextLength * d, 0.5);
+  const V = spec.vocabSize;
+  // Tied tables are drawn at the unembedding's scale (logits of std ~2 against RMS-normed x); the
+  // block's RMSNorm makes the smaller input scale harmless.
+  const embed = draw(V * d, spec.tiedEmbeddings ? 2 / Math.sqrt(d) : 1);
+  const pos = spec.positions === "learned" ? draw(maxContextLength * d, 0.5) : null;
   // Residual branches are scaled down with depth so the stream stays O(1) at the top.
   const branch = 1 / Math.sqrt(2 * nLayers);
   const layers: LayerWeights[] = [];
@@ -75,6 +89,8 @@ function buildBaseWeights(spec: ModelSpec): BaseWeights {
       down: linear(d, dMlp, branch / Math.sqrt(dMlp)),
     });
   }
-  const head = linear(VOCAB_SIZE, d, 2 / Math.sqrt(d));
-  return { spec, vocabSize: VOCAB_SIZE, embed, pos, layers, head };
+  const head = spec.tiedEmbeddings
+    ? { out: V, in: d, w: embed, wt: transpose(embed, V, d) }
+    : linear(V, d, 2 / Math.sqrt(d));
+  return { spec, vocabSize: V, embed, pos, layers, head };
 }

@@ -1,5 +1,23 @@
 // The models tinker-local serves. Names are what clients pass as `base_model`.
-// `tiny` is sized for the test suite, `small` for demos.
+// `tiny` is sized for the test suite, `small` for demos; twins of hosted models (twins.ts) add
+// specs of the same shape with a real tokenizer's vocabulary.
+import { BOS_TOKEN_ID, EOS_TOKEN_ID, PAD_TOKEN_ID, TOKENIZER_DESCRIPTION, VOCAB_SIZE } from "./tokenizer.js";
+
+/** What the model layer needs to know of a tokenizer: plain data, so a spec can cross to a worker. */
+export interface TokenizerFacts {
+  /** "byte-level" for tinker-local's own models; "huggingface" for twins. */
+  kind: "byte-level" | "huggingface";
+  /** What get_info reports as `model_data.tokenizer_id`. */
+  tokenizerId: string;
+  vocabSize: number;
+  bosTokenId: number | null;
+  /** The tokenizer's EOS: sampling always stops on it. */
+  eosTokenId: number;
+  /** Every id that ends a generation (EOS plus the model's other stop ids, e.g. Qwen's <|endoftext|>). */
+  stopTokenIds: readonly number[];
+  padTokenId: number | null;
+}
+
 export interface ModelSpec {
   name: string;
   maxContextLength: number;
@@ -12,7 +30,27 @@ export interface ModelSpec {
   dMlp: number;
   /** Seed of the deterministic PRNG that draws the frozen base weights. */
   baseSeed: number;
+  /** Token ids are integers in [0, vocabSize). */
+  vocabSize: number;
+  /**
+   * "learned": a drawn [maxContextLength, dModel] table. "sinusoidal": computed, no memory per
+   * position (twins, whose hosted context lengths would make a table costly).
+   */
+  positions: "learned" | "sinusoidal";
+  /** The unembedding is the embedding matrix (as in Qwen3-4B): one [vocab, dModel] table, not two. */
+  tiedEmbeddings: boolean;
+  tokenizer: TokenizerFacts;
 }
+
+const BYTE_LEVEL: TokenizerFacts = {
+  kind: "byte-level",
+  tokenizerId: TOKENIZER_DESCRIPTION.type,
+  vocabSize: VOCAB_SIZE,
+  bosTokenId: BOS_TOKEN_ID,
+  eosTokenId: EOS_TOKEN_ID,
+  stopTokenIds: [EOS_TOKEN_ID],
+  padTokenId: PAD_TOKEN_ID,
+};
 
 export const MODEL_CATALOG: readonly ModelSpec[] = [
   {
@@ -23,6 +61,10 @@ export const MODEL_CATALOG: readonly ModelSpec[] = [
     nHeads: 2,
     dMlp: 128,
     baseSeed: 20_251_101,
+    vocabSize: VOCAB_SIZE,
+    positions: "learned",
+    tiedEmbeddings: false,
+    tokenizer: { ...BYTE_LEVEL, tokenizerId: "tinker-local/tiny" },
   },
   {
     name: "tinker-local/small",
@@ -32,5 +74,9 @@ export const MODEL_CATALOG: readonly ModelSpec[] = [
     nHeads: 4,
     dMlp: 512,
     baseSeed: 20_251_102,
+    vocabSize: VOCAB_SIZE,
+    positions: "learned",
+    tiedEmbeddings: false,
+    tokenizer: { ...BYTE_LEVEL, tokenizerId: "tinker-local/small" },
   },
 ];

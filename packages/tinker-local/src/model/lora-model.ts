@@ -3,7 +3,7 @@
 // outputs are structured-cloneable, so a caller may run models in a worker thread.
 import { ADAM_DEFAULTS, type AdamParams, adamStep, type Param, resolveAdamParams } from "./adam.js";
 import { baseWeightsFor } from "./base-weights.js";
-import { MODEL_CATALOG, type ModelSpec } from "./catalog.js";
+import { MODEL_CATALOG, type ModelSpec, type TokenizerFacts } from "./catalog.js";
 import {
   encodeOptimizer,
   encodeWeights,
@@ -13,8 +13,9 @@ import {
   peftTensorName,
 } from "./checkpoint.js";
 import { ModelInputError } from "./errors.js";
+import { generate, promptLogprobs, sampleRngs, topkPromptLogprobs } from "./generate.js";
 import { checkTokens, type Datum, prepareDatum } from "./inputs.js";
-import { logSumExpRow } from "./kernels.js";
+import { backwardFromLogprobs, targetLogprobs } from "./logits.js";
 import {
   createAdapters,
   LORA_ALPHA,
@@ -24,17 +25,12 @@ import {
   resolveLoraConfig,
 } from "./lora.js";
 import { computeLoss, isLossFn, LOSS_FNS, type LossFnName, resolveLossConfig } from "./losses.js";
-import { Prng } from "./prng.js";
 import { readSafetensors } from "./safetensors.js";
-import {
-  chooseToken,
-  endsWithStopString,
-  resolveSamplingParams,
-  type SampledSequence,
-  type SamplingParams,
-} from "./sampling.js";
-import { EOS_TOKEN_ID, TOKENIZER_DESCRIPTION } from "./tokenizer.js";
-import { type KvCache, Transformer } from "./transformer.js";
+import { resolveSamplingParams, type SampledSequence, type SamplingParams } from "./sampling.js";
+import { stopTest } from "./stops.js";
+import { TOKENIZER_DESCRIPTION } from "./tokenizer.js";
+import { Transformer } from "./transformer.js";
+import { findTwin, installCommand, TWIN_DEFINITIONS, twinSpec, twinTokenizerDir } from "./twins.js";
 
 export const MAX_NUM_SAMPLES = 128;
 
@@ -71,7 +67,8 @@ export interface ModelInfo {
     dMlp: number;
     vocabSize: number;
     maxContextLength: number;
-    positions: "learned";
+    positions: ModelSpec["positions"];
+    tiedEmbeddings: boolean;
     norm: "rmsnorm";
     activation: "gelu_tanh";
   };
@@ -79,17 +76,32 @@ export interface ModelInfo {
   lora: (ResolvedLoraConfig & { alpha: number }) | null;
   trainableParameters: number;
   optimizerStep: number;
-  tokenizer: typeof TOKENIZER_DESCRIPTION;
+  /** The byte-level table for tinker-local's models; a twin's tokenizer facts otherwise. */
+  tokenizer: typeof TOKENIZER_DESCRIPTION | TokenizerFacts;
 }
 
+const twinSpecs = new Map<string, ModelSpec>();
+
+/**
+ * The spec of a catalog model or of a twin whose tokenizer data is installed. Which names a server
+ * accepts is its own choice (the --model flag); this layer can build any of them.
+ */
 export function findModelSpec(name: string): ModelSpec {
-  const spec = MODEL_CATALOG.find((m) => m.name === name);
-  if (!spec) {
-    throw new ModelInputError(
-      `unknown base model '${name}'; available: ${MODEL_CATALOG.map((m) => m.name).join(", ")}`,
-    );
+  const spec = MODEL_CATALOG.find((m) => m.name === name) ?? twinSpecs.get(name);
+  if (spec) return spec;
+  const twin = findTwin(name);
+  if (twin !== undefined) {
+    if (twinTokenizerDir(twin) === null) {
+      throw new ModelInputError(
+        `${name} is a twin whose tokenizer data is not installed; run: ${installCommand(twin)}`,
+      );
+    }
+    const built = twinSpec(twin);
+    twinSpecs.set(name, built);
+    return built;
   }
-  return spec;
+  const known = [...MODEL_CATALOG.map((m) => m.name), ...TWIN_DEFINITIONS.map((t) => t.name)];
+  throw new ModelInputError(`unknown base model '${name}'; available: ${known.join(", ")}`);
 }
 
 /** A catalog model plus a fresh LoRA adapter (or none, for a base-model sampler). */
@@ -205,19 +217,13 @@ export class LoraModel {
     config: ReturnType<typeof resolveLossConfig>,
     forwardOnly: boolean,
   ): ForwardBackwardResult {
-    const V = transformer.vocab;
     const outputs: LossFnOutput[] = [];
     let lossSum = 0;
     let clipFractionSum = 0;
     prepared.forEach((p, index) => {
       const T = p.tokens.length;
-      const { logits, tape } = transformer.forward(p.tokens, !forwardOnly);
-      const logp = new Float64Array(T);
-      const lse = new Float64Array(T);
-      for (let i = 0; i < T; i++) {
-        lse[i] = logSumExpRow(logits, i * V, V);
-        logp[i] = (logits[i * V + (p.targets[i] as number)] as number) - (lse[i] as number);
-      }
+      const { hf, tape } = transformer.forwardHidden(p.tokens, !forwardOnly);
+      const { logp, lse, lastBlock } = targetLogprobs(transformer, hf, p.targets);
       const res = computeLoss(lossFn, logp, p.floats, config);
       if (!Number.isFinite(res.loss) || !res.dlogp.every(Number.isFinite)) {
         throw new ModelInputError(
@@ -228,18 +234,9 @@ export class LoraModel {
       clipFractionSum += T > 0 ? res.clipped / T : 0;
       outputs.push({ logprobs: { dtype: "float32", shape: [T], data: Float32Array.from(logp) } });
       if (!tape || res.dlogp.every((g) => g === 0)) return;
-      // dLoss/dlogits[i, j] = g_i · (1[j = target_i] − softmax_ij)
-      const dlogits = new Float64Array(T * V);
-      for (let i = 0; i < T; i++) {
-        const g = res.dlogp[i] as number;
-        if (g === 0) continue;
-        const off = i * V;
-        const l = lse[i] as number;
-        for (let j = 0; j < V; j++) dlogits[off + j] = -g * Math.exp((logits[off + j] as number) - l);
-        const t = off + (p.targets[i] as number);
-        dlogits[t] = (dlogits[t] as number) + g;
-      }
-      transformer.backward(tape, dlogits);
+      const dhf = transformer.needsHiddenGradient ? new Float64Array(T * transformer.d) : null;
+      backwardFromLogprobs(transformer, hf, p.targets, lse, res.dlogp, lastBlock, dhf);
+      if (dhf) transformer.backward(tape, dhf);
     });
     const metrics: Record<string, number> = { "loss:sum": lossSum };
     if (lossFn === "ppo" || lossFn === "cispo") {
@@ -275,73 +272,19 @@ export class LoraModel {
         `num_samples must be an integer from 1 to ${MAX_NUM_SAMPLES}, got ${numSamples}`,
       );
     }
-    const P = promptTokens.length;
     // The prompt plus its continuation must fit the context, so it can be trained on as is.
-    const limit = Math.min(s.maxTokens ?? ctx, ctx - P);
-    const rngs = Array.from({ length: numSamples }, (_, i) =>
-      s.seed !== null ? new Prng(s.seed, i) : new Prng(this.unseededCalls, 0x80000000 + i),
-    );
+    const limit = Math.min(s.maxTokens ?? ctx, ctx - promptTokens.length);
+    const rngs = sampleRngs(s.seed, this.unseededCalls, numSamples);
     if (s.seed === null) this.unseededCalls++;
-    const seqs: SampledSequence[] = Array.from({ length: numSamples }, () => ({
-      tokens: [],
-      logprobs: [],
-      stop_reason: "length",
-    }));
-    if (limit <= 0) return { sequences: seqs };
-
-    const first = transformer.newCache(P + limit);
-    const prefill = transformer.forwardRows(
-      promptTokens,
-      Array.from({ length: P }, (_, i) => i),
-      Array.from({ length: P }, () => first),
-    );
-    const caches: KvCache[] = [first];
-    for (let i = 1; i < numSamples; i++) caches.push(first.clone());
-    let active = Array.from({ length: numSamples }, (_, i) => i);
-    let logits: Float64Array = new Float64Array(numSamples * V);
-    const lastRow = prefill.subarray((P - 1) * V, P * V);
-    for (let i = 0; i < numSamples; i++) logits.set(lastRow, i * V);
-
-    for (let step = 0; step < limit; step++) {
-      const next: number[] = [];
-      active.forEach((sampleIndex, row) => {
-        const seq = seqs[sampleIndex] as SampledSequence;
-        const token = chooseToken(logits, row * V, V, s, rngs[sampleIndex] as Prng);
-        seq.tokens.push(token);
-        seq.logprobs.push((logits[row * V + token] as number) - logSumExpRow(logits, row * V, V));
-        if (
-          token === EOS_TOKEN_ID ||
-          s.stopTokens.has(token) ||
-          endsWithStopString(seq.tokens, s.stopStrings)
-        ) {
-          seq.stop_reason = "stop";
-        } else {
-          next.push(sampleIndex);
-        }
-      });
-      active = next;
-      if (active.length === 0 || step === limit - 1) break;
-      const tokens = active.map((i) => (seqs[i] as SampledSequence).tokens[step] as number);
-      logits = transformer.forwardRows(
-        tokens,
-        active.map(() => P + step),
-        active.map((i) => caches[i] as KvCache),
-      );
-    }
-    return { sequences: seqs };
+    const stops = stopTest(this.spec, s);
+    return { sequences: generate(transformer, promptTokens, s, rngs, limit, stops) };
   }
 
   /** Log-probability of each prompt token given the ones before it; null for the first. */
   promptLogprobs(tokens: ArrayLike<number>): (number | null)[] {
     const { transformer } = this.use();
     const t = checkTokens(tokens, transformer.vocab, this.spec.maxContextLength, "prompt");
-    const V = transformer.vocab;
-    const { logits } = transformer.forward(t, false);
-    const out: (number | null)[] = [null];
-    for (let i = 1; i < t.length; i++) {
-      out.push((logits[(i - 1) * V + (t[i] as number)] as number) - logSumExpRow(logits, (i - 1) * V, V));
-    }
-    return out;
+    return promptLogprobs(transformer, t);
   }
 
   /** For each prompt position after the first, the k most likely tokens there as [id, logprob]. */
@@ -352,18 +295,7 @@ export class LoraModel {
       throw new ModelInputError(`topk_prompt_logprobs must be an integer from 1 to ${V}, got ${k}`);
     }
     const t = checkTokens(tokens, V, this.spec.maxContextLength, "prompt");
-    const { logits } = transformer.forward(t, false);
-    const out: ([number, number][] | null)[] = [null];
-    const ids = Array.from({ length: V }, (_, j) => j);
-    for (let i = 1; i < t.length; i++) {
-      const off = (i - 1) * V;
-      const lse = logSumExpRow(logits, off, V);
-      const order = ids
-        .slice()
-        .sort((a, b) => (logits[off + b] as number) - (logits[off + a] as number) || a - b);
-      out.push(order.slice(0, k).map((j) => [j, (logits[off + j] as number) - lse]));
-    }
-    return out;
+    return topkPromptLogprobs(transformer, t, k);
   }
 
   /** The adapter as safetensors bytes, PEFT tensor names, float32. */
@@ -452,14 +384,15 @@ export class LoraModel {
         dMlp: spec.dMlp,
         vocabSize: live.transformer.vocab,
         maxContextLength: spec.maxContextLength,
-        positions: "learned",
+        positions: spec.positions,
+        tiedEmbeddings: spec.tiedEmbeddings,
         norm: "rmsnorm",
         activation: "gelu_tanh",
       },
       lora: this.lora ? { ...this.lora, alpha: LORA_ALPHA } : null,
       trainableParameters: live.params.reduce((n, p) => n + p.value.length, 0),
       optimizerStep: this.step,
-      tokenizer: TOKENIZER_DESCRIPTION,
+      tokenizer: spec.tokenizer.kind === "byte-level" ? TOKENIZER_DESCRIPTION : spec.tokenizer,
     };
   }
 

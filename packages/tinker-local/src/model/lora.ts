@@ -3,7 +3,6 @@
 import type { ModelSpec } from "./catalog.js";
 import { ModelInputError } from "./errors.js";
 import { Prng } from "./prng.js";
-import { VOCAB_SIZE } from "./tokenizer.js";
 
 /** The contract's LoraConfig (4.9). */
 export interface LoraConfig {
@@ -96,7 +95,7 @@ export function adaptedModules(spec: ModelSpec, lora: ResolvedLoraConfig): Modul
       out.push({ module: `layers.${l}.mlp.down_proj`, in: dMlp, out: d });
     }
   }
-  if (lora.train_unembed) out.push({ module: "lm_head", in: d, out: VOCAB_SIZE });
+  if (lora.train_unembed) out.push({ module: "lm_head", in: d, out: spec.vocabSize });
   return out;
 }
 

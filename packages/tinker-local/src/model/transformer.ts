@@ -2,7 +2,7 @@
 // multi-head attention, GELU MLP), a final RMSNorm and the unembedding. Base weights are frozen;
 // only LoRA adapters receive gradients, so backward computes activation gradients and adapter
 // gradients, never base-weight gradients.
-import type { BaseWeights, LinearWeight } from "./base-weights.js";
+import { type BaseWeights, type LinearWeight, sinusoidalPosition } from "./base-weights.js";
 import {
   addMatmulTA,
   attendRow,
@@ -104,7 +104,6 @@ export interface Tape {
   layers: LayerTape[];
   hf: Float64Array;
   rinvf: Float64Array;
-  uhead: Float64Array | null;
 }
 
 /** Per-sequence keys and values of every layer, for sampling one token at a time. */
@@ -161,15 +160,24 @@ export class Transformer {
     const { embed, pos } = this.base;
     for (let i = 0; i < M; i++) {
       const e = (tokens[i] as number) * d;
-      const p = (positions[i] as number) * d;
       const o = i * d;
+      if (pos === null) {
+        for (let c = 0; c < d; c++) x[o + c] = embed[e + c] as number;
+        sinusoidalPosition(positions[i] as number, d, x, o);
+        continue;
+      }
+      const p = (positions[i] as number) * d;
       for (let c = 0; c < d; c++) x[o + c] = (embed[e + c] as number) + (pos[p + c] as number);
     }
     return x;
   }
 
-  /** Full causal forward over one sequence. Logits are [T, vocab]; the tape is kept when asked. */
-  forward(tokens: ArrayLike<number>, keepTape: boolean): { logits: Float64Array; tape: Tape | null } {
+  /**
+   * Full causal forward over one sequence up to the final norm: hf is [T, d]; logits come from
+   * headForward, a block of rows at a time, so a 150k-token vocabulary never needs a [T, vocab]
+   * array. The tape is kept when asked.
+   */
+  forwardHidden(tokens: ArrayLike<number>, keepTape: boolean): { hf: Float64Array; tape: Tape | null } {
     const T = tokens.length;
     const { d, nHeads: H, hd, dMlp, scale } = this;
     const positions = Array.from({ length: T }, (_, i) => i);
@@ -221,19 +229,53 @@ export class Transformer {
     const hf = new Float64Array(T * d);
     const rinvf = new Float64Array(T);
     rmsnormForward(x, T, d, hf, rinvf);
-    const logits = new Float64Array(T * this.vocab);
-    const uhead = this.head.forward(hf, T, logits);
-    return { logits, tape: keepTape ? { T, layers: layerTapes, hf, rinvf, uhead } : null };
+    return { hf, tape: keepTape ? { T, layers: layerTapes, hf, rinvf } : null };
   }
 
-  /** Backpropagates dLoss/dlogits ([T, vocab]) into the adapters' gradient accumulators. */
-  backward(tape: Tape, dlogits: Float64Array): void {
+  /** Logits of rows [r0, r0 + n) of hf into out[0, n·vocab). */
+  headForward(hf: Float64Array, r0: number, n: number, out: Float64Array): void {
+    const d = this.d;
+    this.head.forward(hf.subarray(r0 * d, (r0 + n) * d), n, out.subarray(0, n * this.vocab));
+  }
+
+  /**
+   * The unembedding's part of backward for rows [r0, r0 + n): adapter gradients from dlogits
+   * (out[0, n·vocab)), and dLoss/dhf of those rows added into dhf when given. Blocks of rows taken in
+   * ascending order accumulate in the same order as one call over all rows, so the bits match.
+   */
+  headBackward(
+    hf: Float64Array,
+    r0: number,
+    n: number,
+    dlogits: Float64Array,
+    dhf: Float64Array | null,
+  ): void {
+    const d = this.d;
+    const x = hf.subarray(r0 * d, (r0 + n) * d);
+    const lora = this.head.lora;
+    let u: Float64Array | null = null;
+    if (lora) {
+      u = new Float64Array(n * lora.rank);
+      matmulT(x, n, d, lora.a, lora.rank, u);
+    }
+    this.head.backward(
+      x,
+      u,
+      dlogits.subarray(0, n * this.vocab),
+      n,
+      dhf ? dhf.subarray(r0 * d, (r0 + n) * d) : null,
+    );
+  }
+
+  /** True when some layer below the unembedding has an adapter, so backward needs dLoss/dhf. */
+  get needsHiddenGradient(): boolean {
+    return this.layers.some((L) => Object.values(L).some((lin: Linear) => lin.lora));
+  }
+
+  /** Backpropagates dLoss/dhf ([T, d], from headBackward) into the layers' adapter gradients. */
+  backward(tape: Tape, dhf: Float64Array): void {
     const { T } = tape;
     const { d, nHeads: H, hd, dMlp, scale } = this;
-    const anyLayerAdapter = this.layers.some((L) => Object.values(L).some((lin: Linear) => lin.lora));
-    const dhf = anyLayerAdapter ? new Float64Array(T * d) : null;
-    this.head.backward(tape.hf, tape.uhead, dlogits, T, dhf);
-    if (!dhf) return;
     // dx holds dLoss/d(residual stream) at the current depth.
     const dx = new Float64Array(T * d);
     rmsnormBackwardAdd(dhf, tape.hf, tape.rinvf, T, d, dx);
@@ -273,13 +315,14 @@ export class Transformer {
   /**
    * Forward for rows that each extend their own sequence: row i is token tokens[i] at position
    * positions[i] of the sequence cached in caches[i] (rows may share a cache, as in a prompt
-   * prefill, when their positions increase). Writes keys/values into the caches; returns logits.
+   * prefill, when their positions increase). Writes keys/values into the caches; returns logits of every row (or of the last, with lastRowOnly).
    * Uses the same kernels in the same order as `forward`, so logits match it bit for bit.
    */
   forwardRows(
     tokens: ArrayLike<number>,
     positions: ArrayLike<number>,
     caches: readonly KvCache[],
+    lastRowOnly = false,
   ): Float64Array {
     const M = tokens.length;
     const { d, nHeads: H, hd, dMlp, scale } = this;
@@ -326,8 +369,10 @@ export class Transformer {
       for (let i = 0; i < x.length; i++) x[i] = (x[i] as number) + (branch[i] as number);
     });
     rmsnormForward(x, M, d, h, rinv);
-    const logits = new Float64Array(M * this.vocab);
-    this.head.forward(h, M, logits);
+    // A prompt prefill needs the last row's logits only: M·vocab would be 100 MB for a 150k vocab.
+    const r0 = lastRowOnly ? M - 1 : 0;
+    const logits = new Float64Array((M - r0) * this.vocab);
+    this.headForward(h, r0, M - r0, logits);
     return logits;
   }
 }
