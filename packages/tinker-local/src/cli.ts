@@ -5,6 +5,7 @@ import { DEFAULT_EPHEMERAL_TTL_SECONDS } from "./engine/training-runtime.js";
 import { DEFAULT_JWT_TTL_SECONDS, DEFAULT_SESSION_TTL_SECONDS, startServer } from "./http/server.js";
 import { SERVER_VERSION } from "./index.js";
 import type { LocalLogger } from "./log.js";
+import { servedModels, UnknownModelError } from "./model/served.js";
 
 const DEFAULT_CLI_PORT = 8765;
 const DEFAULT_CLI_DATA_DIR = "./.tinker-local";
@@ -25,6 +26,8 @@ Options:
   --jwt                JWT mode: clients exchange their key for a JWT at /api/v1/auth/token
   --jwt-ttl SECS       lifetime of issued JWTs (default ${DEFAULT_JWT_TTL_SECONDS})
   --admin-key KEY      accept this key as an admin user who may read /api/v1/audit (repeatable)
+  --model NAME         serve the twin of this hosted model (repeatable), e.g. Qwen/Qwen3-4B-Instruct-2507;
+                       default: every twin whose tokenizer data is installed (tinker-local/* always)
   --archive-response redirect|json
                        checkpoint archive answer to Accept: application/json clients (default redirect)
   --help               show this help
@@ -48,6 +51,8 @@ interface CliOptions {
   jwtTtlSeconds: number | undefined;
   adminKeys: string[];
   archiveResponse: "redirect" | "json" | undefined;
+  /** Undefined: every installed twin. */
+  models: string[] | undefined;
 }
 
 function parseInteger(flag: string, text: string | undefined, min: number, max: number): number | undefined {
@@ -81,6 +86,7 @@ function parseCliArgs(argv: readonly string[]): Parsed {
         "jwt-ttl": { type: "string" },
         "admin-key": { type: "string", multiple: true },
         "archive-response": { type: "string" },
+        model: { type: "string", multiple: true },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean" },
       },
@@ -111,6 +117,15 @@ function parseCliArgs(argv: readonly string[]): Parsed {
   if (archiveResponse !== undefined && archiveResponse !== "redirect" && archiveResponse !== "json") {
     throw new UsageError(`--archive-response must be "redirect" or "json", got "${archiveResponse}"`);
   }
+  const models = values.model;
+  if (models !== undefined) {
+    try {
+      servedModels(models);
+    } catch (error) {
+      if (error instanceof UnknownModelError) throw new UsageError(`--model: ${error.message}`);
+      throw error;
+    }
+  }
   return {
     kind: "run",
     options: {
@@ -126,6 +141,7 @@ function parseCliArgs(argv: readonly string[]): Parsed {
       jwtTtlSeconds: parseInteger("--jwt-ttl", values["jwt-ttl"], 1, 10 ** 9),
       adminKeys,
       archiveResponse,
+      models,
     },
   };
 }
@@ -143,6 +159,7 @@ const KNOWN_FLAGS = new Set([
   "--jwt-ttl",
   "--admin-key",
   "--archive-response",
+  "--model",
   "--help",
   "-h",
   "--version",
@@ -203,6 +220,7 @@ async function main(argv: readonly string[]): Promise<number> {
       jwtTtlSeconds: options.jwtTtlSeconds,
       adminKeys: options.adminKeys,
       archiveResponse: options.archiveResponse,
+      ...(options.models === undefined ? {} : { models: options.models }),
       logger: stderrLogger,
     });
   } catch (error) {

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { type LocalServer, readSessionRecord, startServer } from "tinker-local";
 import { MODEL_CATALOG } from "../src/model/catalog.js";
+import { TWIN_DEFINITIONS, twinTokenizerDir } from "../src/model/twins.js";
 import { createSession, errorDetail, FakeClock, get, post, SESSION_BODY } from "./helpers/server-http.js";
 
 const TTL_SECONDS = 60;
@@ -168,13 +169,16 @@ describe("service routes", () => {
     assert.deepEqual((await get(server.url, "/api/v1/healthz")).json, { status: "ok" });
     const caps = await get(server.url, "/api/v1/get_server_capabilities");
     assert.equal(caps.status, 200);
+    // By default: tinker-local's own models, then every twin whose tokenizer data is installed.
+    const installed = TWIN_DEFINITIONS.filter((t) => twinTokenizerDir(t) !== null);
     assert.deepEqual(caps.json, {
-      supported_models: MODEL_CATALOG.map((m) => ({
-        model_name: m.name,
-        max_context_length: m.maxContextLength,
-      })),
+      supported_models: [
+        ...MODEL_CATALOG.map((m) => ({ model_name: m.name, max_context_length: m.maxContextLength })),
+        ...installed.map((t) => ({ model_name: t.name, max_context_length: t.maxContextLength })),
+      ],
     });
     assert.ok(MODEL_CATALOG.length > 0);
+    assert.ok(installed.some((t) => t.name === "Qwen/Qwen3-4B-Instruct-2507"));
   });
 });
 

@@ -3,7 +3,7 @@
 // module imports another.
 import type { FastifyRequest } from "fastify";
 import { badRequest } from "../errors.js";
-import { MODEL_CATALOG } from "../model/catalog.js";
+import type { ModelSpec } from "../model/catalog.js";
 import { ModelInputError } from "../model/errors.js";
 import { createModelFromCheckpoint, type LoraModel } from "../model/lora-model.js";
 import { checkpointFiles } from "../store/checkpoint-files.js";
@@ -18,10 +18,11 @@ export const ADAPTER_WEIGHTS_FILE = "adapter_model.safetensors";
 export const ADAPTER_CONFIG_FILE = "adapter_config.json";
 export const OPTIMIZER_FILE = "optimizer.safetensors";
 
-export function requireBaseModel(name: string, field: string): string {
-  if (MODEL_CATALOG.some((model) => model.name === name)) return name;
+/** The name when this server serves that model (its own models and the twins it offers). */
+export function requireBaseModel(served: readonly ModelSpec[], name: string, field: string): string {
+  if (served.some((model) => model.name === name)) return name;
   throw badRequest(
-    `Unknown ${field} '${name}'; tinker-local serves: ${MODEL_CATALOG.map((model) => model.name).join(", ")}`,
+    `Unknown ${field} '${name}'; tinker-local serves: ${served.map((model) => model.name).join(", ")} (twins of other hosted models: start tinker-local with --model NAME)`,
   );
 }
 

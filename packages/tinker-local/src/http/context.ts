@@ -8,6 +8,7 @@ import type { LocalLogger } from "../log.js";
 import type { Store } from "../store/index.js";
 import type { Authenticator } from "./auth.js";
 import type { FaultInjector } from "./faults.js";
+import type { ModelSpec } from "../model/catalog.js";
 import type { ResolvedRestOptions } from "./rest-options.js";
 
 /** The `client/config` answer (contract 2.2). Every field is optional on the wire; we always send all. */
@@ -46,6 +47,8 @@ export interface ResolvedServerOptions {
   readonly longPollHoldMs: number;
   readonly bodyLimitBytes: number;
   readonly requestLogCapacity: number;
+  /** The models served (get_server_capabilities order): own models plus twins. */
+  readonly models: readonly ModelSpec[];
   /** Options of the REST side (archives, trace export, audit admins). */
   readonly rest: ResolvedRestOptions;
   /** Options of the training side (future retention, seq gap timeout). */

@@ -21,6 +21,7 @@ import { type LocalLogger, silentLogger } from "../log.js";
 import { openStore, type Store } from "../store/index.js";
 import { Authenticator, DEFAULT_LOCAL_API_KEY, loadKeysFile, presentedCredential } from "./auth.js";
 import type { ClientConfigOverrides, ResolvedServerOptions, RouteContext, RouteGroup } from "./context.js";
+import { servedModels } from "../model/served.js";
 import { FaultInjector } from "./faults.js";
 import {
   describeRequest,
@@ -88,6 +89,11 @@ export interface ServerOptions extends RestServerOptions, TrainingServerOptions 
   bodyLimitBytes?: number;
   /** Requests kept by `requests()`. Default 10000. */
   requestLogCapacity?: number;
+  /**
+   * Twins of hosted models to serve, by name (`--model`); tinker-local's own models are always
+   * served. Default: every twin whose tokenizer data is installed.
+   */
+  models?: readonly string[];
 }
 
 export interface LocalServer {
@@ -194,6 +200,7 @@ function resolveOptions(options: ServerOptions, dataDir: string): ResolvedServer
     jwtTtlSeconds: positive("jwtTtlSeconds", options.jwtTtlSeconds, DEFAULT_JWT_TTL_SECONDS, true),
     clientConfig: { ...options.clientConfig },
     dynamicConfig: { refresh_interval_sec: 300, ...options.dynamicConfig },
+    models: servedModels(options.models),
     longPollHoldMs: positive("longPollHoldMs", options.longPollHoldMs, DEFAULT_LONG_POLL_HOLD_MS),
     bodyLimitBytes: positive("bodyLimitBytes", options.bodyLimitBytes, DEFAULT_BODY_LIMIT_BYTES, true),
     requestLogCapacity: positive(

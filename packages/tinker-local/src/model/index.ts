@@ -1,6 +1,6 @@
 // Public surface of tinker-local's model layer.
 export { ADAM_DEFAULTS, type AdamParams } from "./adam.js";
-export { MODEL_CATALOG, type ModelSpec } from "./catalog.js";
+export { MODEL_CATALOG, type ModelSpec, type TokenizerFacts } from "./catalog.js";
 export {
   type CheckpointInfo,
   type PeftAdapterConfig,
@@ -42,3 +42,15 @@ export {
   TOKENIZER_DESCRIPTION,
   VOCAB_SIZE,
 } from "./tokenizer.js";
+export { servedModels, UnknownModelError } from "./served.js";
+export { loadTwinTokenizer, prepareModel } from "./twin-tokenizer.js";
+export {
+  findTwin,
+  installCommand,
+  TWIN_CONTEXT_LENGTH,
+  TWIN_DEFINITIONS,
+  TWIN_DIMS,
+  type TwinDefinition,
+  twinSpec,
+  twinTokenizerDir,
+} from "./twins.js";

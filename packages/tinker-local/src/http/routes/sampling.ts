@@ -14,6 +14,7 @@ import type { SamplerEntry } from "../../engine/model-registry.js";
 import { badRequest, HttpError, notFound } from "../../errors.js";
 import type { LoraModel } from "../../model/lora-model.js";
 import type { SamplingParams } from "../../model/sampling.js";
+import { prepareModel } from "../../model/twin-tokenizer.js";
 import { CheckpointFileMissingError } from "../../store/checkpoint-files.js";
 import { requireUser } from "../auth.js";
 import { BodyReader } from "../body-reader.js";
@@ -139,7 +140,7 @@ export const samplingRoutes: RouteGroup = (app, ctx: RouteContext) => {
     }
     const base = body.optionalString("base_model");
     if (base !== undefined) {
-      const name = requireBaseModel(base, "base_model");
+      const name = requireBaseModel(ctx.options.models, base, "base_model");
       return { model: runtime.models.baseModel(name), baseModel: name, sessionId: null, modelId: null };
     }
     throw badRequest("asample needs 'sampling_session_id', 'model_path' or 'base_model'");
@@ -157,7 +158,7 @@ export const samplingRoutes: RouteGroup = (app, ctx: RouteContext) => {
       throw badRequest("create_sampling_session needs 'base_model' or 'model_path'");
     }
     ctx.sessions.requireActive(user.id, sessionId);
-    if (requestedBase !== undefined) requireBaseModel(requestedBase, "base_model");
+    if (requestedBase !== undefined) requireBaseModel(ctx.options.models, requestedBase, "base_model");
     const samplerId = `${sessionId}:sample:${seqId}`;
     const answer = { type: "create_sampling_session", sampling_session_id: samplerId };
 
@@ -213,6 +214,8 @@ export const samplingRoutes: RouteGroup = (app, ctx: RouteContext) => {
     const topk = body.optionalInteger("topk_prompt_logprobs", 0) ?? 0;
     body.optionalInteger("seq_id");
     const target = targetOf(user.id, body);
+    // A twin matches stop strings on decoded text: its tokenizer must be loaded (once) first.
+    await prepareModel(target.baseModel);
     const requestId = runtime.submitUnordered(user.id, "sample", target.modelId, () => {
       const started = performance.now();
       const tokens = modelInputTokens(prompt, "prompt");

@@ -1,7 +1,6 @@
 // Service-level routes: configuration, auth token, sessions, telemetry, health and capabilities
 // (contract sections 2.2-2.5, 3.8, 3.9).
 import type { FastifyInstance } from "fastify";
-import { MODEL_CATALOG } from "../../model/catalog.js";
 import { requireUser } from "../auth.js";
 import { BodyReader } from "../body-reader.js";
 import type { ClientConfig, RouteContext, RouteGroup } from "../context.js";
@@ -75,7 +74,7 @@ export const serviceRoutes: RouteGroup = (app: FastifyInstance, ctx: RouteContex
   app.get("/api/v1/healthz", { config: { auth: false } }, async () => ({ status: "ok" }));
 
   app.get("/api/v1/get_server_capabilities", async () => ({
-    supported_models: MODEL_CATALOG.map((model) => ({
+    supported_models: ctx.options.models.map((model) => ({
       model_name: model.name,
       max_context_length: model.maxContextLength,
     })),

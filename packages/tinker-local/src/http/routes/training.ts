@@ -12,7 +12,7 @@ import { ADAM_DEFAULTS, type AdamParams, resolveAdamParams } from "../../model/a
 import { readCheckpointInfo } from "../../model/checkpoint.js";
 import { ModelInputError } from "../../model/errors.js";
 import { type LoraConfig, type ResolvedLoraConfig, resolveLoraConfig } from "../../model/lora.js";
-import { createModel, createModelFromCheckpoint, type LoraModel } from "../../model/lora-model.js";
+import { createModel, createModelFromCheckpoint, findModelSpec, type LoraModel } from "../../model/lora-model.js";
 import { type CheckpointKind, checkpointIdFor } from "../../store/checkpoint-ids.js";
 import type { CheckpointRecord } from "../../store/checkpoints.js";
 import { requireUser } from "../auth.js";
@@ -222,7 +222,7 @@ export const trainingRoutes: RouteGroup = (app, ctx: RouteContext) => {
     const again = existingCreation(request, `${sessionId}:train:${modelSeqId}`);
     if (again !== undefined) return again;
     ctx.sessions.requireActive(user.id, sessionId);
-    const baseModel = requireBaseModel(body.string("base_model"), "base_model");
+    const baseModel = requireBaseModel(ctx.options.models, body.string("base_model"), "base_model");
     const userMetadata = readUserMetadata(body);
     const lora = readLoraConfig(body.object("lora_config"));
     return createTrainingModel(
@@ -447,7 +447,7 @@ export const trainingRoutes: RouteGroup = (app, ctx: RouteContext) => {
       throw error;
     }
     const requested = body.optionalString("base_model");
-    if (requested !== undefined && requireBaseModel(requested, "base_model") !== info.baseModel) {
+    if (requested !== undefined && requireBaseModel(ctx.options.models, requested, "base_model") !== info.baseModel) {
       throw badRequest(
         `Checkpoint ${checkpoint.tinkerPath} was trained on ${info.baseModel}; it cannot be loaded into ${requested}`,
       );
@@ -481,7 +481,11 @@ export const trainingRoutes: RouteGroup = (app, ctx: RouteContext) => {
     const entry = runtime.models.requireTraining(user.id, body.string("model_id"));
     return {
       type: "get_info",
-      model_data: { arch: MODEL_ARCH, model_name: entry.baseModel, tokenizer_id: entry.baseModel },
+      model_data: {
+        arch: MODEL_ARCH,
+        model_name: entry.baseModel,
+        tokenizer_id: findModelSpec(entry.baseModel).tokenizer.tokenizerId,
+      },
       model_id: entry.id,
       is_lora: true,
       lora_rank: entry.lora.rank,
