@@ -33,6 +33,7 @@ export {
 } from "./losses.js";
 export { readSafetensors, type Safetensors, type TensorToWrite, writeSafetensors } from "./safetensors.js";
 export type { SampledSequence, SamplingParams } from "./sampling.js";
+export { servedModels, UnknownModelError } from "./served.js";
 export {
   BOS_TOKEN_ID,
   decode,
@@ -42,7 +43,6 @@ export {
   TOKENIZER_DESCRIPTION,
   VOCAB_SIZE,
 } from "./tokenizer.js";
-export { servedModels, UnknownModelError } from "./served.js";
 export { loadTwinTokenizer, prepareModel } from "./twin-tokenizer.js";
 export {
   findTwin,

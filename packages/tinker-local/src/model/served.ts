@@ -17,7 +17,8 @@ export class UnknownModelError extends Error {
 export function servedModels(twins?: readonly string[]): ModelSpec[] {
   const specs = [...MODEL_CATALOG];
   if (twins === undefined) {
-    for (const def of TWIN_DEFINITIONS) if (twinTokenizerDir(def) !== null) specs.push(findModelSpec(def.name));
+    for (const def of TWIN_DEFINITIONS)
+      if (twinTokenizerDir(def) !== null) specs.push(findModelSpec(def.name));
     return specs;
   }
   for (const name of twins) {

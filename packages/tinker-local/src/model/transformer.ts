@@ -4,11 +4,13 @@
 // gradients, never base-weight gradients.
 import { type BaseWeights, type LinearWeight, sinusoidalPosition } from "./base-weights.js";
 import {
+  addMatmulT,
   addMatmulTA,
   attendRow,
   geluBackward,
   geluForward,
   matmulT,
+  matmulTBand,
   rmsnormBackwardAdd,
   rmsnormForward,
   softmaxInPlace,
@@ -32,10 +34,7 @@ class Linear {
     const r = lora.rank;
     const u = new Float64Array(M * r);
     matmulT(x, M, n, lora.a, r, u);
-    const ub = new Float64Array(M * out);
-    matmulT(u, M, r, lora.b, out, ub);
-    const s = lora.scale;
-    for (let i = 0; i < ub.length; i++) y[i] = (y[i] as number) + s * (ub[i] as number);
+    addMatmulT(u, M, r, lora.b, out, y, lora.scale);
     return u;
   }
 
@@ -48,11 +47,7 @@ class Linear {
     dx: Float64Array | null,
   ): void {
     const { out, in: n } = this.base;
-    if (dx) {
-      const tmp = new Float64Array(M * n);
-      matmulT(dy, M, out, this.base.wt, n, tmp);
-      for (let i = 0; i < tmp.length; i++) dx[i] = (dx[i] as number) + (tmp[i] as number);
-    }
+    if (dx) addMatmulT(dy, M, out, this.base.wt, n, dx, 1);
     const lora = this.lora;
     if (!lora || !u) return;
     const r = lora.rank;
@@ -61,11 +56,7 @@ class Linear {
     matmulT(dy, M, out, transpose(lora.b, out, r), r, dyB);
     addMatmulTA(dy, M, out, u, r, s, lora.gB);
     addMatmulTA(dyB, M, r, x, n, s, lora.gA);
-    if (dx) {
-      const tmp = new Float64Array(M * n);
-      matmulT(dyB, M, r, transpose(lora.a, r, n), n, tmp);
-      for (let i = 0; i < tmp.length; i++) dx[i] = (dx[i] as number) + s * (tmp[i] as number);
-    }
+    if (dx) addMatmulT(dyB, M, r, transpose(lora.a, r, n), n, dx, s);
   }
 }
 
@@ -95,6 +86,8 @@ interface LayerTape {
   a: Float64Array;
   uup: Float64Array | null;
   g: Float64Array;
+  /** tanh inside the GELU, per element of a. */
+  th: Float64Array;
   udown: Float64Array | null;
 }
 
@@ -218,12 +211,32 @@ export class Transformer {
       const a = new Float64Array(T * dMlp);
       const uup = L.up.forward(h2, T, a);
       const g = new Float64Array(T * dMlp);
-      geluForward(a, g);
+      const th = keepTape ? new Float64Array(T * dMlp) : undefined;
+      geluForward(a, g, th);
       const mlpOut = new Float64Array(T * d);
       const udown = L.down.forward(g, T, mlpOut);
       for (let i = 0; i < x.length; i++) x[i] = (x[i] as number) + (mlpOut[i] as number);
       if (keepTape) {
-        layerTapes.push({ h, rinv1, q, k, v, uq, uk, uv, probs, o, uo, h2, rinv2, a, uup, g, udown });
+        layerTapes.push({
+          h,
+          rinv1,
+          q,
+          k,
+          v,
+          uq,
+          uk,
+          uv,
+          probs,
+          o,
+          uo,
+          h2,
+          rinv2,
+          a,
+          uup,
+          g,
+          th: th as Float64Array,
+          udown,
+        });
       }
     }
     const hf = new Float64Array(T * d);
@@ -288,7 +301,7 @@ export class Transformer {
       const dg = new Float64Array(T * dMlp);
       L.down.backward(lt.g, lt.udown, dx, T, dg);
       const da = new Float64Array(T * dMlp);
-      geluBackward(lt.a, dg, da);
+      geluBackward(lt.a, lt.th, dg, da);
       const dh2 = needBelow ? new Float64Array(T * d) : null;
       L.up.backward(lt.h2, lt.uup, da, T, dh2);
       if (!dh2) return;
@@ -380,8 +393,8 @@ export class Transformer {
 /**
  * Per head, with P the saved attention weights (zero above the diagonal):
  *   dP = dO·Vᵀ,  dS = P ⊙ (dP − rowsum(P ⊙ dP)) · scale,  dQ = dS·K,  dK = dSᵀ·Q,  dV = Pᵀ·dO.
- * Done as dense matmuls over the full T×T square: twice the multiply-adds of a triangular loop,
- * but several times faster per multiply-add.
+ * Done as matmuls banded to the causal triangle (matmulTBand): the blocked kernel's speed without
+ * the multiply-adds by the zeros above the diagonal.
  */
 function attentionBackward(
   lt: LayerTape,
@@ -410,7 +423,7 @@ function attentionBackward(
     gatherHead(lt.v, vh, T, d, off, hd);
     gatherHead(dO, doh, T, d, off, hd);
     const P = probs.subarray(hh * T * T, (hh + 1) * T * T);
-    matmulT(doh, T, hd, vh, T, dP);
+    matmulTBand(doh, T, hd, vh, T, dP, "lower");
     for (let t = 0; t < T; t++) {
       const row = t * T;
       let rowDot = 0;
@@ -421,19 +434,19 @@ function attentionBackward(
     }
     const dST = transpose(dS, T, T);
     const PT = transpose(P, T, T);
-    matmulT(dS, T, T, transpose(kh, T, hd), hd, out);
+    matmulTBand(dS, T, T, transpose(kh, T, hd), hd, out, "prefix");
     scatterHeadAdd(out, dq, T, d, off, hd);
-    matmulT(dST, T, T, transpose(qh, T, hd), hd, out);
+    matmulTBand(dST, T, T, transpose(qh, T, hd), hd, out, "suffix");
     scatterHeadAdd(out, dk, T, d, off, hd);
-    matmulT(PT, T, T, transpose(doh, T, hd), hd, out);
+    matmulTBand(PT, T, T, transpose(doh, T, hd), hd, out, "suffix");
     scatterHeadAdd(out, dv, T, d, off, hd);
   }
 }
 
 /**
- * One head of causal self-attention over a whole sequence, as matmuls: S = Q·Kᵀ·scale, row-wise
- * softmax over j <= t (zero above the diagonal) into P, O = P·V. Adding the zero products above the
- * diagonal leaves every sum unchanged, so this matches attendRow bit for bit.
+ * One head of causal self-attention over a whole sequence, as banded matmuls: S = Q·Kᵀ·scale on
+ * and below the diagonal, row-wise softmax over j <= t (zero above) into P, O = P·V. Sums run in
+ * the same order as attendRow's, so this matches it bit for bit.
  */
 function causalAttentionHead(
   q: Float64Array,
@@ -453,7 +466,7 @@ function causalAttentionHead(
   gatherHead(q, qh, T, d, off, hd);
   gatherHead(k, kh, T, d, off, hd);
   gatherHead(v, vh, T, d, off, hd);
-  matmulT(qh, T, hd, kh, T, P);
+  matmulTBand(qh, T, hd, kh, T, P, "lower");
   for (let t = 0; t < T; t++) {
     const row = t * T;
     for (let j = 0; j <= t; j++) P[row + j] = (P[row + j] as number) * scale;
@@ -461,7 +474,7 @@ function causalAttentionHead(
     P.fill(0, row + t + 1, row + T);
   }
   const oh = new Float64Array(T * hd);
-  matmulT(P, T, T, transpose(vh, T, hd), hd, oh);
+  matmulTBand(P, T, T, transpose(vh, T, hd), hd, oh, "prefix");
   for (let t = 0; t < T; t++) o.set(oh.subarray(t * hd, (t + 1) * hd), t * d + off);
 }
 
