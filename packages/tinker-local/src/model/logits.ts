@@ -1,7 +1,10 @@
 // Logits a block of rows at a time. A [T, vocab] array is 2 MB for the byte vocabulary but
-// 78 MB for a 151k-token twin at T = 64; blocks keep memory flat whatever the vocabulary, and a
-// sequence that fits in one block (every byte-level model) is computed exactly once.
+// 78 MB for a 151k-token twin at T = 64; blocks keep memory flat whatever the vocabulary. Every
+// loss is a sum of per-position terms, so a block's dLoss/dlogp is known as soon as its logits
+// are: training backpropagates each block through the unembedding right away, and logits are
+// computed exactly once.
 import { logSumExpRow } from "./kernels.js";
+import { computeLoss, type LossConfig, type LossFnName } from "./losses.js";
 import type { Transformer } from "./transformer.js";
 
 /** Logit values per block: 8 MB of float64. */
@@ -32,69 +35,69 @@ export function forEachLogitBlock(
   }
 }
 
-/** Rows r0..r0+n-1 of the logits, in logits[0, n·V). */
-export interface LogitBlock {
-  r0: number;
-  n: number;
-  logits: Float64Array;
+function sliceInputs(
+  inputs: ReadonlyMap<string, Float64Array>,
+  r0: number,
+  n: number,
+): Map<string, Float64Array> {
+  const out = new Map<string, Float64Array>();
+  for (const [key, values] of inputs) out.set(key, values.subarray(r0, r0 + n));
+  return out;
 }
 
-/** Target logprobs and log-sum-exp of every row: logp[i] = logits[i, targets[i]] − lse[i]. */
-export function targetLogprobs(
+/**
+ * Target logprobs of every row (logp[i] = logits[i, targets[i]] − logsumexp(logits[i])), and, when
+ * `dhf` is given (training), the unembedding's adapter gradients plus dLoss/dhf added into dhf:
+ * dLoss/dlogits[i, j] = g_i·(1[j = t_i] − p_ij) with g = dLoss/dlogp. Returns logp and g; the
+ * caller computes the loss itself from logp (one pass, in order) and checks it is finite. Blocks
+ * whose g is all zero skip backward.
+ */
+export function headForwardBackward(
   transformer: Transformer,
   hf: Float64Array,
   targets: ArrayLike<number>,
-): { logp: Float64Array; lse: Float64Array; lastBlock: LogitBlock } {
+  train: {
+    lossFn: LossFnName;
+    inputs: ReadonlyMap<string, Float64Array>;
+    config: LossConfig;
+    dhf: Float64Array | null;
+  } | null,
+): { logp: Float64Array; dlogp: Float64Array | null } {
   const T = targets.length;
   const V = transformer.vocab;
   const logp = new Float64Array(T);
   const lse = new Float64Array(T);
-  let lastBlock: LogitBlock = { r0: 0, n: 0, logits: new Float64Array(0) };
-  forEachLogitBlock(transformer, hf, T, (r0, n, logits) => {
+  const dlogp = train ? new Float64Array(T) : null;
+  forEachLogitBlock(transformer, hf, T, (r0, n, buf) => {
     for (let i = 0; i < n; i++) {
-      const l = logSumExpRow(logits, i * V, V);
+      const l = logSumExpRow(buf, i * V, V);
       lse[r0 + i] = l;
-      logp[r0 + i] = (logits[i * V + (targets[r0 + i] as number)] as number) - l;
+      logp[r0 + i] = (buf[i * V + (targets[r0 + i] as number)] as number) - l;
     }
-    lastBlock = { r0, n, logits };
-  });
-  return { logp, lse, lastBlock };
-}
-
-/**
- * Backward through the unembedding from dLoss/dlogp: dLoss/dlogits[i, j] = g_i·(1[j = t_i] − p_ij),
- * a block at a time (reusing the forward's block when the sequence fit in one), then through the
- * layers. Rows with g_i = 0 contribute nothing and are skipped.
- */
-export function backwardFromLogprobs(
-  transformer: Transformer,
-  hf: Float64Array,
-  targets: ArrayLike<number>,
-  lse: Float64Array,
-  dlogp: Float64Array,
-  onlyBlock: LogitBlock | null,
-  dhf: Float64Array | null,
-): void {
-  const T = targets.length;
-  const V = transformer.vocab;
-  const toGradient = (r0: number, n: number, buf: Float64Array) => {
+    if (!train || !dlogp) return;
+    // Each position's dLoss/dlogp depends on that position alone: the block's slice gives the
+    // same values as the whole sequence.
+    const g = computeLoss(
+      train.lossFn,
+      logp.subarray(r0, r0 + n),
+      sliceInputs(train.inputs, r0, n),
+      train.config,
+    ).dlogp;
+    dlogp.set(g, r0);
+    if (!g.every(Number.isFinite) || g.every((x) => x === 0)) return;
     for (let i = 0; i < n; i++) {
-      const g = dlogp[r0 + i] as number;
+      const gi = g[i] as number;
       const off = i * V;
-      if (g === 0) {
+      if (gi === 0) {
         buf.fill(0, off, off + V);
         continue;
       }
       const l = lse[r0 + i] as number;
-      for (let j = 0; j < V; j++) buf[off + j] = -g * Math.exp((buf[off + j] as number) - l);
+      for (let j = 0; j < V; j++) buf[off + j] = -gi * Math.exp((buf[off + j] as number) - l);
       const t = off + (targets[r0 + i] as number);
-      buf[t] = (buf[t] as number) + g;
+      buf[t] = (buf[t] as number) + gi;
     }
-    transformer.headBackward(hf, r0, n, buf, dhf);
-  };
-  if (onlyBlock !== null && onlyBlock.r0 === 0 && onlyBlock.n === T) {
-    toGradient(0, T, onlyBlock.logits);
-    return;
-  }
-  forEachLogitBlock(transformer, hf, T, toGradient);
+    transformer.headBackward(hf, r0, n, buf, train.dhf);
+  });
+  return { logp, dlogp };
 }

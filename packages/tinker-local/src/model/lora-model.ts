@@ -15,7 +15,7 @@ import {
 import { ModelInputError } from "./errors.js";
 import { generate, promptLogprobs, sampleRngs, topkPromptLogprobs } from "./generate.js";
 import { checkTokens, type Datum, prepareDatum } from "./inputs.js";
-import { backwardFromLogprobs, targetLogprobs } from "./logits.js";
+import { headForwardBackward } from "./logits.js";
 import {
   createAdapters,
   LORA_ALPHA,
@@ -223,7 +223,11 @@ export class LoraModel {
     prepared.forEach((p, index) => {
       const T = p.tokens.length;
       const { hf, tape } = transformer.forwardHidden(p.tokens, !forwardOnly);
-      const { logp, lse, lastBlock } = targetLogprobs(transformer, hf, p.targets);
+      const dhf = tape && transformer.needsHiddenGradient ? new Float64Array(T * transformer.d) : null;
+      const train = tape ? { lossFn, inputs: p.floats, config, dhf } : null;
+      // With a tape, the unembedding's gradients are accumulated block by block as the logits are
+      // computed; a non-finite loss below throws and forwardBackward restores the accumulators.
+      const { logp } = headForwardBackward(transformer, hf, p.targets, train);
       const res = computeLoss(lossFn, logp, p.floats, config);
       if (!Number.isFinite(res.loss) || !res.dlogp.every(Number.isFinite)) {
         throw new ModelInputError(
@@ -233,10 +237,8 @@ export class LoraModel {
       lossSum += res.loss;
       clipFractionSum += T > 0 ? res.clipped / T : 0;
       outputs.push({ logprobs: { dtype: "float32", shape: [T], data: Float32Array.from(logp) } });
-      if (!tape || res.dlogp.every((g) => g === 0)) return;
-      const dhf = transformer.needsHiddenGradient ? new Float64Array(T * transformer.d) : null;
-      backwardFromLogprobs(transformer, hf, p.targets, lse, res.dlogp, lastBlock, dhf);
-      if (dhf) transformer.backward(tape, dhf);
+      if (!tape || !dhf || res.dlogp.every((g) => g === 0)) return;
+      transformer.backward(tape, dhf);
     });
     const metrics: Record<string, number> = { "loss:sum": lossSum };
     if (lossFn === "ppo" || lossFn === "cispo") {

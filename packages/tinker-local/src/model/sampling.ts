@@ -162,6 +162,14 @@ export function topKIndices(logits: Float64Array, off: number, V: number, k: num
   return out;
 }
 
+let scratch = new Float64Array(0);
+
+/** A reusable buffer of at least n values (sampling is synchronous: one user at a time per thread). */
+function weightScratch(n: number): Float64Array {
+  if (scratch.length < n) scratch = new Float64Array(n);
+  return scratch;
+}
+
 /** Picks a token from logits[off, off+V) under temperature, top-k and top-p. */
 export function chooseToken(
   logits: Float64Array,
@@ -185,13 +193,18 @@ export function chooseToken(
   const weight = (j: number) => Math.exp(((logits[off + j] as number) - max) / temperature);
   const truncate = (s.topK > 0 && s.topK < V) || s.topP < 1;
   if (!truncate) {
-    // Every token in id order: one pass for the total, one to find u's token.
+    // Every token in id order: one pass for the total (keeping each weight), one to find u's token.
+    const w = weightScratch(V);
     let total = 0;
-    for (let j = 0; j < V; j++) total += weight(j);
+    for (let j = 0; j < V; j++) {
+      const x = weight(j);
+      w[j] = x;
+      total += x;
+    }
     const u = rng.nextFloat() * total;
     let acc = 0;
     for (let j = 0; j < V; j++) {
-      acc += weight(j);
+      acc += w[j] as number;
       if (u < acc) return j;
     }
     return V - 1;
