@@ -18,6 +18,8 @@ import {
 /** Every benchmark module, in run order. Add new ones here. */
 const MODULES: readonly (() => Promise<Benchmark>)[] = [
   () => import("./model-step.js"),
+  () => import("./kernels.js"),
+  () => import("./twins.js"),
   () => import("./zstd.js"),
   () => import("./http.js"),
   () => import("./memory.js"),
