@@ -36,3 +36,4 @@ export {
   TRAIN_ON_VALUES,
   type TrainOn,
 } from "./renderers/types.js";
+export { buildSupervisedExamples, type SupervisedExamplesOptions } from "./supervised.js";
