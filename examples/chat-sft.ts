@@ -23,6 +23,7 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { type Datum, getTokenizer, type SamplingClient } from "tinker-ts";
 import {
+  buildSupervisedExamples,
   datumFromExample,
   getRenderer,
   type Message,
@@ -84,16 +85,12 @@ function readConversations(path: string): Message[][] {
 }
 
 /**
- * One or more training examples per conversation. A renderer that never rewrites history trains
- * every assistant reply of a conversation in one sequence; one that does (qwen3 drops old
- * thinking) gets one example per reply, each ending at that reply, as it would be sampled.
+ * One or more training examples per conversation: every assistant reply is trained. A renderer
+ * that never rewrites history does that in one sequence; one that does (qwen3 drops old thinking)
+ * gets one example per reply, each ending at that reply, as it would be sampled.
  */
 function examplesOf(renderer: Renderer, conversation: Message[]): { datum: Datum; weight: number }[] {
-  const examples = renderer.hasExtensionProperty
-    ? [renderer.buildSupervisedExample(conversation, { trainOn: "all_assistant_messages" })]
-    : conversation.flatMap((m, i) =>
-        m.role === "assistant" ? [renderer.buildSupervisedExample(conversation.slice(0, i + 1))] : [],
-      );
+  const examples = buildSupervisedExamples(renderer, conversation, { trainOn: "all_assistant_messages" });
   // Cut to the model's context when asked (tinker-local/tiny reads 128 tokens, small 256).
   return examples.map((e) => ({
     datum: datumFromExample(e, maxLength === undefined ? {} : { maxLength }),

@@ -19,10 +19,11 @@ export {
   type UnparsedToolCall,
 } from "./messages.js";
 export { getModelInfo, listModels, type ModelInfo, recommendedRenderer } from "./model-info.js";
+export { MessageRenderer, type RenderContext, type RenderedMessage } from "./renderers/base.js";
 export { DeepSeekV3Renderer } from "./renderers/deepseek-v3.js";
 export { type GptOssOptions, GptOssRenderer, type ReasoningEffort } from "./renderers/gpt-oss.js";
 export { Llama3Renderer } from "./renderers/llama3.js";
-export { type Qwen3Options, Qwen3Renderer } from "./renderers/qwen3.js";
+export { type Qwen3Options, Qwen3Renderer, type Qwen3Style } from "./renderers/qwen3.js";
 export { getRenderer, type RendererOptions, registerRenderer, rendererNames } from "./renderers/registry.js";
 export { RoleColonRenderer } from "./renderers/role-colon.js";
 export {
@@ -35,3 +36,4 @@ export {
   TRAIN_ON_VALUES,
   type TrainOn,
 } from "./renderers/types.js";
+export { buildSupervisedExamples, type SupervisedExamplesOptions } from "./supervised.js";

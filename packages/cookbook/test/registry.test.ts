@@ -83,6 +83,13 @@ describe("renderer registry", () => {
     );
   });
 
+  it("a renderer the registry recommends but that is not written yet says so", () => {
+    assert.throws(
+      () => getRenderer(recommendedRenderer("Qwen/Qwen3-VL-30B-A3B-Instruct"), bytes),
+      (e: unknown) => e instanceof RendererError && /not in tinker-ts-cookbook yet/.test(e.message),
+    );
+  });
+
   it("a registered renderer is found by name", () => {
     registerRenderer("my_format", (t) => getRenderer("role_colon", t));
     assert.ok(rendererNames().includes("my_format"));

@@ -46,7 +46,8 @@ export interface Qwen3Options {
   stripThinkingFromHistory?: boolean;
 }
 
-type Style = "thinking" | "disable_thinking" | "instruct";
+/** Which Qwen3 renderer: thinking on (`qwen3`), off (`qwen3_disable_thinking`), or the 2507 Instruct format (`qwen3_instruct`). */
+export type Qwen3Style = "thinking" | "disable_thinking" | "instruct";
 
 function stripNewlines(text: string): string {
   return text.replace(/^\n+/, "").replace(/\n+$/, "");
@@ -85,14 +86,14 @@ function toolCallText(call: ToolCall): string {
 /** The Qwen3 renderers: `qwen3`, `qwen3_disable_thinking`, `qwen3_instruct`. */
 export class Qwen3Renderer extends MessageRenderer {
   protected override readonly disablesThinking: boolean;
-  private readonly style: Style;
+  private readonly style: Qwen3Style;
   private readonly stripHistory: boolean;
 
   /** A Qwen3 renderer of `style`, encoding with `tokenizer` (a Qwen3 tokenizer). */
   constructor(
     name: string,
     tokenizer: MessageRenderer["tokenizer"],
-    style: Style,
+    style: Qwen3Style,
     options: Qwen3Options = {},
   ) {
     super(name, tokenizer);
