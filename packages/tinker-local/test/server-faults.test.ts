@@ -39,6 +39,8 @@ describe("request log", () => {
         contentType: null,
         contentEncoding: null,
         accept: "application/json",
+        idempotencyKey: null,
+        lostStatus: null,
         durationMs: 0,
         time: clock.now(),
       },
@@ -121,12 +123,64 @@ describe("fault injection", () => {
     assert.equal(result.headers.get("x-should-retry"), "false");
   });
 
-  test("a delay alone slows the real answer down", async () => {
-    server.faults.add({ path: "/api/v1/healthz", delayMs: 50 });
-    const result = await get(server.url, "/api/v1/healthz");
+  test("a delay alone holds the real answer back: a later request is answered first", async () => {
+    // By order, not by clock: the delayed request is sent first and logged last.
+    server.faults.add({ path: "/api/v1/healthz", method: "GET", delayMs: 2000 });
+    const delayed = get(server.url, "/api/v1/healthz?n=delayed");
+    let delayedDone = false;
+    void delayed.then(() => {
+      delayedDone = true;
+    });
+    // Wait until the delayed request has reached the server (its fault is used up) before the next.
+    while (server.faults.list().length > 0) await new Promise((r) => setImmediate(r));
+    const prompt = await get(server.url, "/api/v1/healthz?n=prompt");
+    assert.equal(prompt.status, 200);
+    assert.equal(delayedDone, false, "the delayed answer came before the prompt one");
+    const result = await delayed;
     assert.equal(result.status, 200);
-    const record = server.requests()[0];
-    assert.ok((record?.durationMs ?? 0) >= 45, `durationMs ${record?.durationMs}`);
+    assert.deepEqual(result.json, { status: "ok" });
+    assert.deepEqual(
+      server.requests().map((r) => r.query),
+      ["n=prompt", "n=delayed"],
+    );
+  });
+
+  test("the log keeps each request's X-Idempotency-Key", async () => {
+    await call(server.url, "POST", "/api/v1/client/config", {
+      key: DEFAULT_KEY,
+      body: {},
+      headers: { "X-Idempotency-Key": "key-one" },
+    });
+    await post(server.url, "/api/v1/client/config", {});
+    assert.deepEqual(
+      server.requests().map((r) => r.idempotencyKey),
+      ["key-one", null],
+    );
+  });
+
+  test("answerLost runs the route, then drops the connection: fetch fails, the work is done", async () => {
+    const sessionId = await createSession(server.url);
+    server.clearRequests();
+    server.faults.add({ path: "/api/v1/session_heartbeat", answerLost: true });
+    const body = { session_id: sessionId, type: "session_heartbeat" };
+    const send = () =>
+      call(server.url, "POST", "/api/v1/session_heartbeat", {
+        key: DEFAULT_KEY,
+        body,
+        headers: { "X-Idempotency-Key": "lost-1" },
+      });
+    await assert.rejects(send(), TypeError);
+    // The route ran: the beat is counted, though its answer never reached the client.
+    assert.equal(server.store.sessions.get(sessionId)?.heartbeatCount, 1);
+    assert.equal((await send()).status, 200, "the fault is used up; the next request is answered");
+    assert.equal(server.store.sessions.get(sessionId)?.heartbeatCount, 2);
+    assert.deepEqual(
+      server.requests().map((r) => [r.status, r.lostStatus, r.idempotencyKey]),
+      [
+        [0, 200, "lost-1"],
+        [200, null, "lost-1"],
+      ],
+    );
   });
 
   test("reset destroys the connection: fetch fails, the log shows status 0", async () => {
@@ -149,6 +203,7 @@ describe("fault injection", () => {
     assert.throws(() => server.faults.add({ status: 503, times: 0 }), /times/);
     assert.throws(() => server.faults.add({ status: 42 }), /status/);
     assert.throws(() => server.faults.add({ status: 503, reset: true }), /at most one/);
+    assert.throws(() => server.faults.add({ status: 200, answerLost: true }), /at most one/);
   });
 });
 

@@ -23,6 +23,12 @@ export interface FaultSpec {
   hang?: boolean;
   /** Destroy the connection without an answer. */
   reset?: boolean;
+  /**
+   * Applied, answer lost: the route runs (its work is done and stored), then the connection is
+   * destroyed before the answer is written. What a client sees when a proxy or the network drops a
+   * response: the one case where a retry must not apply the work a second time.
+   */
+  answerLost?: boolean;
 }
 
 export interface FaultHandle {
@@ -59,21 +65,25 @@ function validate(spec: FaultSpec): void {
   if (delayMs !== undefined && (!Number.isFinite(delayMs) || delayMs < 0)) {
     throw new RangeError(`fault delayMs must be a non-negative number, got ${delayMs}`);
   }
-  if ([status !== undefined, spec.hang === true, spec.reset === true].filter(Boolean).length > 1) {
-    throw new TypeError("a fault takes at most one of status, hang and reset");
+  const modes = [status !== undefined, spec.hang === true, spec.reset === true, spec.answerLost === true];
+  if (modes.filter(Boolean).length > 1) {
+    throw new TypeError("a fault takes at most one of status, hang, reset and answerLost");
   }
-  const hasEffect =
-    status !== undefined || spec.hang || spec.reset || delayMs !== undefined || spec.headers !== undefined;
-  if (!hasEffect) throw new TypeError("a fault needs one of status, hang, reset, delayMs or headers");
+  const hasEffect = modes.some(Boolean) || delayMs !== undefined || spec.headers !== undefined;
+  if (!hasEffect) {
+    throw new TypeError("a fault needs one of status, hang, reset, answerLost, delayMs or headers");
+  }
 }
 
-/** What a request that got no answer should be logged as. */
-export type NoResponseRecorder = (request: FastifyRequest) => void;
+/** Logs a request that got no answer; `lostStatus` is the status of an answer that was dropped. */
+export type NoResponseRecorder = (request: FastifyRequest, lostStatus?: number) => void;
 
 export class FaultInjector {
   private readonly active: ActiveFault[] = [];
   private readonly hungSockets = new Set<Socket>();
   private readonly pendingDelays = new Set<() => void>();
+  /** Requests whose route runs but whose answer is to be dropped (the `answerLost` mode). */
+  private readonly losing = new WeakSet<FastifyRequest>();
   private closed = false;
 
   add(spec: FaultSpec): FaultHandle {
@@ -132,11 +142,30 @@ export class FaultInjector {
       recordNoResponse(request);
       return;
     }
+    if (spec.answerLost) {
+      this.losing.add(request);
+      return;
+    }
     if (spec.headers !== undefined) reply.headers(spec.headers);
     if (spec.status !== undefined) {
       const body = spec.body === undefined ? { detail: `Injected fault: ${spec.status}` } : spec.body;
       reply.code(spec.status).send(body);
     }
+  }
+
+  /** True for a request under `answerLost`: the request log leaves it to `dropAnswer`. */
+  isLosingAnswer(request: FastifyRequest): boolean {
+    return this.losing.has(request);
+  }
+
+  /**
+   * The onSend hook body: the route has answered; under `answerLost` the connection is destroyed
+   * before a byte of that answer is written, and the request is logged with status 0.
+   */
+  dropAnswer(request: FastifyRequest, reply: FastifyReply, recordNoResponse: NoResponseRecorder): void {
+    if (!this.losing.has(request)) return;
+    recordNoResponse(request, reply.statusCode);
+    request.raw.socket.destroy();
   }
 
   /** Ends pending delays and closes connections left hanging. Called when the server closes. */

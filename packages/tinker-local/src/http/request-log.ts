@@ -8,12 +8,19 @@ export interface RequestRecord {
   path: string;
   /** The raw query string without `?`; "" when there is none. */
   query: string;
-  /** Response status; 0 when no response was sent (injected `hang` or `reset`). */
+  /** Response status; 0 when no response reached the client (injected `hang`, `reset` or `answerLost`). */
   status: number;
+  /**
+   * With an injected `answerLost`: the status the route answered before the connection was dropped
+   * (the work was done, the client never heard). Null otherwise.
+   */
+  lostStatus: number | null;
   /** Request headers that describe the body and the wanted answer; null when absent. */
   contentType: string | null;
   contentEncoding: string | null;
   accept: string | null;
+  /** `X-Idempotency-Key`, so tests can prove that the retries of one call carry the same key. */
+  idempotencyKey: string | null;
   durationMs: number;
   /** When the request finished (or was cut off), in milliseconds from the server clock. */
   time: number;
@@ -32,13 +39,17 @@ function header(request: FastifyRequest, name: string): string | null {
 
 export function describeRequest(
   request: FastifyRequest,
-): Pick<RequestRecord, "method" | "path" | "query" | "contentType" | "contentEncoding" | "accept"> {
+): Pick<
+  RequestRecord,
+  "method" | "path" | "query" | "contentType" | "contentEncoding" | "accept" | "idempotencyKey"
+> {
   return {
     method: request.method,
     ...splitUrl(request.url),
     contentType: header(request, "content-type"),
     contentEncoding: header(request, "content-encoding"),
     accept: header(request, "accept"),
+    idempotencyKey: header(request, "x-idempotency-key"),
   };
 }
 

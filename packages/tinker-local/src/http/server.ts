@@ -266,18 +266,30 @@ export async function startServer(options: ServerOptions = {}): Promise<LocalSer
   installBodyParsers(app);
   installErrorHandling(app, logger);
 
-  const recordNoResponse = (request: FastifyRequest): void =>
-    requestLog.add({ ...describeRequest(request), status: 0, durationMs: 0, time: clock.now() });
+  const recordNoResponse = (request: FastifyRequest, lostStatus?: number): void =>
+    requestLog.add({
+      ...describeRequest(request),
+      status: 0,
+      lostStatus: lostStatus ?? null,
+      durationMs: 0,
+      time: clock.now(),
+    });
   // Faults first: they must fire whatever the credentials.
   app.addHook("onRequest", (request, reply) => faults.apply(request, reply, recordNoResponse));
   app.addHook("onRequest", async (request) => {
     if (request.is404 || request.routeOptions.config.auth === false) return;
     request.user = await auth.authenticate(presentedCredential(request));
   });
+  app.addHook("onSend", async (request, reply, payload) => {
+    faults.dropAnswer(request, reply, recordNoResponse);
+    return payload;
+  });
   app.addHook("onResponse", async (request, reply) => {
+    if (faults.isLosingAnswer(request)) return;
     requestLog.add({
       ...describeRequest(request),
       status: reply.statusCode,
+      lostStatus: null,
       durationMs: reply.elapsedTime,
       time: clock.now(),
     });
