@@ -1,20 +1,41 @@
 #!/usr/bin/env node
-// Runs every *.test.ts under packages/*/test with node:test + tsx.
-// Node 20's test runner does not expand globs, so the files are listed here.
-// Tests import workspace packages from source through the "tinker-source" export condition.
-import { spawnSync } from "node:child_process";
-import { readdirSync, statSync } from "node:fs";
-import { join } from "node:path";
+// Runs every *.test.ts under packages/*/test with node:test + tsx, and refuses a run that could hide
+// a problem: it fails when a package has no test folder (or no test files), when a test file defines
+// no tests, when any test is skipped or todo, and when a test or the whole run goes past its
+// deadline (a failed assertion that leaves a server open must not hang CI). It prints the count of
+// tests per package, so a shrinking suite shows in the log.
+//
+// Node 20's test runner does not expand globs, so the files are listed here. Tests import workspace
+// packages from source through the "tinker-source" export condition.
+//
+//   node scripts/run-tests.mjs [substring...]   only test files whose path contains a substring
+//   TINKER_TEST_TIMEOUT_MS      per test (and per file) deadline, default 240000
+//   TINKER_TEST_RUN_TIMEOUT_MS  whole run, default 900000
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative, sep } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const reporter = fileURLToPath(new URL("./test-tally-reporter.mjs", import.meta.url));
+
+function positiveEnv(name, fallback) {
+  const text = process.env[name];
+  if (text === undefined || text === "") return fallback;
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    console.error(`run-tests: ${name} must be a positive integer of milliseconds, got "${text}"`);
+    process.exit(2);
+  }
+  return value;
+}
+const testTimeoutMs = positiveEnv("TINKER_TEST_TIMEOUT_MS", 240_000);
+const runTimeoutMs = positiveEnv("TINKER_TEST_RUN_TIMEOUT_MS", 900_000);
 
 function collect(dir) {
   let out = [];
-  let entries;
-  try {
-    entries = readdirSync(dir);
-  } catch {
-    return out;
-  }
-  for (const name of entries.sort()) {
+  for (const name of readdirSync(dir).sort()) {
     const p = join(dir, name);
     if (statSync(p).isDirectory()) out = out.concat(collect(p));
     else if (name.endsWith(".test.ts")) out.push(p);
@@ -22,16 +43,118 @@ function collect(dir) {
   return out;
 }
 
+const problems = [];
+const packagesDir = join(root, "packages");
+const packages = readdirSync(packagesDir)
+  .filter((name) => existsSync(join(packagesDir, name, "package.json")))
+  .sort();
+/** package name (folder) -> its test files, absolute */
+const filesByPackage = new Map();
+for (const pkg of packages) {
+  const testDir = join(packagesDir, pkg, "test");
+  if (!existsSync(testDir)) {
+    problems.push(`packages/${pkg} has no test/ folder`);
+    continue;
+  }
+  const files = collect(testDir);
+  if (files.length === 0) problems.push(`packages/${pkg}/test holds no *.test.ts file`);
+  filesByPackage.set(pkg, files);
+}
+
 const filter = process.argv.slice(2);
-let files = readdirSync("packages").flatMap((pkg) => collect(join("packages", pkg, "test")));
-if (filter.length > 0) files = files.filter((f) => filter.some((x) => f.includes(x)));
-if (files.length === 0) {
-  console.error("no test files found");
+let files = [...filesByPackage.values()].flat();
+if (filter.length > 0) files = files.filter((f) => filter.some((x) => relative(root, f).includes(x)));
+if (files.length === 0) problems.push(`no test file matches ${filter.map((x) => `"${x}"`).join(" ")}`);
+if (problems.length > 0 && files.length === 0) fail(problems);
+
+const tallyDir = mkdtempSync(join(tmpdir(), "tinker-tests-"));
+const tallyFile = join(tallyDir, "tally.jsonl");
+const child = spawn(
+  process.execPath,
+  [
+    "--conditions=tinker-source",
+    "--import",
+    "tsx",
+    "--test",
+    `--test-timeout=${testTimeoutMs}`,
+    // A test that leaves a handle open (a server, a timer) must not keep the run alive.
+    "--test-force-exit",
+    "--test-reporter=spec",
+    "--test-reporter-destination=stdout",
+    `--test-reporter=${reporter}`,
+    `--test-reporter-destination=${tallyFile}`,
+    ...files,
+  ],
+  { cwd: root, stdio: "inherit", detached: process.platform !== "win32" },
+);
+let timedOut = false;
+const watchdog = setTimeout(() => {
+  timedOut = true;
+  console.error(`run-tests: the run passed its ${runTimeoutMs} ms deadline; killing it`);
+  try {
+    process.kill(-child.pid, "SIGKILL");
+  } catch {
+    child.kill("SIGKILL");
+  }
+}, runTimeoutMs);
+const forward = (signal) => () => child.kill(signal);
+process.on("SIGINT", forward("SIGINT"));
+process.on("SIGTERM", forward("SIGTERM"));
+
+child.on("exit", (code, signal) => {
+  clearTimeout(watchdog);
+  const records = readTally();
+  rmSync(tallyDir, { recursive: true, force: true });
+  if (timedOut) problems.push(`the run was killed after ${runTimeoutMs} ms`);
+  else if (code !== 0) problems.push(`node --test exited with ${signal ?? code}`);
+  summarise(records);
+  if (problems.length > 0) fail(problems);
+  console.log("run-tests: ok");
+});
+
+function readTally() {
+  if (!existsSync(tallyFile)) return [];
+  return readFileSync(tallyFile, "utf8")
+    .split("\n")
+    .filter((line) => line !== "")
+    .map((line) => JSON.parse(line));
+}
+
+function packageOf(file) {
+  const parts = relative(packagesDir, file).split(sep);
+  return parts[0] ?? "?";
+}
+
+function summarise(records) {
+  const testsPerFile = new Map(files.map((f) => [f, 0]));
+  const counts = new Map();
+  for (const record of records) {
+    if (record.kind !== "test") continue;
+    const pkg = record.file === null ? "?" : packageOf(record.file);
+    const c = counts.get(pkg) ?? { pass: 0, fail: 0, skip: 0, todo: 0 };
+    c[record.outcome] += 1;
+    counts.set(pkg, c);
+    if (record.file !== null) testsPerFile.set(record.file, (testsPerFile.get(record.file) ?? 0) + 1);
+    if (record.outcome === "skip" || record.outcome === "todo") {
+      problems.push(`${record.outcome}: "${record.name}" in ${relative(root, record.file ?? "?")}`);
+    }
+  }
+  if (!timedOut) {
+    for (const [file, n] of testsPerFile) {
+      if (n === 0) problems.push(`${relative(root, file)} defines no tests (or none reported)`);
+    }
+  }
+  console.log("\ntests per package:");
+  for (const pkg of new Set([...filesByPackage.keys(), ...counts.keys()])) {
+    const c = counts.get(pkg) ?? { pass: 0, fail: 0, skip: 0, todo: 0 };
+    const fileCount = files.filter((f) => packageOf(f) === pkg).length;
+    console.log(
+      `  ${pkg.padEnd(14)} ${String(c.pass).padStart(5)} passed, ${c.fail} failed, ${c.skip} skipped, ${c.todo} todo (${fileCount} files)`,
+    );
+  }
+}
+
+function fail(list) {
+  console.error(`\nrun-tests: FAILED\n${list.map((p) => `  - ${p}`).join("\n")}`);
   process.exit(1);
 }
-const result = spawnSync(
-  process.execPath,
-  ["--conditions=tinker-source", "--import", "tsx", "--test", "--test-reporter=spec", ...files],
-  { stdio: "inherit" },
-);
-process.exit(result.status ?? 1);

@@ -1,0 +1,18 @@
+// A node:test reporter for scripts/run-tests.mjs: one JSON line per finished test or file, so the
+// runner can count tests per package and refuse a run that skipped, left a todo, or ran a file that
+// defines no tests. The human-readable output comes from the spec reporter beside it.
+
+/** @param {AsyncIterable<{type: string, data: any}>} source */
+export default async function* tally(source) {
+  for await (const event of source) {
+    if (event.type !== "test:pass" && event.type !== "test:fail") continue;
+    const { data } = event;
+    let outcome = event.type === "test:pass" ? "pass" : "fail";
+    if (data.skip !== undefined && data.skip !== false) outcome = "skip";
+    else if (data.todo !== undefined && data.todo !== false) outcome = "todo";
+    // Each file runs in its own process and is reported as a test named by its path; a suite
+    // (describe) is reported like a test with details.type "suite". Neither is a test of its own.
+    const kind = data.name === data.file ? "file" : data.details?.type === "suite" ? "suite" : "test";
+    yield `${JSON.stringify({ file: data.file ?? null, name: data.name, kind, outcome })}\n`;
+  }
+}
