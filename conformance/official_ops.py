@@ -43,6 +43,13 @@ def fb_view(out):
     }
 
 
+_T0 = time.monotonic()
+
+
+def note(what):
+    print(f"# official_ops: {what} at {time.monotonic() - _T0:.1f} s", flush=True)
+
+
 def main():
     with open(os.environ["COMPARE_PLAN"]) as f:
         plan = json.load(f)
@@ -50,6 +57,7 @@ def main():
     training = service.create_lora_training_client(
         plan["base_model"], rank=plan["rank"], seed=plan["seed"]
     )
+    note("training client created")
     adam = types.AdamParams(**plan["adam"])
     result = {"steps": []}
     for step in plan["steps"]:
@@ -58,6 +66,7 @@ def main():
         opt = training.optim_step(adam).result()
         result["steps"].append({"fb": fb_view(fb), "optim": dict(opt.metrics or {})})
 
+    note("training steps done")
     eval_data = [datum(d) for d in plan["eval"]]
     result["forward"] = fb_view(training.forward(eval_data, "cross_entropy").result())
 
@@ -65,6 +74,7 @@ def main():
     sampler_path = training.save_weights_for_sampler(plan["sampler_name"]).result().path
     result["paths"] = {"state": state_path.split("/", 3)[-1], "sampler": sampler_path.split("/", 3)[-1]}
 
+    note("saved")
     sampler = service.create_sampling_client(model_path=sampler_path)
     prompt = types.ModelInput.from_ints(plan["prompt"])
     sp = plan["sampling"]
@@ -82,9 +92,11 @@ def main():
     ]
     result["logprobs"] = [None if x is None else float(x) for x in sampler.compute_logprobs(prompt).result()]
 
+    note("sampled")
     restored = service.create_training_client_from_state(state_path)
     result["restored_forward"] = fb_view(restored.forward(eval_data, "cross_entropy").result())
 
+    note("restored")
     result["session_id"] = service.holder.get_session_id()
     out = os.environ["COMPARE_OUT"]
     with open(out + ".tmp", "w") as f:

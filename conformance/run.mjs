@@ -11,7 +11,8 @@
 //
 // The shared folder (read-only) is `../shared` beside the repository in CI; set TINKER_SHARED_DIR
 // to use another one. Environment: CONFORMANCE_TOKENS / TINKER_BASE_MODEL pass through to the flow;
-// TINKER_PYSHIM_DIR (default <tmp>/tinker-pyshim) is where setup.sh puts its dependencies.
+// TINKER_PYSHIM_DIR (default <tmp>/tinker-pyshim-<deps>) is where setup.sh puts its dependencies,
+// PYSHIM_DEPS (default wheels) which kind (see setup.sh).
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -144,9 +145,14 @@ function startTinkerLocal(dataDir) {
 async function main() {
   const shared = findSharedDir();
   if (!existsSync(PYTHON)) fail(`${PYTHON} not found: the official-client check needs Debian's python3`);
+  // "wheels": every runtime dependency of the SDK from wheels (httpx 0.28, anyio 4, ...), as
+  // `pip install tinker` gives a real user. Debian's older anyio/httpcore sometimes miss a completed
+  // connect, so a request of the official client stalls 45 s until its timeout (seen here).
+  const deps = process.env.PYSHIM_DEPS ?? "wheels";
   const pyEnv = {
     TINKER_PY_SRC: join(shared, "official-sdk", "src"),
-    PYSHIM_DIR: process.env.TINKER_PYSHIM_DIR ?? join(tmpdir(), "tinker-pyshim"),
+    PYSHIM_DEPS: deps,
+    PYSHIM_DIR: process.env.TINKER_PYSHIM_DIR ?? join(tmpdir(), `tinker-pyshim-${deps}`),
   };
   console.log(`conformance: shared folder ${shared}`);
 
