@@ -127,8 +127,10 @@ function packageOf(file) {
 
 function summarise(records) {
   const testsPerFile = new Map(files.map((f) => [f, 0]));
+  const failedFiles = new Set();
   const counts = new Map();
   for (const record of records) {
+    if (record.kind === "file" && record.outcome === "fail") failedFiles.add(record.file);
     if (record.kind !== "test") continue;
     const pkg = record.file === null ? "?" : packageOf(record.file);
     const c = counts.get(pkg) ?? { pass: 0, fail: 0, skip: 0, todo: 0 };
@@ -141,7 +143,8 @@ function summarise(records) {
   }
   if (!timedOut) {
     for (const [file, n] of testsPerFile) {
-      if (n === 0) problems.push(`${relative(root, file)} defines no tests (or none reported)`);
+      // A file that failed as a whole (timed out, crashed on import) is already a failure.
+      if (n === 0 && !failedFiles.has(file)) problems.push(`${relative(root, file)} defines no tests`);
     }
   }
   console.log("\ntests per package:");
