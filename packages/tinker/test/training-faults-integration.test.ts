@@ -167,10 +167,12 @@ describe("training and session clients under real faults", () => {
     const sessionId = await s.openSession();
     const since = Date.now();
     server.faults.add({ path: "/api/v1/session_heartbeat", status: 503, times: 1 });
-    // Wait for the failed beat and two good ones after it (by the client's own counters).
+    // Wait for the failed beat and two good ones after it (by the client's own counters), or give
+    // up after 40 beats: a retried 503 would never count as a failure.
     for (;;) {
       const stats = s.heartbeatStats();
       if (stats !== undefined && stats.failures >= 1 && stats.successes >= 2) break;
+      if ((stats?.beatsSent ?? 0) >= 40) break;
       await new Promise((r) => setTimeout(r, 10));
     }
     await s.close();
