@@ -42,34 +42,43 @@ describe("retrieve_future", () => {
   });
   after(() => server.close());
 
+  /** Resolves once the server holds `n` polls of the request (its own in-flight count). */
+  const heldPolls = async (target: LocalServer, requestId: string, n = 1) => {
+    while (target.futures.heldPolls(requestId) !== n) await new Promise((r) => setImmediate(r));
+  };
+
   test("a pending request is held for the hold time, then answers try_again", async () => {
     const modelId = await createModel(server.url, sessionId, modelSeq++);
     // seq 2 without seq 1 stays pending.
     const requestId = await submitFb(server, modelId, 2);
-    const started = performance.now();
-    const result = await retrieve(server.url, requestId, { accept: PROTOBUF });
-    const elapsed = performance.now() - started;
+    let settled = false;
+    const polled = retrieve(server.url, requestId, { accept: PROTOBUF }).finally(() => {
+      settled = true;
+    });
+    // Held, by the server's own count, and not answered meanwhile.
+    await heldPolls(server, requestId, 1);
+    assert.equal(settled, false);
+    const result = await polled;
     assert.equal(result.status, 200);
     assert.deepEqual(result.json, { type: "try_again", request_id: requestId, queue_state: "active" });
-    assert.ok(elapsed >= HOLD_MS - 50, `answered after ${elapsed} ms, hold is ${HOLD_MS} ms`);
+    assert.equal(server.futures.heldPolls(requestId), 0, "the hold ended");
     assert.equal(server.futures.state(requestId), "queued");
   });
 
-  test("a held poll answers as soon as the result is ready", async () => {
-    const slow = await startServer({ longPollHoldMs: 20_000 });
+  // A 10-minute hold: were the poll not woken by the result, the test would time out and fail.
+  test("a held poll answers as soon as the result is ready", { timeout: 60_000 }, async () => {
+    const slow = await startServer({ longPollHoldMs: 600_000 });
     try {
       const sid = await createSession(slow.url);
       const modelId = await createModel(slow.url, sid, 0);
       const requestId = await submitFb(slow, modelId, 2);
-      const started = performance.now();
       const polled = retrieve(slow.url, requestId, { accept: PROTOBUF });
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await heldPolls(slow, requestId, 1);
       await submitFb(slow, modelId, 1);
       const result = await polled;
-      const elapsed = performance.now() - started;
       assert.equal(result.contentType, PROTOBUF);
       assert.ok(decodeOutput(result).metrics["loss:sum"]! > 0);
-      assert.ok(elapsed < 10_000, `the poll was held ${elapsed} ms instead of answering at once`);
+      assert.equal(slow.futures.heldPolls(requestId), 0);
     } finally {
       await slow.close();
     }
@@ -173,8 +182,9 @@ describe("retrieve_future", () => {
     assert.equal(last.loss_fn_outputs.length, 16);
   });
 
-  test("close() answers held polls and does not wait for the hold", async () => {
-    const busy = await startServer({ longPollHoldMs: 30_000 });
+  // A 10-minute hold: were close() to wait for it, the test would time out and fail.
+  test("close() answers held polls and does not wait for the hold", { timeout: 60_000 }, async () => {
+    const busy = await startServer({ longPollHoldMs: 600_000 });
     const sid = await createSession(busy.url);
     const modelId = await createModel(busy.url, sid, 0);
     const requestId = await submitFb(busy, modelId, 5);
@@ -182,11 +192,8 @@ describe("retrieve_future", () => {
       (result) => result.status,
       () => "connection closed",
     );
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    const started = performance.now();
+    await heldPolls(busy, requestId, 1);
     await busy.close();
-    const elapsed = performance.now() - started;
-    assert.ok(elapsed < 5_000, `close took ${elapsed} ms`);
     assert.ok(["connection closed", 200].includes(await polled));
   });
 });

@@ -26,6 +26,20 @@ describe("SamplingClient against tinker-local", () => {
   let sampler: SamplingClient;
   const bodies: unknown[] = [];
   const headers: Headers[] = [];
+  /** Every wait the SDK asked its clock for (background timers excluded), in ms. */
+  const waits: number[] = [];
+  const recordingClock = {
+    now: () => Date.now(),
+    setTimeout(fn: () => void, ms: number, options?: { background?: boolean }) {
+      if (!options?.background) waits.push(ms);
+      const handle = setTimeout(fn, ms);
+      if (options?.background) handle.unref();
+      return handle;
+    },
+    clearTimeout(handle: unknown) {
+      clearTimeout(handle as ReturnType<typeof setTimeout>);
+    },
+  };
 
   before(async () => {
     server = await startServer({ port: 0, longPollHoldMs: 1000 });
@@ -41,6 +55,7 @@ describe("SamplingClient against tinker-local", () => {
       baseUrl: server.url,
       logLevel: "off",
       fetch: recordingFetch,
+      clock: recordingClock,
     });
     sampler = await client.createSamplingClient({ baseModel: MODEL });
   });
@@ -53,6 +68,7 @@ describe("SamplingClient against tinker-local", () => {
     server.clearRequests();
     bodies.length = 0;
     headers.length = 0;
+    waits.length = 0;
   });
 
   it("samples; the same seed gives the same sequences, another seed others", async () => {
@@ -107,9 +123,12 @@ describe("SamplingClient against tinker-local", () => {
 
   it("a 429 on submit is backpressure: the same request (same seq_id) is sent again", async () => {
     server.faults.add({ path: ASAMPLE, status: 429, times: 1 });
-    const started = Date.now();
     const res = await sampler.sample(prompt, { samplingParams: { maxTokens: 3, seed: 5 } });
-    assert.ok(Date.now() - started >= 900, "waits about 1 s for a small prompt");
+    // Contract 3.2: 1 s for a small prompt (5 s for a large one), asked of the SDK's clock.
+    assert.deepEqual(
+      waits.filter((ms) => ms === 1000 || ms === 5000),
+      [1000],
+    );
     assert.equal(res.sequences.length, 1);
     assert.deepEqual(
       server

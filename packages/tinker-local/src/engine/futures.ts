@@ -91,6 +91,8 @@ export interface FutureControls {
   failNext(spec?: FailNextSpec): void;
   /** The request's state; "expired" once dropped; undefined for an id never seen (or long gone). */
   state(requestId: string): FutureState | "expired" | undefined;
+  /** How many `retrieve_future` polls of the request are being held right now (long-poll). */
+  heldPolls(requestId: string): number;
 }
 
 const DEFAULT_MAX_TOMBSTONES = 100_000;
@@ -212,6 +214,7 @@ export class FutureRegistry {
     expire: (requestId) => this.expire(requestId),
     failNext: (spec) => this.failNext(spec),
     state: (requestId) => this.state(requestId),
+    heldPolls: (requestId) => this.waiters.get(requestId)?.size ?? 0,
   };
 
   /** Answers every held poll now; later waits return at once. Called before the server closes. */
