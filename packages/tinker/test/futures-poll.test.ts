@@ -308,10 +308,49 @@ describe("pollFuture: status outcomes", () => {
     assert.deepEqual(h.sleeps, [5000, 5000, 5000, 5000]);
   });
 
-  it("402 pauses end when billing recovers; a 402 more than 5 min later starts a new window", async () => {
+  it("402 pauses end when billing recovers", async () => {
     const h = harness([status(402), status(402), json(OK)], { billingMaxPauseMs: 60_000 });
     assert.deepEqual(await h.run(), OK);
     assert.deepEqual(h.sleeps, [5000, 5000]);
+  });
+
+  it("a 402 more than 5 min after the last one starts a new pause window", async () => {
+    // Pause budget 12 s. Two 402s (t = 0, 5 s), then an answer that arrives 6 min later, then 402s
+    // again: they get a fresh 12 s window (three more 5 s sleeps) instead of failing at once, which
+    // is what the old window (opened at t = 0) would make of them.
+    const tryAgain = json({ type: "try_again", request_id: "req-7", queue_state: "active" });
+    const steps: Step[] = [
+      status(402),
+      status(402),
+      tryAgain,
+      status(402),
+      status(402),
+      status(402),
+      status(402),
+    ];
+    let t = 0;
+    const sleeps: number[] = [];
+    const calls: number[] = [];
+    const h = harness([], {
+      billingMaxPauseMs: 12_000,
+      now: () => t,
+      sleep: async (ms) => {
+        sleeps.push(ms);
+        t += ms;
+      },
+      transport: async () => {
+        calls.push(t);
+        const step = steps.shift();
+        if (step === undefined) throw new Error("the script has ended");
+        if (step === tryAgain) t += 6 * 60_000; // a long quiet spell: no 402 for 6 min
+        if (step instanceof Error) throw step;
+        return step;
+      },
+    });
+    await assert.rejects(h.run(), PaymentRequiredError);
+    assert.equal(steps.length, 0, "every step was used: the new window let three more 402s pause");
+    assert.deepEqual(sleeps, [5000, 5000, 5000, 5000, 5000]);
+    assert.deepEqual(calls, [0, 5000, 10_000, 370_000, 375_000, 380_000, 385_000]);
   });
 
   it("other 4xx are fatal typed errors carrying the request id", async () => {
