@@ -37,6 +37,18 @@ test("sft-demo: two runs with the same seed print the same thing, another seed t
     assert.ok(Number.isFinite(loss) && loss > 0, `loss ${loss} is a finite positive number`);
   assert.deepEqual(losses(second.stdout), a);
 
+  // Training works: the loss falls (6.82 from 7.45 with seed 3), and the summary says so.
+  assert.ok(a.at(-1)! < a[0]! - 0.3, `the loss falls: ${a.join(", ")}`);
+  const summary = /^loss: first step (\S+), last step (\S+)$/m.exec(first.stdout);
+  assert.deepEqual([Number(summary?.[1]), Number(summary?.[2])], [a[0], a.at(-1)]);
+  // The accuracy line counts exactly the held-out rows marked ok (each: answer == the upper case).
+  const rows = [...first.stdout.matchAll(/^ {2}([a-z]+)= +"[^"]*" +"([^"]*)"( {2}ok)?$/gm)];
+  assert.equal(rows.length, 10, describeRun(first));
+  for (const [, word, answer, ok] of rows)
+    assert.equal(ok !== undefined, answer === word!.toUpperCase(), word);
+  const okRows = rows.filter((r) => r[3] !== undefined).length;
+  assert.match(first.stdout, new RegExp(`^held-out accuracy after training: ${okRows}/10$`, "m"));
+
   const b = losses(other.stdout);
   assert.equal(b.length, 6, describeRun(other));
   assert.notDeepEqual(b, a, "seed 4 draws other training words than seed 3");
