@@ -5,7 +5,8 @@
 //      conformance/setup.sh: apt packages, pydantic 2 wheels, two shims);
 //   2. start a tinker-local and run the shared folder's official_flow.py against it (27 steps of
 //      training, sampling and REST through the official client; its `N passed, M failed` line is
-//      printed here);
+//      printed here), twice at once: byte tokens on tinker-local/tiny, and CONFORMANCE_TOKENS=wide
+//      on the twin of Qwen/Qwen3-4B-Instruct-2507 (the real Qwen3 vocabulary);
 //   3. the comparison tests (conformance/compare.test.ts): the same operations through the official
 //      SDK and through tinker-ts against one tinker-local, compared bit for bit.
 //
@@ -25,6 +26,8 @@ const SETUP_TIMEOUT_MS = 600_000; // apt-get update + install on a fresh machine
 const FLOW_TIMEOUT_MS = 420_000; // the flow's own total timeout is 300 s
 const COMPARE_TIMEOUT_MS = 300_000;
 const SERVER_START_TIMEOUT_MS = 60_000;
+/** A twin of a hosted model (tinker-local serves every installed twin by default). */
+const TWIN = "Qwen/Qwen3-4B-Instruct-2507";
 
 function fail(message) {
   console.error(`conformance: FAILED: ${message}`);
@@ -66,9 +69,10 @@ function run(what, command, args, { env, timeoutMs, capture = false }) {
       child.stdout.setEncoding("utf8");
       child.stdout.on("data", (chunk) => {
         out += chunk;
-        process.stdout.write(chunk);
+        if (capture !== "quiet") process.stdout.write(chunk);
       });
     }
+    const failWith = (message) => reject(Object.assign(new Error(message), { output: out }));
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
@@ -80,8 +84,8 @@ function run(what, command, args, { env, timeoutMs, capture = false }) {
     });
     child.on("exit", (code, signal) => {
       clearTimeout(timer);
-      if (timedOut) reject(new Error(`${what} passed its ${timeoutMs / 1000} s deadline and was killed`));
-      else if (code !== 0) reject(new Error(`${what} exited with ${signal ?? code}`));
+      if (timedOut) failWith(`${what} passed its ${timeoutMs / 1000} s deadline and was killed`);
+      else if (code !== 0) failWith(`${what} exited with ${signal ?? code}`);
       else resolvePromise(out);
     });
   });
@@ -166,26 +170,45 @@ async function main() {
   try {
     console.log("conformance: [2/3] official_flow.py against a fresh tinker-local");
     const server = await startTinkerLocal(dataDir);
-    let flowOut;
+    // Two flows at once, two sessions on one server: byte tokens on tinker-local's own first model,
+    // and wide token ids (> 2000) on the twin of a hosted model with its real 151k vocabulary.
+    const flows = [
+      { name: "bytes", env: { CONFORMANCE_TOKENS: "bytes" } },
+      { name: `wide on ${TWIN}`, env: { CONFORMANCE_TOKENS: "wide", TINKER_BASE_MODEL: TWIN } },
+    ];
+    let outcomes;
     try {
-      flowOut = await run("official_flow.py", PYTHON, [join(shared, "conformance", "official_flow.py")], {
-        env: {
-          ...pyEnv,
-          TINKER_BASE_URL: server.url,
-          TINKER_API_KEY: "tml-local-dev",
-          CONFORMANCE_STEP_TIMEOUT: "60",
-          CONFORMANCE_TOTAL_TIMEOUT: "300",
-        },
-        timeoutMs: FLOW_TIMEOUT_MS,
-        capture: true,
-      });
+      outcomes = await Promise.allSettled(
+        flows.map((flow) =>
+          run(`official_flow.py (${flow.name})`, PYTHON, [join(shared, "conformance", "official_flow.py")], {
+            env: {
+              ...pyEnv,
+              ...flow.env,
+              TINKER_BASE_URL: server.url,
+              TINKER_API_KEY: "tml-local-dev",
+              CONFORMANCE_STEP_TIMEOUT: "90",
+              CONFORMANCE_TOTAL_TIMEOUT: "300",
+            },
+            timeoutMs: FLOW_TIMEOUT_MS,
+            capture: "quiet",
+          }),
+        ),
+      );
     } finally {
       await server.stop();
     }
-    const summary = /^(\d+) passed, (\d+) failed$/m.exec(flowOut);
-    if (summary === null) fail("official_flow.py printed no `N passed, M failed` line");
-    if (summary[2] !== "0" || Number(summary[1]) === 0) fail(`official_flow.py: ${summary[0]}`);
-    console.log(`conformance: official flow: ${summary[0]}`);
+    const failures = [];
+    flows.forEach((flow, i) => {
+      const outcome = outcomes[i];
+      const out = outcome.status === "fulfilled" ? outcome.value : (outcome.reason.output ?? "");
+      console.log(`\n---- official_flow.py, ${flow.name} ----\n${out.trimEnd()}`);
+      const summary = /^(\d+) passed, (\d+) failed$/m.exec(out);
+      if (outcome.status === "rejected") failures.push(`${flow.name}: ${outcome.reason.message}`);
+      else if (summary === null) failures.push(`${flow.name}: no \`N passed, M failed\` line`);
+      else if (summary[2] !== "0" || Number(summary[1]) === 0) failures.push(`${flow.name}: ${summary[0]}`);
+      else console.log(`conformance: official flow (${flow.name}): ${summary[0]}`);
+    });
+    if (failures.length > 0) fail(`official_flow.py: ${failures.join("; ")}`);
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }
