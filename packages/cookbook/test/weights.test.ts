@@ -140,6 +140,15 @@ describe("supervised weights", () => {
         ex.weights,
         ex.weights.map((_, i) => (i >= prompt.length ? 1 : 0)),
       );
+      // A conversation with no user message gets no block from the template: refused, not mistrained.
+      assert.throws(
+        () =>
+          renderer.buildSupervisedExample([
+            { role: "system", content: "S" },
+            { role: "assistant", content: "A" },
+          ]),
+        (e: unknown) => e instanceof RendererError && /no user message/.test(e.message),
+      );
       // What carries weight is the answer and <|im_end|>, nothing of the block.
       assert.equal(tokenizer.decode(ex.modelInput.toInts().slice(prompt.length)), "Hello<|im_end|>");
     });

@@ -288,9 +288,10 @@ export abstract class MessageRenderer implements Renderer {
     if (!isPrefix) {
       if (this.disablesThinking) {
         throw new RendererError(
-          `${this.name} has thinking turned off: its generation prompt closes the think block, so training ` +
-            "on a turn that reasons would teach the model to reason after being told not to. Use the thinking " +
-            "renderer of this family, or remove the thinking from the trained turn.",
+          `${this.name} has thinking turned off: its generation prompt ends with a closed think block, and ` +
+            "the trained turn does not start with it. Either the turn reasons (training it would teach the model " +
+            "to reason after being told not to), or the conversation has no user message (the template then " +
+            "writes no block). Use the thinking renderer of this family, remove the thinking, or add a user message.",
         );
       }
       return;
