@@ -54,6 +54,8 @@ export {
   type TrainOn,
 } from "./renderers/types.js";
 export { buildSupervisedExamples, type SupervisedExamplesOptions } from "./supervised.js";
+/** The RL recipe: `rl.train({...})`, environments, rollouts, advantages and datums. */
+export * as rl from "./rl/index.js";
 export { RecipeError } from "./run/errors.js";
 export { ProgressLine, type ProgressSink } from "./run/progress.js";
 export { mixSeeds, Rng } from "./run/rng.js";
