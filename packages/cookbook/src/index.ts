@@ -53,7 +53,6 @@ export {
   TRAIN_ON_VALUES,
   type TrainOn,
 } from "./renderers/types.js";
-export { buildSupervisedExamples, type SupervisedExamplesOptions } from "./supervised.js";
 /** The RL recipe: `rl.train({...})`, environments, rollouts, advantages and datums. */
 export * as rl from "./rl/index.js";
 export { RecipeError } from "./run/errors.js";
@@ -69,3 +68,4 @@ export {
 } from "./run/run-dir.js";
 /** The supervised recipe: `supervised.train({...})`, conversation files and batching. */
 export * as supervised from "./supervised/index.js";
+export { buildSupervisedExamples, type SupervisedExamplesOptions } from "./supervised.js";

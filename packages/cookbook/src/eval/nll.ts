@@ -29,10 +29,10 @@ export class NllEvaluator {
     const data: Datum[] = [];
     let weight = 0;
     for (const c of conversations) {
-      const r = renderConversation(c, options);
-      if (!r) continue;
-      data.push(r.datum);
-      weight += r.trainedTokens;
+      for (const r of renderConversation(c, options)) {
+        data.push(r.datum);
+        weight += r.trainedTokens;
+      }
     }
     return new NllEvaluator(data, weight);
   }

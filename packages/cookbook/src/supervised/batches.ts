@@ -94,19 +94,18 @@ export class ConversationBatches {
     if ("examples" in size) {
       const end = Math.min(order.length, cursor + size.examples);
       for (; cursor < end; cursor++) {
-        const r = renderRecord(this.file, order[cursor]!, this.options, stats);
-        if (r) data.push(r.datum);
+        for (const r of renderRecord(this.file, order[cursor]!, this.options, stats)) data.push(r.datum);
       }
     } else {
       while (cursor < order.length) {
         const before = { ...stats };
-        const r = renderRecord(this.file, order[cursor]!, this.options, stats);
-        if (r && data.length > 0 && stats.tokens > size.tokens) {
-          Object.assign(stats, before); // it goes into the next batch instead
+        const rendered = renderRecord(this.file, order[cursor]!, this.options, stats);
+        if (rendered.length > 0 && data.length > 0 && stats.tokens > size.tokens) {
+          Object.assign(stats, before); // the record goes into the next batch instead
           break;
         }
         cursor++;
-        if (r) data.push(r.datum);
+        for (const r of rendered) data.push(r.datum);
         if (stats.tokens >= size.tokens) break;
       }
     }

@@ -1,13 +1,15 @@
 // From JSONL conversation records to training datums: each record is `{"messages": [...]}` in the
 // cookbook's message format, rendered by the model's renderer with a `trainOn` choice, cut to
 // `maxLength` tokens (counted, so a user sees how much was lost), and shifted into a
-// `cross_entropy` Datum. Examples left with no trained token are skipped and counted.
+// `cross_entropy` Datum. A renderer that rewrites history (qwen3) gives one example per trained
+// reply (`buildSupervisedExamples`). Examples left with no trained token are skipped and counted.
 
 import type { Datum } from "tinker-ts";
 import { datumFromExample } from "../datum.js";
 import type { Message } from "../messages.js";
-import type { Renderer, TrainOn } from "../renderers/types.js";
+import type { Renderer, SupervisedExample, TrainOn } from "../renderers/types.js";
 import { RecipeError } from "../run/errors.js";
+import { buildSupervisedExamples } from "../supervised.js";
 import type { JsonlFile } from "./jsonl-file.js";
 
 /** How conversations become datums. */
@@ -34,7 +36,7 @@ export interface RenderedExample {
 
 /** Counts kept while rendering a batch. */
 export interface RenderStats {
-  /** Examples in the batch. */
+  /** Examples in the batch (a record can give several). */
   examples: number;
   /** Tokens in the batch. */
   tokens: number;
@@ -61,44 +63,46 @@ export function messagesOf(record: unknown, where: string): Message[] {
   return messages as Message[];
 }
 
-/** Renders one conversation; undefined when nothing is left to train on. */
-export function renderConversation(
-  messages: readonly Message[],
-  options: RenderOptions,
-): RenderedExample | undefined {
-  const example = options.renderer.buildSupervisedExample(messages, {
-    trainOn: options.trainOn ?? "all_assistant_messages",
-  });
+function cut(example: SupervisedExample, maxLength: number | undefined): RenderedExample | undefined {
   const full = example.weights.length;
-  const max = options.maxLength;
-  const kept = max === undefined ? full : Math.min(full, max);
+  const kept = maxLength === undefined ? full : Math.min(full, maxLength);
   if (kept < 2) return undefined;
   let trained = 0;
   for (let i = 1; i < kept; i++) trained += example.weights[i]!;
   if (trained === 0) return undefined;
-  const datum = datumFromExample(example, max === undefined ? {} : { maxLength: max });
+  const datum = datumFromExample(example, maxLength === undefined ? {} : { maxLength });
   return { datum, tokens: kept, trainedTokens: trained, cutTokens: full - kept };
 }
 
-/** Renders record `index` of `file` and adds it to `stats`; undefined when it was skipped. */
+/**
+ * The examples of one conversation (one, or one per trained reply for renderers that rewrite
+ * history), cut to `maxLength`; those with nothing left to train on are dropped.
+ */
+export function renderConversation(messages: readonly Message[], options: RenderOptions): RenderedExample[] {
+  const examples = buildSupervisedExamples(options.renderer, messages, {
+    trainOn: options.trainOn ?? "all_assistant_messages",
+  });
+  return examples.flatMap((e) => cut(e, options.maxLength) ?? []);
+}
+
+/** Renders record `index` of `file` and adds it to `stats`; empty when it was skipped. */
 export function renderRecord(
   file: JsonlFile,
   index: number,
   options: RenderOptions,
   stats: RenderStats,
-): RenderedExample | undefined {
+): RenderedExample[] {
   const where = `${file.path}: record ${index}`;
   const rendered = renderConversation(messagesOf(file.record(index), where), options);
-  if (rendered === undefined) {
-    stats.skipped++;
-    return undefined;
-  }
-  stats.examples++;
-  stats.tokens += rendered.tokens;
-  stats.trainedTokens += rendered.trainedTokens;
-  if (rendered.cutTokens > 0) {
-    stats.truncated++;
-    stats.cutTokens += rendered.cutTokens;
+  if (rendered.length === 0) stats.skipped++;
+  for (const r of rendered) {
+    stats.examples++;
+    stats.tokens += r.tokens;
+    stats.trainedTokens += r.trainedTokens;
+    if (r.cutTokens > 0) {
+      stats.truncated++;
+      stats.cutTokens += r.cutTokens;
+    }
   }
   return rendered;
 }

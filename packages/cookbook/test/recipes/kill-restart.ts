@@ -27,7 +27,11 @@ export function runChild(
   killOn?: string,
 ): Promise<ChildRun> {
   return new Promise((resolve, reject) => {
-    const env = { ...process.env, TINKER_BASE_URL: server.url, TINKER_API_KEY: DEFAULT_LOCAL_API_KEY };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      TINKER_BASE_URL: server.url,
+      TINKER_API_KEY: DEFAULT_LOCAL_API_KEY,
+    };
     delete env.TINKER_CREDENTIAL_CMD;
     delete env.TINKER_BASE_MODEL;
     const proc: ChildProcess = spawn(
