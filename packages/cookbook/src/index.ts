@@ -3,6 +3,23 @@
 
 export { type DatumOptions, datumFromExample } from "./datum.js";
 export { RendererError } from "./errors.js";
+export { NllEvaluator } from "./eval/nll.js";
+export {
+  HIDDEN_SIZES,
+  LORA_LR_FACTOR,
+  LORA_RANK_GUIDANCE,
+  LR_SIZE_EXPONENTS,
+  REFERENCE_FULL_FINETUNE_LR,
+  type RecommendedLrOptions,
+  recommendedLearningRate,
+} from "./hyperparams/learning-rate.js";
+export {
+  LR_SCHEDULE_KINDS,
+  type LrSchedule,
+  type LrScheduleKind,
+  learningRateAt,
+  lrMultiplier,
+} from "./hyperparams/schedule.js";
 export { pythonJson } from "./json.js";
 export {
   type ContentPart,
@@ -36,4 +53,19 @@ export {
   TRAIN_ON_VALUES,
   type TrainOn,
 } from "./renderers/types.js";
+/** The RL recipe: `rl.train({...})`, environments, rollouts, advantages and datums. */
+export * as rl from "./rl/index.js";
+export { RecipeError } from "./run/errors.js";
+export { ProgressLine, type ProgressSink } from "./run/progress.js";
+export { mixSeeds, Rng } from "./run/rng.js";
+export {
+  MetricsLog,
+  type ResumeRecord,
+  RUN_FILES,
+  readMetrics,
+  readRecord,
+  writeRecord,
+} from "./run/run-dir.js";
+/** The supervised recipe: `supervised.train({...})`, conversation files and batching. */
+export * as supervised from "./supervised/index.js";
 export { buildSupervisedExamples, type SupervisedExamplesOptions } from "./supervised.js";

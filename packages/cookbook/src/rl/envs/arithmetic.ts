@@ -1,0 +1,82 @@
+// Example environment: small additions with an exact answer. The reward is 1 when the first
+// number in the reply is the sum. Until a model answers right at all, an all-zero group teaches
+// nothing, so a small format reward (up to `formatWeight`, for the share of the reply that is
+// digits) lets an untrained model first learn to answer with a number; the exact answer is
+// always worth more than any format.
+
+import type { Message } from "../../messages.js";
+import { textOf } from "../../messages.js";
+import type { Renderer } from "../../renderers/types.js";
+import type { Rng } from "../../run/rng.js";
+import type { Env, EnvGroupBuilder, GroupSource, Observation, StepResult } from "../types.js";
+
+/** Options of the arithmetic environment. */
+export interface ArithmeticOptions {
+  /** Operands are drawn from 0..maxOperand. Default 4 (sums of one digit). */
+  maxOperand?: number;
+  /** Reward for a reply made of digits only, scaled by their share. Default 0.2. */
+  formatWeight?: number;
+}
+
+/** What the reply is worth: 1 for the right first number, else the format share. */
+export function arithmeticReward(
+  reply: string,
+  answer: number,
+  formatWeight = 0.2,
+): { reward: number; correct: number } {
+  const first = reply.match(/-?\d+/);
+  if (first && Number(first[0]) === answer) return { reward: 1, correct: 1 };
+  const chars = [...reply];
+  const digits = chars.filter((c) => c >= "0" && c <= "9").length;
+  return { reward: chars.length === 0 ? 0 : (formatWeight * digits) / chars.length, correct: 0 };
+}
+
+/** One addition, answered in one turn. */
+export class ArithmeticEnv implements Env {
+  readonly #messages: Message[];
+
+  /** `a + b`, asked through `renderer`. */
+  constructor(
+    readonly renderer: Renderer,
+    readonly a: number,
+    readonly b: number,
+    readonly formatWeight = 0.2,
+  ) {
+    this.#messages = [{ role: "user", content: `${a}+${b}=` }];
+  }
+
+  /** The question as a generation prompt. */
+  initialObservation(): Observation {
+    return {
+      prompt: this.renderer.buildGenerationPrompt(this.#messages),
+      stop: this.renderer.stopSequences(),
+    };
+  }
+
+  /** Reads the reply and scores it; always done. */
+  step(action: number[]): StepResult {
+    const reply = textOf(this.renderer.parseResponse(action).message.content).trim();
+    const { reward, correct } = arithmeticReward(reply, this.a + this.b, this.formatWeight);
+    return { reward, done: true, metrics: { correct } };
+  }
+}
+
+/** `groups` problems per iteration, each asked `groupSize` times. */
+export function arithmeticGroups(
+  renderer: Renderer,
+  groups: number,
+  groupSize: number,
+  options: ArithmeticOptions = {},
+): GroupSource {
+  const max = options.maxOperand ?? 4;
+  return (_iteration: number, rng: Rng): EnvGroupBuilder[] =>
+    Array.from({ length: groups }, () => {
+      const a = rng.int(max + 1);
+      const b = rng.int(max + 1);
+      return {
+        label: `${a}+${b}`,
+        makeEnvs: () =>
+          Array.from({ length: groupSize }, () => new ArithmeticEnv(renderer, a, b, options.formatWeight)),
+      };
+    });
+}
