@@ -94,6 +94,29 @@ test("a twin trains, saves and loads: the loaded copy gives the same logprobs, b
   });
 });
 
+test("a twin is deterministic: same seed and steps, same weights bytes and samples", () => {
+  const run = () => {
+    const model = createModel("openai/gpt-oss-20b", { rank: 2, seed: 9 });
+    const tokens = [200_005, 17, 4_000, 199_000, 12, 200_002];
+    const datum = {
+      tokens: tokens.slice(0, -1),
+      lossFnInputs: { target_tokens: { dtype: "int64" as const, data: tokens.slice(1) } },
+    };
+    for (let step = 0; step < 2; step++) {
+      model.forwardBackward([datum], "cross_entropy");
+      model.optimStep({ learning_rate: 0.01 });
+    }
+    return {
+      weights: model.saveWeights(),
+      sample: model.sample(tokens.slice(0, 3), { max_tokens: 4, seed: 5 }),
+    };
+  };
+  const a = run();
+  const b = run();
+  assert.deepEqual(a.weights, b.weights);
+  assert.deepEqual(a.sample, b.sample);
+});
+
 test("served models: the installed default twins, exactly the named ones otherwise; every SDK table row is a twin", () => {
   // One twin per row of tinker-ts's tokenizer table, with its tokenizer_id.
   assert.deepEqual(
