@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { type LocalServer, readSessionRecord, startServer } from "tinker-local";
 import { MODEL_CATALOG } from "../src/model/catalog.js";
-import { TWIN_DEFINITIONS, twinTokenizerDir } from "../src/model/twins.js";
+import { DEFAULT_TWINS, findTwin, isTwinInstalled, type TwinDefinition } from "../src/model/twins.js";
 import { createSession, errorDetail, FakeClock, get, post, SESSION_BODY } from "./helpers/server-http.js";
 
 const TTL_SECONDS = 60;
@@ -169,8 +169,8 @@ describe("service routes", () => {
     assert.deepEqual((await get(server.url, "/api/v1/healthz")).json, { status: "ok" });
     const caps = await get(server.url, "/api/v1/get_server_capabilities");
     assert.equal(caps.status, 200);
-    // By default: tinker-local's own models, then every twin whose tokenizer data is installed.
-    const installed = TWIN_DEFINITIONS.filter((t) => twinTokenizerDir(t) !== null);
+    // By default: tinker-local's own models, then the default twins whose tokenizer data is installed.
+    const installed = DEFAULT_TWINS.map((name) => findTwin(name) as TwinDefinition).filter(isTwinInstalled);
     assert.deepEqual(caps.json, {
       supported_models: [
         ...MODEL_CATALOG.map((m) => ({ model_name: m.name, max_context_length: m.maxContextLength })),

