@@ -1,6 +1,8 @@
 // Time and timers behind one small interface, so the heartbeat, the JWT refresh and the retry sleeps
 // can be driven by a fake clock in tests at their real defaults (10 s, 120 s, 300 s) without waiting.
 
+import { watchAbort } from "./abort-watch.js";
+
 export type TimerHandle = unknown;
 
 export interface TimerOptions {
@@ -42,18 +44,18 @@ export function sleep(clock: Clock, ms: number, signal?: AbortSignal, options?: 
       reject(signal.reason);
       return;
     }
-    const onAbort = () => {
-      clock.clearTimeout(handle);
-      reject(signal?.reason);
-    };
+    let unwatch = () => {};
     const handle = clock.setTimeout(
       () => {
-        signal?.removeEventListener("abort", onAbort);
+        unwatch();
         resolve();
       },
       Math.max(0, ms),
       options,
     );
-    signal?.addEventListener("abort", onAbort, { once: true });
+    unwatch = watchAbort(signal, () => {
+      clock.clearTimeout(handle);
+      reject(signal?.reason);
+    });
   });
 }

@@ -4,6 +4,7 @@
 // call), and turns what comes back into data or into one typed error.
 
 import type { z } from "zod";
+import { watchAbort } from "./abort-watch.js";
 import type { AuthProvider } from "./auth.js";
 import { type Clock, sleep as clockSleep, systemClock } from "./clock.js";
 import {
@@ -192,7 +193,7 @@ export class HttpClient {
       cause ??= "user";
       controller.abort(userSignal?.reason);
     };
-    userSignal?.addEventListener("abort", onUserAbort, { once: true });
+    const unwatchUser = watchAbort(userSignal, onUserAbort);
     const timeoutMs = options.timeout ?? this.timeoutMs;
     let timer = this.clock.setTimeout(() => {
       cause ??= "timeout";
@@ -203,7 +204,7 @@ export class HttpClient {
       if (timer !== undefined) this.clock.clearTimeout(timer);
       timer = undefined;
       // A raw response's body is still streaming: the caller's signal must keep reaching it.
-      if (!handedOver) userSignal?.removeEventListener("abort", onUserAbort);
+      if (!handedOver) unwatchUser();
     };
 
     const failed = (error: unknown) => {

@@ -3,6 +3,7 @@
 // request larger than the whole budget still gets through, alone. Waiters are admitted in arrival
 // order, so a large request is not starved by a stream of small ones.
 
+import { watchAbort } from "../client/abort-watch.js";
 import { APIUserAbortError } from "../client/errors.js";
 
 interface Waiter {
@@ -44,6 +45,7 @@ export class ByteBudget {
     }
     if (signal?.aborted) return Promise.reject(abortError(signal));
     return new Promise((resolve, reject) => {
+      let unwatch = () => {};
       const onAbort = () => {
         const at = this.#queue.indexOf(waiter);
         if (at >= 0) this.#queue.splice(at, 1);
@@ -53,11 +55,11 @@ export class ByteBudget {
       const waiter: Waiter = {
         bytes: size,
         admit: () => {
-          signal?.removeEventListener("abort", onAbort);
+          unwatch();
           resolve(release);
         },
       };
-      signal?.addEventListener("abort", onAbort, { once: true });
+      unwatch = watchAbort(signal, onAbort);
       this.#queue.push(waiter);
     });
   }

@@ -5,6 +5,7 @@
 
 import { resolve } from "node:path";
 import { clearTimeout as clearTimer, setTimeout as setTimer } from "node:timers";
+import { watchAbort } from "../client/abort-watch.js";
 import {
   APIConnectionError,
   APITimeoutError,
@@ -84,7 +85,7 @@ export async function downloadArchive(
     controller.abort();
   };
   const onUserAbort = () => stop("user");
-  options.signal?.addEventListener("abort", onUserAbort, { once: true });
+  const unwatchUser = watchAbort(options.signal, onUserAbort);
   let idle: ReturnType<typeof setTimeout> | undefined;
   const armIdle = () => {
     if (idle !== undefined) clearTimer(idle);
@@ -169,7 +170,7 @@ export async function downloadArchive(
     throw error;
   } finally {
     if (idle !== undefined) clearTimer(idle);
-    options.signal?.removeEventListener("abort", onUserAbort);
+    unwatchUser();
     if (staging !== undefined) await removeQuietly(staging);
   }
 }

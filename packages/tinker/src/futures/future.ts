@@ -7,6 +7,7 @@
 // Never return a TinkerFuture from an async function or resolve a promise with it: it is a
 // thenable, so the promise would adopt its result instead of the future.
 
+import { watchAbort } from "../client/abort-watch.js";
 import { APIUserAbortError, FutureTimeoutError } from "../client/errors.js";
 import type { QueueStateEvent } from "./poll.js";
 
@@ -139,9 +140,10 @@ export class TinkerFuture<T> implements Promise<T> {
     }
     return new Promise<T>((resolve, reject) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
+      let unwatch = () => {};
       const cleanup = () => {
         if (timer !== undefined) clearTimeout(timer);
-        signal?.removeEventListener("abort", onAbort);
+        unwatch();
       };
       const onAbort = () => {
         cleanup();
@@ -156,7 +158,7 @@ export class TinkerFuture<T> implements Promise<T> {
         onAbort();
         return;
       }
-      signal?.addEventListener("abort", onAbort, { once: true });
+      unwatch = watchAbort(signal, onAbort);
       if (timeout !== undefined) {
         timer = setTimeout(() => {
           cleanup();
