@@ -1,8 +1,8 @@
 // Bad input gets a ModelInputError whose message names the problem.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { createModel, type Datum, ModelInputError } from "tinker-local";
-import { ceDatum, TINY } from "./model-helpers.js";
+import { createModel, type Datum, encode, ModelInputError } from "tinker-local";
+import { ceDatum, rlDatum, TINY } from "./model-helpers.js";
 
 const model = createModel(TINY, { rank: 2 });
 
@@ -145,4 +145,26 @@ test("model, LoRA, Adam and sampling parameters are checked", () => {
   const gone = createModel(TINY, { rank: 2 });
   gone.dispose();
   assert.throws(() => gone.promptLogprobs([1, 2]), /disposed/);
+});
+
+test("a model ruined by a huge learning rate says so, not 'sampler logprobs'", () => {
+  const ruined = createModel(TINY, { rank: 2 });
+  // What a client without checks can send: the SDK refuses this, the wire does not.
+  // Two steps: after the first the loss is huge but finite; the second overflows the weights.
+  for (let step = 0; step < 2; step++) {
+    ruined.forwardBackward([ceDatum("hello")], "cross_entropy");
+    ruined.optimStep({ learning_rate: 3.4e38 });
+  }
+  for (const lossFn of ["cross_entropy", "importance_sampling"]) {
+    const datum =
+      lossFn === "cross_entropy" ? ceDatum("hello") : rlDatum(encode("hello"), [0, 0, 0, 0], [1, 1, 1, 1]);
+    assert.throws(
+      () => ruined.forwardBackward([datum], lossFn),
+      (e: Error) =>
+        e instanceof ModelInputError &&
+        /weights are no longer finite/.test(e.message) &&
+        /learning_rate/.test(e.message) &&
+        !/sampler logprobs/.test(e.message),
+    );
+  }
 });

@@ -86,7 +86,7 @@ export type {
   TrainingFromStateOptions,
   TrainingInfo,
 } from "./clients/training-client.js";
-export { TrainingClient } from "./clients/training-client.js";
+export { MAX_LEARNING_RATE, TrainingClient } from "./clients/training-client.js";
 export type { ArchiveDownloadOptions, DownloadProgress, DownloadResult } from "./download/download.js";
 export { CHECKPOINT_FILES, downloadArchive } from "./download/download.js";
 export { ArchiveError } from "./download/extract.js";

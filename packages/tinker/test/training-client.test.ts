@@ -53,6 +53,24 @@ describe("TrainingClient against tinker-local", () => {
 
   const lora = (extra = {}) => env.client.createLoraTrainingClient(MODEL, { rank: 4, seed: 7, ...extra });
 
+  it("optimStep with learningRate 3.4e38 is a ValidationError and nothing reaches the server", async () => {
+    const training = await lora();
+    const server = env.server;
+    server.clearRequests();
+    assert.throws(
+      () => training.optimStep({ learningRate: 3.4e38 }),
+      (e: unknown) => e instanceof ValidationError && e.field === "adamParams.learningRate",
+    );
+    assert.deepEqual(fbPaths(server), []);
+    // The client is still usable: the turn the refused call would have taken was never taken.
+    const [fb] = await Promise.all([
+      training.forwardBackward(batch(), "cross_entropy"),
+      training.optimStep({ learningRate: 0.01 }),
+    ]);
+    assert.ok(Number.isFinite(fb.metrics["loss:sum"]));
+    assert.deepEqual(fbPaths(server), ["forward_backward", "optim_step"]);
+  });
+
   it("training steps reduce the loss", async () => {
     const training = await lora();
     assert.match(training.modelId, /:train:\d+$/);

@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ValidationError } from "tinker-ts";
+import { MAX_LEARNING_RATE, ValidationError } from "tinker-ts";
 import { toWireSamplingParams } from "../src/clients/sampling-client.js";
 import { customLossWeights, toLoraConfig, toWireAdamParams } from "../src/clients/training-client.js";
 
@@ -38,12 +38,31 @@ describe("toWireAdamParams", () => {
       { weightDecay: -1 },
       { gradClipNorm: -1 },
       { lr: 0.1 },
+      { learningRate: 3.4e38 },
+      { learningRate: 1.5 },
+      { learningRate: Number.POSITIVE_INFINITY },
+      { eps: 0 },
+      { beta1: Number.NaN },
     ]) {
       assert.throws(
         () => toWireAdamParams(bad as never),
         (e: unknown) => e instanceof ValidationError && /adamParams\./.test(e.message),
       );
     }
+  });
+});
+
+describe("toWireAdamParams bounds", () => {
+  it("accepts the bounds themselves and says what the learning-rate bound is", () => {
+    assert.equal(toWireAdamParams({ learningRate: MAX_LEARNING_RATE }).learning_rate, MAX_LEARNING_RATE);
+    assert.equal(toWireAdamParams({ learningRate: 0, beta1: 0, beta2: 0 }).learning_rate, 0);
+    assert.throws(
+      () => toWireAdamParams({ learningRate: 3.4e38 }),
+      (e: unknown) =>
+        e instanceof ValidationError &&
+        e.message.includes(`[0, ${MAX_LEARNING_RATE}]`) &&
+        e.message.includes("3.4e+38"),
+    );
   });
 });
 

@@ -230,9 +230,7 @@ export class LoraModel {
       const { logp } = headForwardBackward(transformer, hf, p.targets, train);
       const res = computeLoss(lossFn, logp, p.floats, config);
       if (!Number.isFinite(res.loss) || !res.dlogp.every(Number.isFinite)) {
-        throw new ModelInputError(
-          `data[${index}]: the ${lossFn} loss is not finite; the sampler logprobs are probably far from the model's (importance ratio overflow)`,
-        );
+        throw new ModelInputError(nonFiniteLossMessage(index, lossFn, logits, p.floats));
       }
       lossSum += res.loss;
       clipFractionSum += T > 0 ? res.clipped / T : 0;
@@ -441,3 +439,34 @@ function rejectExtra(tensors: Map<string, unknown>, what: string): void {
 }
 
 export { ADAM_DEFAULTS };
+
+/**
+ * Why a loss came out NaN or infinite, in words the caller can act on. Non-finite logits mean the
+ * weights themselves are ruined (an earlier optim_step diverged, typically from a far too large
+ * learning rate) and no later request can recover them; otherwise the culprit is an input: RL
+ * losses overflow when the given sampler logprobs are far from the model's.
+ */
+function nonFiniteLossMessage(
+  index: number,
+  lossFn: string,
+  logits: ArrayLike<number>,
+  inputs: ReadonlyMap<string, ArrayLike<number>>,
+): string {
+  for (let i = 0; i < logits.length; i++) {
+    if (!Number.isFinite(logits[i] as number)) {
+      return (
+        `data[${index}]: the model's weights are no longer finite, so every ${lossFn} loss is NaN; ` +
+        "an earlier optim_step diverged (most often a learning_rate far too large). " +
+        "This model cannot recover: load a checkpoint saved before that step, or create a new model."
+      );
+    }
+  }
+  for (const [name, values] of inputs) {
+    if (Array.from(values).some((v) => !Number.isFinite(v))) {
+      return `data[${index}]: loss_fn_inputs.${name} holds a NaN or infinite value, so the ${lossFn} loss is not finite`;
+    }
+  }
+  return lossFn === "cross_entropy"
+    ? `data[${index}]: the cross_entropy loss is not finite (the weights and inputs are finite: please report this)`
+    : `data[${index}]: the ${lossFn} loss is not finite; the sampler logprobs are probably far from the model's (importance ratio overflow)`;
+}

@@ -91,15 +91,20 @@ export interface CustomLossResult extends ForwardBackwardResult {
   loss: number;
 }
 
-/** camelCase Adam parameters; the wire's snake_case names (`learning_rate`, …) are accepted too. */
+/**
+ * camelCase Adam parameters; the wire's snake_case names (`learning_rate`, …) are accepted too.
+ * Checked before anything is sent (ValidationError naming the field): every value finite,
+ * `learningRate` in [0, {@link MAX_LEARNING_RATE}], betas in [0, 1), `eps` > 0, `weightDecay` and
+ * `gradClipNorm` >= 0.
+ */
 export interface AdamStepParams {
-  /** Default 1e-4. */
+  /** Default 1e-4; at most {@link MAX_LEARNING_RATE}. */
   learningRate?: number;
   /** Default 0.9. */
   beta1?: number;
   /** Default 0.95. */
   beta2?: number;
-  /** Default 1e-12. */
+  /** Default 1e-12; must be > 0 (it keeps the update's denominator away from zero). */
   eps?: number;
   /** Decoupled (AdamW). Default 0. */
   weightDecay?: number;
@@ -206,6 +211,13 @@ const ADAM_KEYS: Record<keyof AdamStepParams, keyof WireAdamParams> = {
   gradClipNorm: "grad_clip_norm",
 };
 
+/**
+ * The largest learning rate optimStep sends. Adam moves every weight by about the learning rate per
+ * step whatever the gradient's scale, so above 1 a single step wrecks a model for good (and 3.4e38
+ * turns every weight into infinity); fine-tuning rates are around 1e-5 to 1e-3.
+ */
+export const MAX_LEARNING_RATE = 1;
+
 /** The full wire AdamParams with the contract's defaults (4.6), checked. */
 export function toWireAdamParams(params: AdamStepParams | WireAdamParams = {}): Required<WireAdamParams> {
   const out: Required<WireAdamParams> = { ...ADAM_PARAMS_DEFAULTS };
@@ -230,10 +242,15 @@ export function toWireAdamParams(params: AdamStepParams | WireAdamParams = {}): 
   const fail = (key: keyof AdamStepParams, rule: string) => {
     throw new ValidationError(`adamParams.${key} ${rule}, got ${out[ADAM_KEYS[key]]}`, `adamParams.${key}`);
   };
-  if (out.learning_rate < 0) fail("learningRate", "must be >= 0");
+  if (out.learning_rate < 0 || out.learning_rate > MAX_LEARNING_RATE) {
+    fail(
+      "learningRate",
+      `must be in [0, ${MAX_LEARNING_RATE}] (Adam moves each weight by about this much per step)`,
+    );
+  }
   if (out.beta1 < 0 || out.beta1 >= 1) fail("beta1", "must be in [0, 1)");
   if (out.beta2 < 0 || out.beta2 >= 1) fail("beta2", "must be in [0, 1)");
-  if (out.eps < 0) fail("eps", "must be >= 0");
+  if (!(out.eps > 0)) fail("eps", "must be > 0");
   if (out.weight_decay < 0) fail("weightDecay", "must be >= 0");
   if (out.grad_clip_norm < 0) fail("gradClipNorm", "must be >= 0 (0 means no clipping)");
   return out;
