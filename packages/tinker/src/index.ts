@@ -46,6 +46,7 @@ export {
 } from "./client/errors.js";
 export type { LogFields, Logger, LogLevel } from "./client/logger.js";
 export type { ClientOptions, HeartbeatOptions } from "./client/options.js";
+export type { RetryEvent } from "./client/retry.js";
 export { SDK_VERSION } from "./client/version.js";
 export type {
   ArchiveUrlOptions,

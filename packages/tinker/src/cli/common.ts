@@ -1,11 +1,14 @@
-// What every REST command shares: the connection options (--base-url, --api-key, --format), the
-// client they build, and output. Data goes to stdout; progress and diagnostics to stderr. Output
-// is a table on a terminal and JSON otherwise, unless --format says which.
+// What every REST command shares: the connection options (--base-url, --api-key, --format,
+// --max-retries), the client they build, and output. Data goes to stdout; progress and diagnostics
+// to stderr. Output is a table on a terminal and JSON otherwise, unless --format says which.
+// The connection options are global: accepted before the command (`tinker --format json run list`)
+// and after it (`tinker run list --format json`); see mergeGlobalOptions.
 
 import { type Command, Option } from "commander";
 import { ValidationError } from "../client/errors.js";
-import type { ClientOptions } from "../client/options.js";
+import { type ClientOptions, DEFAULT_BASE_URL } from "../client/options.js";
 import { redact } from "../client/redact.js";
+import type { RetryEvent } from "../client/retry.js";
 import { RestClient } from "../clients/rest-client.js";
 
 export type OutputFormat = "table" | "json";
@@ -14,9 +17,13 @@ export interface CommonOptions {
   baseUrl?: string;
   apiKey?: string;
   format?: OutputFormat;
+  maxRetries?: string;
 }
 
-/** Adds --base-url, --api-key and --format to a command (they go after the command name). */
+/** The global option names, as Commander stores them. */
+const GLOBAL_KEYS = ["baseUrl", "apiKey", "format", "maxRetries"] as const;
+
+/** Adds --base-url, --api-key, --format and --max-retries to a command (the program or a command). */
 export function withCommonOptions(command: Command): Command {
   return command
     .option("--base-url <url>", "server base URL (default: TINKER_BASE_URL, else the hosted service)")
@@ -28,7 +35,51 @@ export function withCommonOptions(command: Command): Command {
       new Option("--format <format>", "output format (default: table on a terminal, json otherwise)").choices(
         ["table", "json"],
       ),
-    );
+    )
+    .option("--max-retries <n>", "retries per request on connection errors, 429 and 5xx (default: 10)");
+}
+
+/**
+ * Copies global options given before the command name onto the command that runs, unless the
+ * command got its own (after its name, which wins). Install as the program's preAction hook.
+ */
+export function mergeGlobalOptions(actionCommand: Command): void {
+  for (const key of GLOBAL_KEYS) {
+    if (actionCommand.getOptionValue(key) !== undefined) continue;
+    // The nearest parent that has it set: `tinker run --format json list` and `tinker --format json run list`.
+    for (let c = actionCommand.parent; c; c = c.parent) {
+      const value = c.getOptionValue(key);
+      if (value !== undefined) {
+        actionCommand.setOptionValueWithSource(key, value, "cli");
+        break;
+      }
+    }
+  }
+}
+
+/** Which credential the command uses, in words for messages; never the credential itself. */
+export function keySource(opts: CommonOptions, env: NodeJS.ProcessEnv = process.env): string {
+  if (opts.apiKey) return "the --api-key flag";
+  if (env.TINKER_API_KEY) return "the TINKER_API_KEY environment variable";
+  if (env.TINKER_CREDENTIAL_CMD) return "the credential command (TINKER_CREDENTIAL_CMD)";
+  return "no key (none was given)";
+}
+
+/** The server the command talks to, as the SDK will resolve it (for messages). */
+export function serverUrl(opts: CommonOptions, env: NodeJS.ProcessEnv = process.env): string {
+  return (opts.baseUrl || env.TINKER_BASE_URL || DEFAULT_BASE_URL).replace(/\/+$/, "");
+}
+
+/**
+ * Prints, on stderr, that a request failed and will be retried, with how many attempts remain and
+ * the URL: written before the backoff sleep, so it appears before the next attempt is made.
+ */
+export function retryNotice(event: RetryEvent): void {
+  const seconds = (event.delayMs / 1000).toFixed(1);
+  const attempts = event.attemptsLeft === 1 ? "1 attempt" : `${event.attemptsLeft} attempts`;
+  note(
+    `tinker: ${event.method} ${event.url} failed (${event.reason}); retrying in ${seconds} s, ${attempts} left`,
+  );
 }
 
 export function outputFormat(opts: CommonOptions): OutputFormat {
@@ -39,6 +90,8 @@ export function clientOptions(opts: CommonOptions): ClientOptions {
   return {
     ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}),
     ...(opts.apiKey ? { apiKey: opts.apiKey } : {}),
+    ...(opts.maxRetries !== undefined ? { maxRetries: parseWhole(opts.maxRetries, "--max-retries") } : {}),
+    onRetry: retryNotice,
   };
 }
 

@@ -10,7 +10,9 @@ import { redact } from "../client/redact.js";
 import { SDK_VERSION } from "../client/version.js";
 import * as billing from "./billing.js";
 import * as checkpoint from "./checkpoint.js";
+import { type CommonOptions, mergeGlobalOptions, withCommonOptions } from "./common.js";
 import { exitCodeFor } from "./exit-codes.js";
+import { describeFailure } from "./messages.js";
 import * as probe from "./probe.js";
 import * as run from "./run.js";
 import * as session from "./session.js";
@@ -26,18 +28,26 @@ interface CliCommand {
 
 const COMMANDS: CliCommand[] = [probe, version, run, checkpoint, session, billing];
 
-function buildProgram(): Command {
-  const program = new Command("tinker")
-    .description("Command line for the Tinker fine-tuning API")
-    .version(SDK_VERSION, "-V, --version")
-    .exitOverride()
-    .configureOutput({ outputError: (text, write) => write(redact(text)) });
+function buildProgram(): { program: Command; options: () => CommonOptions } {
+  let running: Command | undefined;
+  const program = withCommonOptions(
+    new Command("tinker")
+      .description("Command line for the Tinker fine-tuning API")
+      .version(SDK_VERSION, "-V, --version")
+      .exitOverride()
+      .configureOutput({ outputError: (text, write) => write(redact(text)) }),
+  );
   for (const command of COMMANDS) command.register(program);
-  return program;
+  // Global options may come before the command name; hand them to the command that runs.
+  program.hook("preAction", (_program, actionCommand) => {
+    mergeGlobalOptions(actionCommand);
+    running = actionCommand;
+  });
+  return { program, options: () => (running ?? program).opts<CommonOptions>() };
 }
 
 async function main(argv: string[] = process.argv): Promise<number> {
-  const program = buildProgram();
+  const { program, options } = buildProgram();
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === "number" ? process.exitCode : EXIT_OK;
@@ -46,12 +56,8 @@ async function main(argv: string[] = process.argv): Promise<number> {
       // --help and --version end through here with exit code 0.
       return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     }
-    if (error instanceof ValidationError) {
-      process.stderr.write(`tinker: ${error.message}\n`);
-      return EXIT_USAGE;
-    }
-    const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`tinker: ${redact(message)}\n`);
+    process.stderr.write(`tinker: ${describeFailure(error, options())}\n`);
+    if (error instanceof ValidationError) return EXIT_USAGE;
     return exitCodeFor(error) || EXIT_FAILURE;
   }
 }

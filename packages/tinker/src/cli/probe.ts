@@ -9,6 +9,7 @@ import type { HttpClient } from "../client/http.js";
 import type { ClientOptions } from "../client/options.js";
 import { redact } from "../client/redact.js";
 import { ServiceClient } from "../clients/service-client.js";
+import { type CommonOptions, clientOptions, withCommonOptions } from "./common.js";
 
 export interface ProbeResult {
   sessionId: string;
@@ -48,19 +49,16 @@ export async function runProbe(options: ClientOptions = {}): Promise<ProbeResult
 }
 
 export function register(program: Command): void {
-  program
-    .command("probe")
-    .description("Open a session and check the server's heartbeat endpoints (expects 200 and 404)")
-    .option("--base-url <url>", "server base URL (default: TINKER_BASE_URL)")
-    .option("--api-key <key>", "API key (default: TINKER_API_KEY)")
-    .action(async (opts: { baseUrl?: string; apiKey?: string }) => {
-      const result = await runProbe({
-        ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}),
-        ...(opts.apiKey ? { apiKey: opts.apiKey } : {}),
-      });
-      process.stdout.write(
-        redact(`session_heartbeat: ${result.sessionHeartbeat}\nheartbeat: ${result.heartbeat}\n`),
-      );
-      process.exitCode = result.ok ? 0 : 1;
-    });
+  withCommonOptions(
+    program
+      .command("probe")
+      .description("Open a session and check the server's heartbeat endpoints (expects 200 and 404)"),
+  ).action(async (opts: CommonOptions) => {
+    // A probe should answer quickly: a few retries, not the SDK's ten, unless --max-retries says.
+    const result = await runProbe({ maxRetries: 2, ...clientOptions(opts) });
+    process.stdout.write(
+      redact(`session_heartbeat: ${result.sessionHeartbeat}\nheartbeat: ${result.heartbeat}\n`),
+    );
+    process.exitCode = result.ok ? 0 : 1;
+  });
 }

@@ -16,7 +16,7 @@ import {
 } from "./errors.js";
 import { type Logger, silentLogger } from "./logger.js";
 import { redact } from "./redact.js";
-import { type AttemptOutcome, defaultRetryPolicy, type RetryPolicy } from "./retry.js";
+import { type AttemptOutcome, defaultRetryPolicy, type RetryEvent, type RetryPolicy } from "./retry.js";
 import { USER_AGENT } from "./version.js";
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "DELETE" | "PATCH";
@@ -75,6 +75,8 @@ export interface HttpClientConfig {
   random?: () => number;
   /** Sleep between retries; for tests. Must reject when `signal` aborts. */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Told about every retry before its backoff sleep starts (see ClientOptions.onRetry). */
+  onRetry?: (event: RetryEvent) => void;
 }
 
 /** Why the attempt's signal fired: the caller gave up, or the per-attempt deadline passed. */
@@ -162,6 +164,19 @@ export class HttpClient {
         `Retrying ${method} ${options.path} in ${(decision.delayMs / 1000).toFixed(2)} s ` +
           `(retry ${retries + 1} of ${maxRetries}): ${decision.reason}`,
       );
+      try {
+        this.#config.onRetry?.({
+          method,
+          url,
+          retry: retries + 1,
+          attemptsLeft: maxRetries - retries,
+          delayMs: decision.delayMs,
+          reason: decision.reason,
+          error: result.error,
+        });
+      } catch {
+        // An observer's failure must not change the call's outcome.
+      }
       try {
         await sleep(decision.delayMs, options.signal);
       } catch (cause) {

@@ -8,6 +8,7 @@ import { ValidationError } from "./errors.js";
 import type { Logger, LogLevel } from "./logger.js";
 import { createConsoleLogger, parseLogLevel, wrapLogger } from "./logger.js";
 import { registerSecret } from "./redact.js";
+import type { RetryEvent } from "./retry.js";
 
 export const DEFAULT_BASE_URL = "https://tinker.thinkingmachines.dev/services/tinker-prod";
 export const DEFAULT_TIMEOUT_MS = 60_000;
@@ -43,6 +44,11 @@ export interface ClientOptions {
   timeout?: number;
   /** HTTP-layer retries per call. Default 10. */
   maxRetries?: number;
+  /**
+   * Called for every HTTP retry before its backoff sleep starts, with the URL, the attempts left
+   * and the error (a command line prints "retrying" from it). Exceptions it throws are ignored.
+   */
+  onRetry?: (event: RetryEvent) => void;
   /** Extra headers sent on every request (X-API-Key is always set by the SDK). */
   defaultHeaders?: Record<string, string>;
   /** The fetch implementation to use. Default: globalThis.fetch. */
@@ -74,6 +80,7 @@ export interface ResolvedOptions {
   logger: Logger;
   timeoutMs: number;
   maxRetries: number;
+  onRetry: ((event: RetryEvent) => void) | undefined;
   defaultHeaders: Record<string, string>;
   fetch: typeof fetch;
   heartbeat: ResolvedHeartbeatOptions;
@@ -208,6 +215,7 @@ export function resolveOptions(options: ClientOptions = {}, env: Env = processEn
     logger,
     timeoutMs: positiveMs(options.timeout, "timeout", DEFAULT_TIMEOUT_MS),
     maxRetries: nonNegativeInt(options.maxRetries, "maxRetries", DEFAULT_MAX_RETRIES),
+    onRetry: options.onRetry,
     defaultHeaders,
     fetch: fetchImpl,
     heartbeat: {

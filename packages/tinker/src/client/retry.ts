@@ -127,3 +127,21 @@ export class RetryPolicy {
 }
 
 export const defaultRetryPolicy = new RetryPolicy();
+
+/** A failed attempt about to be retried: what failed, and what happens next. */
+export interface RetryEvent {
+  /** GET, POST, … */
+  method: string;
+  /** The full URL that failed (no credentials: those travel in headers). */
+  url: string;
+  /** The retry about to happen, from 1. */
+  retry: number;
+  /** Attempts still allowed for this call, counting the one about to happen. */
+  attemptsLeft: number;
+  /** The backoff before the next attempt. */
+  delayMs: number;
+  /** The policy's reason, e.g. "connection error" or "status 503". */
+  reason: string;
+  /** The error the failed attempt ended with. */
+  error: Error;
+}

@@ -66,6 +66,7 @@ export async function connect(options: ResolvedOptions, hooks: ConnectionHooks =
     fetch: options.fetch,
     timeoutMs: options.timeoutMs,
     maxRetries: options.maxRetries,
+    ...(options.onRetry ? { onRetry: options.onRetry } : {}),
     defaultHeaders: options.defaultHeaders,
     logger: options.logger,
     clock: options.clock,
