@@ -230,7 +230,7 @@ export class LoraModel {
       const { logp } = headForwardBackward(transformer, hf, p.targets, train);
       const res = computeLoss(lossFn, logp, p.floats, config);
       if (!Number.isFinite(res.loss) || !res.dlogp.every(Number.isFinite)) {
-        throw new ModelInputError(nonFiniteLossMessage(index, lossFn, logits, p.floats));
+        throw new ModelInputError(nonFiniteLossMessage(index, lossFn, [hf, logp], p.floats));
       }
       lossSum += res.loss;
       clipFractionSum += T > 0 ? res.clipped / T : 0;
@@ -441,25 +441,27 @@ function rejectExtra(tensors: Map<string, unknown>, what: string): void {
 export { ADAM_DEFAULTS };
 
 /**
- * Why a loss came out NaN or infinite, in words the caller can act on. Non-finite logits mean the
- * weights themselves are ruined (an earlier optim_step diverged, typically from a far too large
+ * Why a loss came out NaN or infinite, in words the caller can act on. A non-finite hidden state
+ * or log-probability (from finite, checked inputs) means the weights themselves are ruined (an earlier optim_step diverged, typically from a far too large
  * learning rate) and no later request can recover them; otherwise the culprit is an input: RL
  * losses overflow when the given sampler logprobs are far from the model's.
  */
 function nonFiniteLossMessage(
   index: number,
   lossFn: string,
-  logits: ArrayLike<number>,
+  activations: readonly ArrayLike<number>[],
   inputs: ReadonlyMap<string, ArrayLike<number>>,
 ): string {
-  for (let i = 0; i < logits.length; i++) {
-    if (!Number.isFinite(logits[i] as number)) {
-      return (
-        `data[${index}]: the model's weights are no longer finite, so every ${lossFn} loss is NaN; ` +
-        "an earlier optim_step diverged (most often a learning_rate far too large). " +
-        "This model cannot recover: load a checkpoint saved before that step, or create a new model."
-      );
-    }
+  const ruined = activations.some((a) => {
+    for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i] as number)) return true;
+    return false;
+  });
+  if (ruined) {
+    return (
+      `data[${index}]: the model's weights are no longer finite, so every ${lossFn} loss is NaN; ` +
+      "an earlier optim_step diverged (most often a learning_rate far too large). " +
+      "This model cannot recover: load a checkpoint saved before that step, or create a new model."
+    );
   }
   for (const [name, values] of inputs) {
     if (Array.from(values).some((v) => !Number.isFinite(v))) {
