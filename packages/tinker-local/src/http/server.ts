@@ -178,10 +178,16 @@ function installErrorHandling(app: FastifyInstance, logger: LocalLogger): void {
     const reported = (error as Partial<FastifyError>).statusCode;
     const status = typeof reported === "number" && reported >= 400 && reported <= 599 ? reported : 500;
     if (status >= 500) {
-      logger.error(`${request.method} ${splitUrl(request.url).path} failed: ${error.stack ?? error.message}`);
+      logger.error(
+        `${request.method} ${splitUrl(request.url).path} (request ${request.id}) failed: ${error.stack ?? error.message}`,
+      );
     }
+    // An unexpected error's message may hold server file paths or internals: it is logged above,
+    // never sent. Errors fastify raised itself (reported status) describe the request and are sent.
     const detail =
-      status === 500 && reported === undefined ? `Internal server error: ${error.message}` : error.message;
+      status >= 500 && reported === undefined
+        ? `Internal server error (request ${request.id}); the server log has the details`
+        : error.message;
     return reply.code(status).send({ detail });
   });
   app.setNotFoundHandler((request, reply) =>
