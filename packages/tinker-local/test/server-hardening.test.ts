@@ -3,6 +3,7 @@
 // refused at save time (and by the SDK before sending), and internal errors never carry server paths.
 import assert from "node:assert/strict";
 import { rmSync, writeFileSync } from "node:fs";
+import { connect } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { type LocalServer, startServer } from "tinker-local";
@@ -124,4 +125,55 @@ describe("checkpoint names and internal errors", () => {
       rmSync(root, { force: true });
     }
   });
+});
+
+describe("HTTP-parser errors", () => {
+  let server: LocalServer;
+  before(async () => {
+    server = await startServer({ port: 0 });
+  });
+  after(() => server.close());
+
+  /** Writes raw bytes and resolves with everything the server sent before it closed the socket. */
+  const raw = (bytes: string) =>
+    new Promise<string>((resolve, reject) => {
+      const socket = connect(server.port, "127.0.0.1");
+      let out = "";
+      socket.setEncoding("utf8");
+      socket.on("data", (chunk: string) => {
+        out += chunk;
+      });
+      socket.on("close", () => resolve(out));
+      socket.on("error", reject);
+      socket.write(bytes);
+    });
+
+  const parse = (answer: string) => {
+    const [head = "", body = ""] = answer.split("\r\n\r\n");
+    const [statusLine = "", ...lines] = head.split("\r\n");
+    const headers = new Map(
+      lines.map((l) => [l.slice(0, l.indexOf(":")).toLowerCase(), l.slice(l.indexOf(":") + 1).trim()]),
+    );
+    return { status: Number(statusLine.split(" ")[1]), headers, body };
+  };
+
+  for (const [title, bytes, status] of [
+    ["a malformed request line", "GARBAGE / HTTP/1.1\r\nHost: x\r\n\r\n", 400],
+    [
+      "headers past the size limit",
+      `GET /api/v1/healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(20_000)}\r\n\r\n`,
+      431,
+    ],
+  ] as const) {
+    test(`${title}: ${status} with {"detail"} and a Content-Length, then the connection closes`, async () => {
+      // The promise resolves only once the server has closed the socket.
+      const answer = parse(await raw(bytes));
+      assert.equal(answer.status, status);
+      assert.equal(answer.headers.get("connection"), "close");
+      assert.equal(Number(answer.headers.get("content-length")), Buffer.byteLength(answer.body));
+      const json = JSON.parse(answer.body) as Record<string, unknown>;
+      assert.deepEqual(Object.keys(json), ["detail"]);
+      assert.equal(typeof json.detail, "string");
+    });
+  }
 });
