@@ -99,6 +99,11 @@ export type {
   WireFormat,
 } from "./futures/index.js";
 export { TinkerFuture } from "./futures/index.js";
+export {
+  CHECKPOINT_NAME_CHARACTERS,
+  checkpointNameProblem,
+  MAX_CHECKPOINT_NAME_LENGTH,
+} from "./paths/checkpoint-name.js";
 export type { CheckpointKind, TinkerPath } from "./paths/tinker-path.js";
 export { formatTinkerPath, isTinkerPath, parseTinkerPath, TINKER_SCHEME } from "./paths/tinker-path.js";
 export type { ClientConfig, DynamicConfig } from "./session/client-config.js";

@@ -357,8 +357,10 @@ export class TrainingRuntime {
     this.logger.error(
       `${record.kind} ${record.requestId} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
     );
+    // The message of an unexpected error may hold server file paths or internals: it goes to the
+    // server log only; the client gets the request id to quote.
     return {
-      error: `Internal error in ${record.kind}: ${error instanceof Error ? error.message : String(error)}`,
+      error: `Internal error in ${record.kind} (request ${record.requestId}); the server log has the details`,
       category: "server",
     };
   }

@@ -6,6 +6,7 @@ import { mkdtemp } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import type { Duplex } from "node:stream";
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from "fastify";
 import { type Clock, systemClock } from "../clock.js";
 import type { FutureControls } from "../engine/futures.js";
@@ -178,14 +179,61 @@ function installErrorHandling(app: FastifyInstance, logger: LocalLogger): void {
     const reported = (error as Partial<FastifyError>).statusCode;
     const status = typeof reported === "number" && reported >= 400 && reported <= 599 ? reported : 500;
     if (status >= 500) {
-      logger.error(`${request.method} ${splitUrl(request.url).path} failed: ${error.stack ?? error.message}`);
+      logger.error(
+        `${request.method} ${splitUrl(request.url).path} (request ${request.id}) failed: ${error.stack ?? error.message}`,
+      );
     }
+    // An unexpected error's message may hold server file paths or internals: it is logged above,
+    // never sent. Errors fastify raised itself (reported status) describe the request and are sent.
     const detail =
-      status === 500 && reported === undefined ? `Internal server error: ${error.message}` : error.message;
+      status >= 500 && reported === undefined
+        ? `Internal server error (request ${request.id}); the server log has the details`
+        : error.message;
     return reply.code(status).send({ detail });
   });
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send({ detail: `Not Found: ${request.method} ${splitUrl(request.url).path}` }),
+  );
+}
+
+/** What an HTTP-parser error means for the client, with our `{"detail"}` body. */
+function describeClientError(error: NodeJS.ErrnoException): {
+  status: number;
+  reason: string;
+  detail: string;
+} {
+  if (error.code === "HPE_HEADER_OVERFLOW") {
+    return {
+      status: 431,
+      reason: "Request Header Fields Too Large",
+      detail: "Request header fields too large: send fewer or shorter headers",
+    };
+  }
+  if (error.code === "ERR_HTTP_REQUEST_TIMEOUT") {
+    return {
+      status: 408,
+      reason: "Request Timeout",
+      detail: "Request timed out: the request was not received in time",
+    };
+  }
+  return { status: 400, reason: "Bad Request", detail: "Bad request: the HTTP request could not be parsed" };
+}
+
+/**
+ * Node's parser rejected the bytes before any route saw them (malformed request line, headers too
+ * large, a request that never finished). Answer like every other error, `{"detail"}` with a
+ * Content-Length, then close: the connection's framing can no longer be trusted.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const { status, reason, detail } = describeClientError(error);
+  const body = JSON.stringify({ detail });
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
 }
 
@@ -261,6 +309,7 @@ export async function startServer(options: ServerOptions = {}): Promise<LocalSer
     // close() must not wait for held or hanging requests.
     forceCloseConnections: true,
     return503OnClosing: false,
+    clientErrorHandler: answerClientError,
   });
   app.decorateRequest("user", null);
   installBodyParsers(app);

@@ -2,6 +2,8 @@
 // `sampler_weights/<name>`; a tinker path is `tinker://<run_id>/<checkpoint_id>`. Names become
 // directory names on disk, so anything that could escape a directory is refused here.
 
+import { checkpointNameProblem } from "tinker-ts";
+
 export type CheckpointKind = "training" | "sampler";
 
 export const TINKER_SCHEME = "tinker://";
@@ -24,8 +26,14 @@ export interface ParsedCheckpointId {
   checkpointId: string;
 }
 
+/**
+ * The id a new checkpoint named `name` gets. New names follow the SDK's rule (tinker-ts
+ * checkpointNameProblem): a name that needs percent-encoding in a URL could be saved but never
+ * addressed again by the same text. Lookups (parseCheckpointId) stay lenient for names stored before.
+ */
 export function checkpointIdFor(kind: CheckpointKind, name: string): string {
-  checkName(name);
+  const problem = checkpointNameProblem(name);
+  if (problem !== undefined) throw new CheckpointIdError(problem);
   return `${SEGMENT_FOR_KIND[kind]}/${name}`;
 }
 

@@ -34,6 +34,7 @@ import { type FutureHandle, TinkerFuture } from "../futures/future.js";
 import { pollFuture, type ResultDecoder, type WireFormat } from "../futures/poll.js";
 import { submitWithRetries } from "../futures/submit.js";
 import { type Turn, TurnGate } from "../futures/turn-gate.js";
+import { checkpointNameProblem } from "../paths/checkpoint-name.js";
 import { parseTinkerPath } from "../paths/tinker-path.js";
 import { knownVocabSize, type ResolveTokenizerOptions, resolveTokenizer } from "../tokenizer/resolve.js";
 import type { Tokenizer } from "../tokenizer/types.js";
@@ -284,12 +285,15 @@ export function toLoraConfig(options: LoraTrainingOptions = {}): LoraConfig {
 }
 
 function checkName(name: unknown, field: string): string {
-  if (typeof name !== "string" || name === "" || name.includes("/")) {
+  if (typeof name !== "string") {
     throw new ValidationError(
-      `${field} must be a non-empty checkpoint name without '/', got ${JSON.stringify(name)}`,
+      `${field} must be a checkpoint name (a string), got ${JSON.stringify(name)}`,
       field,
     );
   }
+  // The server's rule too: a name it accepts is one the SDK can address afterwards.
+  const problem = checkpointNameProblem(name);
+  if (problem !== undefined) throw new ValidationError(`${field}: ${problem}`, field);
   return name;
 }
 

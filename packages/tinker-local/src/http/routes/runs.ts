@@ -55,6 +55,18 @@ function checkpointAction(
   throw notFoundRoute(request);
 }
 
+/**
+ * The part of the path after `/checkpoints/`, as sent: not percent-decoded, so a checkpoint is found
+ * only by its exact name (`…/weights/a%20b` is the name "a%20b", never "a b"). Fastify's `*` param
+ * is decoded, which let one text address another checkpoint.
+ */
+function rawCheckpointTail(request: FastifyRequest): string {
+  const path = splitUrl(request.url).path;
+  const marker = "/checkpoints/";
+  const at = path.indexOf(marker, "/api/v1/training_runs/".length);
+  return at === -1 ? "" : path.slice(at + marker.length);
+}
+
 function readTtl(body: unknown): number | null {
   const reader = BodyReader.of(body);
   if (!Object.hasOwn(reader.raw, "ttl_seconds")) {
@@ -115,7 +127,7 @@ export function registerRunRoutes(app: FastifyInstance, ctx: RouteContext, archi
   ) => {
     const user = requireUser(request);
     const { runId } = request.params;
-    const { checkpointId, action } = checkpointAction(request, request.params["*"]);
+    const { checkpointId, action } = checkpointAction(request, rawCheckpointTail(request));
     if (action === "archive") {
       return archives.answerArchiveRequest(
         request,
