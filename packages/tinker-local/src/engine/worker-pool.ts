@@ -64,9 +64,15 @@ export interface WorkGate {
 function startWorker(name: string): Worker {
   const here = import.meta.url;
   if (!here.endsWith(".ts")) return new Worker(new URL("./model-worker.js", here), { name });
-  const tsxApi = import.meta.resolve("tsx/esm/api");
-  const entry = new URL("./model-worker.ts", here).href;
-  const boot = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`;
+  const entry = new URL("./model-worker.ts", here);
+  let tsxApi: string;
+  try {
+    tsxApi = import.meta.resolve("tsx/esm/api");
+  } catch {
+    // Another TypeScript runtime (one that loads .ts natively) runs the worker as it is.
+    return new Worker(entry, { name });
+  }
+  const boot = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); });`;
   return new Worker(boot, { eval: true, name });
 }
 
@@ -83,6 +89,8 @@ export class WorkerPool {
   private nextId = 1;
   private closed = false;
   private pendingGate: { gate: Int32Array; reached: () => void } | undefined;
+  /** Every gate handed out, so close() can open the ones a failed test left shut. */
+  private readonly gates = new Set<Int32Array>();
 
   constructor(
     readonly size: number,
@@ -152,10 +160,12 @@ export class WorkerPool {
       reached = resolve;
     });
     this.pendingGate = { gate, reached };
+    this.gates.add(gate);
     return {
       reached: reachedPromise,
       release: () => {
         if (this.pendingGate?.gate === gate) this.pendingGate = undefined;
+        this.gates.delete(gate);
         Atomics.store(gate, 0, 1);
         Atomics.notify(gate, 0);
       },
@@ -169,6 +179,11 @@ export class WorkerPool {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    for (const gate of this.gates) {
+      Atomics.store(gate, 0, 1);
+      Atomics.notify(gate, 0);
+    }
+    this.gates.clear();
     for (const slot of this.slots) {
       for (const job of slot.queue.splice(0)) {
         job.reject(new PoolClosedError("the server shut down before this request ran"));
