@@ -43,6 +43,17 @@ module.exports = {
       to: { path: "^packages/tinker-local/src/http/routes/" },
     },
     {
+      name: "local-worker-entry-pure",
+      severity: "error",
+      comment:
+        "tinker-local: the worker thread's entry loads the model layer and the message types only (no store, no HTTP, no main-thread engine).",
+      from: { path: "^packages/tinker-local/src/engine/model-worker\\.ts$" },
+      to: {
+        path: "^packages/tinker-local/src/",
+        pathNot: "^packages/tinker-local/src/(model/|engine/worker-protocol\\.ts$)",
+      },
+    },
+    {
       name: "local-leaves",
       severity: "error",
       comment:

@@ -22,6 +22,7 @@ const MODULES: readonly (() => Promise<Benchmark>)[] = [
   () => import("./twins.js"),
   () => import("./zstd.js"),
   () => import("./http.js"),
+  () => import("./engine.js"),
   () => import("./memory.js"),
   () => import("./tokenizers.js"),
 ];

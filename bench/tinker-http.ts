@@ -87,11 +87,12 @@ export async function createModel(
   sessionId: string,
   modelSeqId: number,
   lora: LoraConfig,
+  baseModel = TINY,
 ): Promise<string> {
   const result = (await submitJson(url, "/api/v1/create_model", {
     session_id: sessionId,
     model_seq_id: modelSeqId,
-    base_model: TINY,
+    base_model: baseModel,
     lora_config: { seed: 1, train_attn: true, train_mlp: true, train_unembed: true, ...lora },
     type: "create_model",
   })) as { model_id: string };

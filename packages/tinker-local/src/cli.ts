@@ -2,6 +2,7 @@
 // The `tinker-local` command: runs the server until SIGINT/SIGTERM.
 import { parseArgs } from "node:util";
 import { DEFAULT_EPHEMERAL_TTL_SECONDS } from "./engine/training-runtime.js";
+import { defaultWorkerCount } from "./engine/worker-pool.js";
 import { DEFAULT_JWT_TTL_SECONDS, DEFAULT_SESSION_TTL_SECONDS, startServer } from "./http/server.js";
 import { SERVER_VERSION } from "./index.js";
 import type { LocalLogger } from "./log.js";
@@ -20,6 +21,7 @@ Options:
   --data-dir DIR       where the database and checkpoints live (default ${DEFAULT_CLI_DATA_DIR})
   --session-ttl SECS   expire sessions without a heartbeat for this long (default ${DEFAULT_SESSION_TTL_SECONDS})
   --ephemeral-ttl SECS delete unnamed sampler checkpoints (no ttl_seconds) after this long (default ${DEFAULT_EPHEMERAL_TTL_SECONDS})
+  --workers N          worker threads running model work (default: one per core, here ${defaultWorkerCount()})
   --log-requests       print "METHOD PATH STATUS" for every request
   --api-key KEY        accept this API key (repeatable); each key is a separate user
   --keys-file PATH     accept the keys in this file, one per line, # for comments
@@ -44,6 +46,7 @@ interface CliOptions {
   dataDir: string;
   sessionTtlSeconds: number | undefined;
   ephemeralTtlSeconds: number | undefined;
+  workers: number | undefined;
   logRequests: boolean;
   apiKeys: string[];
   keysFile: string | undefined;
@@ -79,6 +82,7 @@ function parseCliArgs(argv: readonly string[]): Parsed {
         "data-dir": { type: "string" },
         "session-ttl": { type: "string" },
         "ephemeral-ttl": { type: "string" },
+        workers: { type: "string" },
         "log-requests": { type: "boolean" },
         "api-key": { type: "string", multiple: true },
         "keys-file": { type: "string" },
@@ -134,6 +138,7 @@ function parseCliArgs(argv: readonly string[]): Parsed {
       dataDir: values["data-dir"] ?? DEFAULT_CLI_DATA_DIR,
       sessionTtlSeconds: parseInteger("--session-ttl", values["session-ttl"], 1, 10 ** 9),
       ephemeralTtlSeconds: parseInteger("--ephemeral-ttl", values["ephemeral-ttl"], 1, 10 ** 9),
+      workers: parseInteger("--workers", values.workers, 1, 256),
       logRequests: values["log-requests"] ?? false,
       apiKeys,
       keysFile: values["keys-file"],
@@ -152,6 +157,7 @@ const KNOWN_FLAGS = new Set([
   "--data-dir",
   "--session-ttl",
   "--ephemeral-ttl",
+  "--workers",
   "--log-requests",
   "--api-key",
   "--keys-file",
@@ -213,6 +219,7 @@ async function main(argv: readonly string[]): Promise<number> {
       dataDir: options.dataDir,
       sessionTtlSeconds: options.sessionTtlSeconds,
       ephemeralTtlSeconds: options.ephemeralTtlSeconds,
+      workers: options.workers,
       logRequests: options.logRequests,
       apiKeys: options.apiKeys,
       keysFile: options.keysFile,
@@ -235,6 +242,15 @@ async function main(argv: readonly string[]): Promise<number> {
   process.stdout.write(`listening on ${server.url}\n`);
 
   await stopRequested;
+  // Closing stops accepting requests, abandons queued work, and waits for the model operations
+  // already running in the workers (a save completes; checkpoint files are renamed into place
+  // whole). A second signal does not wait: checkpoints are still whole or absent, never partial.
+  const abandon = (): void => {
+    process.stderr.write("tinker-local: second signal: exiting without waiting for running work\n");
+    process.exit(1);
+  };
+  process.once("SIGINT", abandon);
+  process.once("SIGTERM", abandon);
   try {
     await server.close();
     return 0;

@@ -1,7 +1,7 @@
 // Unit tests of the ordering logic (SeqStream) and the work queue, without HTTP.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { type SeqEntry, SeqStream, WorkQueue } from "../src/engine/scheduler.js";
+import { LaneQueue, type SeqEntry, SeqStream } from "../src/engine/scheduler.js";
 
 function stream(keepBehind = 3, maxAhead = 5) {
   const released: number[] = [];
@@ -64,22 +64,36 @@ test("SeqStream abandons held requests after the gap timeout and skips them late
   seqs.close();
 });
 
-test("WorkQueue runs jobs in order, one per turn, and keeps going after a throwing job", async () => {
+test("LaneQueue runs each lane's jobs in order, awaiting each, lanes side by side; a throwing job does not stop its lane", async () => {
   const errors: unknown[] = [];
-  const queue = new WorkQueue((error) => errors.push(error));
+  const queue = new LaneQueue((error) => errors.push(error));
   const order: string[] = [];
-  queue.push(() => order.push("a"));
-  queue.push(() => {
+  let releaseA: () => void = () => {};
+  const aHeld = new Promise<void>((resolve) => {
+    releaseA = resolve;
+  });
+  queue.push("x", async () => {
+    order.push("x1 start");
+    await aHeld;
+    order.push("x1 end");
+  });
+  queue.push("x", () => {
     throw new Error("boom");
   });
-  queue.push(() => order.push("c"));
+  queue.push("x", () => order.push("x3"));
+  queue.push("y", () => order.push("y1"));
   // Nothing runs synchronously: the submitting request is answered first.
   assert.equal(order.length, 0);
+  // Lane y runs while lane x's first job is still waiting.
+  while (!order.includes("y1")) await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(order, ["x1 start", "y1"]);
+  assert.equal(queue.size, 3);
+  releaseA();
   await queue.idle();
-  assert.deepEqual(order, ["a", "c"]);
+  assert.deepEqual(order, ["x1 start", "y1", "x1 end", "x3"]);
   assert.equal(errors.length, 1);
-  queue.close();
-  queue.push(() => order.push("after close"));
+  await queue.close();
+  queue.push("x", () => order.push("after close"));
   await queue.idle();
-  assert.deepEqual(order, ["a", "c"]);
+  assert.deepEqual(order, ["x1 start", "y1", "x1 end", "x3"]);
 });

@@ -48,6 +48,8 @@ export interface FutureRecord {
   finishedAt?: number;
   /** Set by `failNext`: when its turn comes the work is skipped and the future fails with this. */
   injectedFailure?: FutureFailure;
+  /** True while the request's model operation waits for a busy worker (worker-pool.ts). */
+  waitingForCapacity: boolean;
 }
 
 /**
@@ -122,6 +124,7 @@ export class FutureRegistry {
       modelId,
       createdAt: this.options.clock.now(),
       state: "queued",
+      waitingForCapacity: false,
     };
     const injected = this.takeInjected(kind);
     if (injected !== undefined) record.injectedFailure = injected;

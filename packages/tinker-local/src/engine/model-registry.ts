@@ -6,8 +6,9 @@
 // Everything of a session is dropped once the session expires (TrainingRuntime.sweepSessions).
 import { notFound } from "../errors.js";
 import type { ResolvedLoraConfig } from "../model/lora.js";
-import { createModel, type LoraModel } from "../model/lora-model.js";
+import { RemoteModel } from "./remote-model.js";
 import type { SeqStream } from "./scheduler.js";
+import type { WorkerPool } from "./worker-pool.js";
 
 export interface TrainingModelEntry {
   /** `<session_id>:train:<model_seq_id>`, also the run id. */
@@ -19,8 +20,8 @@ export interface TrainingModelEntry {
   /** The request id of the creation (create_model or create-via-load), seq 0. */
   readonly creationRequestId: string;
   readonly seqs: SeqStream;
-  /** Null until the creation has run (or when it failed). */
-  model: LoraModel | null;
+  /** Null until the creation has run (or when it failed). It lives in one worker of the pool. */
+  model: RemoteModel | null;
   /** Why the creation failed, if it did; later requests of the model fail with it. */
   creationError: string | null;
   /**
@@ -37,7 +38,7 @@ export interface SamplerEntry {
   readonly sessionId: string;
   readonly baseModel: string;
   readonly modelPath: string | null;
-  readonly model: LoraModel;
+  readonly model: RemoteModel;
 }
 
 /** Test hooks on `LocalServer.models`. */
@@ -53,6 +54,13 @@ export interface ModelControls {
   /** Resolves once no submitted work is queued or running. */
   idle(): Promise<void>;
   /**
+   * Test hook: the next model operation handed to a worker blocks inside it until `release()`,
+   * as a long step would; `reached` resolves once it is in the worker.
+   */
+  holdNextWork(): { reached: Promise<void>; release(): void };
+  /** Model operations waiting for a busy worker now. */
+  waitingForWorkers(): number;
+  /**
    * Runs the expired-session sweep now (it also runs on the checkpoint sweep's interval): drops the
    * training models and samplers of every expired session. Returns those session ids.
    */
@@ -65,11 +73,13 @@ const MAX_CACHED_CHECKPOINT_MODELS = 16;
 export class ModelRegistry {
   private readonly training = new Map<string, TrainingModelEntry>();
   private readonly samplerEntries = new Map<string, SamplerEntry>();
-  private readonly baseModels = new Map<string, LoraModel>();
+  private readonly baseModels = new Map<string, Promise<RemoteModel>>();
   /** Models built from a checkpoint for `asample` by `model_path`, keyed by path and save time. */
-  private readonly checkpointModels = new Map<string, LoraModel>();
+  private readonly checkpointModels = new Map<string, Promise<RemoteModel>>();
   /** Sampler id -> request id of an accepted save_weights_for_sampler that will create it. */
   readonly pendingSamplers = new Map<string, string>();
+
+  constructor(private readonly pool: WorkerPool) {}
 
   addTraining(entry: TrainingModelEntry): void {
     this.training.set(entry.id, entry);
@@ -108,17 +118,19 @@ export class ModelRegistry {
   }
 
   /** The catalog model without an adapter, shared by every base-model sampler. */
-  baseModel(name: string): LoraModel {
+  baseModel(name: string): Promise<RemoteModel> {
     let model = this.baseModels.get(name);
     if (model === undefined) {
-      model = createModel(name, null);
+      model = RemoteModel.create(this.pool, name, null);
       this.baseModels.set(name, model);
+      // A failed creation is not cached: the next request tries again.
+      model.catch(() => this.baseModels.delete(name));
     }
     return model;
   }
 
   /** A model built from checkpoint files, cached by `key` (path plus save time: a rewrite changes it). */
-  checkpointModel(key: string, build: () => LoraModel): LoraModel {
+  checkpointModel(key: string, build: () => Promise<RemoteModel>): Promise<RemoteModel> {
     const cached = this.checkpointModels.get(key);
     if (cached !== undefined) {
       // Refresh its place: the cache drops the least recently used.
@@ -128,10 +140,16 @@ export class ModelRegistry {
     }
     const model = build();
     this.checkpointModels.set(key, model);
+    model.catch(() => {
+      if (this.checkpointModels.get(key) === model) this.checkpointModels.delete(key);
+    });
     if (this.checkpointModels.size > MAX_CACHED_CHECKPOINT_MODELS) {
       const oldest = this.checkpointModels.keys().next();
       if (!oldest.done) {
-        this.checkpointModels.get(oldest.value)?.dispose();
+        this.checkpointModels
+          .get(oldest.value)
+          ?.then((evicted) => evicted.dispose())
+          .catch(() => {});
         this.checkpointModels.delete(oldest.value);
       }
     }

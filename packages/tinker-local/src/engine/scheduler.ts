@@ -7,8 +7,9 @@
 // been released for `gapTimeoutMs`, the held requests fail (the caller is told which) and are
 // skipped when their turn comes, so a late arrival of the missing seq still runs.
 //
-// `WorkQueue` runs released work one item per event-loop turn (setImmediate), so polls,
-// heartbeats and new submissions are answered between two pieces of model work.
+// `LaneQueue` runs released work one job at a time per model, models side by side; the model work
+// runs in worker threads (worker-pool.ts), so polls, heartbeats and new submissions are answered
+// while it computes.
 import { badRequest } from "../errors.js";
 
 export interface SeqEntry {
@@ -149,24 +150,38 @@ export class SeqStream {
   }
 }
 
-/** Runs queued work in FIFO order, one item per event-loop turn. */
-export class WorkQueue {
-  private readonly jobs: (() => void)[] = [];
-  private scheduled = false;
-  private running = false;
+/**
+ * Runs queued jobs one at a time per lane (a lane is a model: its jobs run in the order they were
+ * pushed, each after the previous one finished, awaited), with lanes running side by side. The
+ * model work itself runs in the worker pool, so while a lane awaits, the event loop answers polls,
+ * heartbeats and new submissions.
+ */
+export class LaneQueue {
+  private readonly lanes = new Map<string, (() => unknown)[]>();
+  private readonly runningJobs = new Set<Promise<void>>();
+  private queued = 0;
   private closed = false;
   private idleWaiters: (() => void)[] = [];
 
   constructor(private readonly onError: (error: unknown) => void) {}
 
-  push(job: () => void): void {
+  push(lane: string, job: () => unknown): void {
     if (this.closed) return;
-    this.jobs.push(job);
-    this.schedule();
+    let jobs = this.lanes.get(lane);
+    const start = jobs === undefined;
+    if (jobs === undefined) {
+      jobs = [];
+      this.lanes.set(lane, jobs);
+    }
+    jobs.push(job);
+    this.queued += 1;
+    // A new lane starts on the next turn, so a handler answers before its work begins.
+    if (start) setImmediate(() => void this.drain(lane));
   }
 
+  /** Jobs queued or running. */
   get size(): number {
-    return this.jobs.length + (this.running ? 1 : 0);
+    return this.queued + this.runningJobs.size;
   }
 
   /** Resolves once nothing is queued or running. */
@@ -175,31 +190,37 @@ export class WorkQueue {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  /** Drops queued work; the item running now (if any) finishes. */
-  close(): void {
+  /** Drops queued jobs; resolves once the jobs running now have finished. */
+  close(): Promise<void> {
     this.closed = true;
-    this.jobs.length = 0;
+    this.lanes.clear();
+    this.queued = 0;
     this.notifyIdle();
+    return Promise.all([...this.runningJobs]).then(() => undefined);
   }
 
-  private schedule(): void {
-    if (this.scheduled || this.jobs.length === 0) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      const job = this.jobs.shift();
-      if (job === undefined || this.closed) return;
-      this.running = true;
-      try {
-        job();
-      } catch (error) {
-        this.onError(error);
-      } finally {
-        this.running = false;
+  private async drain(lane: string): Promise<void> {
+    for (;;) {
+      const jobs = this.lanes.get(lane);
+      const job = jobs?.shift();
+      if (jobs === undefined || job === undefined) {
+        this.lanes.delete(lane);
+        break;
       }
-      if (this.jobs.length === 0) this.notifyIdle();
-      else this.schedule();
-    });
+      this.queued -= 1;
+      const running = (async () => {
+        try {
+          await job();
+        } catch (error) {
+          this.onError(error);
+        }
+      })();
+      this.runningJobs.add(running);
+      await running;
+      this.runningJobs.delete(running);
+      if (this.closed) return;
+    }
+    if (this.size === 0) this.notifyIdle();
   }
 
   private notifyIdle(): void {

@@ -19,7 +19,9 @@ import {
   RequestFailure,
 } from "./futures.js";
 import { type ModelControls, ModelRegistry, type TrainingModelEntry } from "./model-registry.js";
-import { SeqStream, WorkQueue } from "./scheduler.js";
+import type { RemoteModel } from "./remote-model.js";
+import { LaneQueue, SeqStream } from "./scheduler.js";
+import { capacityScope, defaultWorkerCount, PoolClosedError, WorkerPool } from "./worker-pool.js";
 
 export const DEFAULT_FUTURE_RETENTION_SECONDS = 3600;
 export const DEFAULT_MAX_RETAINED_FUTURES = 10_000;
@@ -45,6 +47,16 @@ export interface TrainingServerOptions {
    * memory. A positive integer; default 3600.
    */
   ephemeralTtlSeconds?: number;
+  /**
+   * Worker threads that run model work (forward, backward, optimizer, sampling, weight
+   * (de)serialisation). Default: one per core (`os.availableParallelism()`).
+   */
+  workers?: number;
+  /**
+   * `asample` with `X-Tinker-Sampling-Backpressure: 1` answers 429 while at least this many model
+   * operations wait for a busy worker. Default 4 per worker.
+   */
+  maxQueuedWork?: number;
 }
 
 export interface ResolvedTrainingOptions {
@@ -52,6 +64,8 @@ export interface ResolvedTrainingOptions {
   readonly maxRetainedFutures: number;
   readonly seqGapTimeoutMs: number;
   readonly ephemeralTtlSeconds: number;
+  readonly workers: number;
+  readonly maxQueuedWork: number;
 }
 
 function positive(name: string, value: number | undefined, fallback: number): number {
@@ -78,7 +92,14 @@ export function resolveTrainingOptions(options: TrainingServerOptions): Resolved
   if (!Number.isSafeInteger(ephemeralTtlSeconds)) {
     throw new RangeError(`ephemeralTtlSeconds must be an integer, got ${ephemeralTtlSeconds}`);
   }
+  const workers = positive("workers", options.workers, defaultWorkerCount());
+  const maxQueuedWork = positive("maxQueuedWork", options.maxQueuedWork, 4 * workers);
+  if (!Number.isSafeInteger(workers) || !Number.isSafeInteger(maxQueuedWork)) {
+    throw new RangeError(`workers and maxQueuedWork must be integers, got ${workers} and ${maxQueuedWork}`);
+  }
   return {
+    workers,
+    maxQueuedWork,
     futureRetentionMs:
       positive("futureRetentionSeconds", options.futureRetentionSeconds, DEFAULT_FUTURE_RETENTION_SECONDS) *
       1000,
@@ -89,7 +110,7 @@ export function resolveTrainingOptions(options: TrainingServerOptions): Resolved
 }
 
 /** The work of one request: returns its result or throws (ModelInputError etc. = user failure). */
-export type Work = () => FutureResult;
+export type Work = () => FutureResult | Promise<FutureResult>;
 
 export interface NewTrainingModel {
   id: string;
@@ -119,10 +140,16 @@ function isUserError(error: unknown): boolean {
   );
 }
 
+/** A training model's lane in the work queue: its requests run one after another, in seq order. */
+function laneOf(modelId: string): string {
+  return `model:${modelId}`;
+}
+
 export class TrainingRuntime {
   readonly futures: FutureRegistry;
-  readonly models = new ModelRegistry();
-  readonly queue: WorkQueue;
+  readonly pool: WorkerPool;
+  readonly models: ModelRegistry;
+  readonly queue: LaneQueue;
   private readonly logger: LocalLogger;
   private readonly options: ResolvedTrainingOptions;
   private sessionLiveness: SessionLiveness | undefined;
@@ -136,7 +163,9 @@ export class TrainingRuntime {
       retentionMs: deps.options.futureRetentionMs,
       maxFinished: deps.options.maxRetainedFutures,
     });
-    this.queue = new WorkQueue((error) => this.logger.error(`queued work failed: ${String(error)}`));
+    this.pool = new WorkerPool(deps.options.workers, deps.logger);
+    this.models = new ModelRegistry(this.pool);
+    this.queue = new LaneQueue((error) => this.logger.error(`queued work failed: ${String(error)}`));
   }
 
   /**
@@ -145,14 +174,14 @@ export class TrainingRuntime {
    */
   createTrainingModel(
     spec: NewTrainingModel,
-    create: (entry: TrainingModelEntry) => FutureResult,
+    create: (entry: TrainingModelEntry) => Promise<FutureResult>,
   ): TrainingModelEntry {
     const record = this.futures.create(spec.owner, spec.kind, spec.id);
     const seqs = new SeqStream(spec.id, {
       gapTimeoutMs: this.options.seqGapTimeoutMs,
       maxAhead: MAX_SEQ_AHEAD,
       keepBehind: KEEP_SEQ_BEHIND,
-      release: (_seqId, run) => this.queue.push(run),
+      release: (_seqId, run) => this.queue.push(laneOf(spec.id), run),
       abandon: (held, missing) => {
         for (const { seqId, entry } of held) {
           this.failById(entry.requestId, {
@@ -175,8 +204,8 @@ export class TrainingRuntime {
       pendingCheckpoints: new Map(),
     };
     this.models.addTraining(entry);
-    this.queue.push(() => {
-      const ok = this.run(record, () => create(entry));
+    this.queue.push(laneOf(spec.id), async () => {
+      const ok = await this.run(record, () => create(entry));
       if (!ok && entry.model === null) {
         entry.creationError = record.failure?.error ?? "the model could not be created";
       }
@@ -193,7 +222,7 @@ export class TrainingRuntime {
     entry: TrainingModelEntry,
     seqId: number,
     kind: FutureKind,
-    prepare: () => (model: NonNullable<TrainingModelEntry["model"]>) => FutureResult,
+    prepare: () => (model: RemoteModel) => FutureResult | Promise<FutureResult>,
   ): string {
     if (!Number.isSafeInteger(seqId) || seqId < 1) {
       throw badRequest(
@@ -212,8 +241,8 @@ export class TrainingRuntime {
     entry.seqs.check(seqId);
     const work = prepare();
     const record = this.futures.create(entry.owner, kind, entry.id);
-    entry.seqs.accept(seqId, { requestId: record.requestId, kind }, () => {
-      const ran = this.run(record, () => {
+    entry.seqs.accept(seqId, { requestId: record.requestId, kind }, async () => {
+      const ran = await this.run(record, () => {
         const model = entry.model;
         if (model === null) {
           throw new RequestFailure(
@@ -229,20 +258,21 @@ export class TrainingRuntime {
     return record.requestId;
   }
 
-  /** Submits work that is not ordered by seq id (sampling, unload). Runs after everything queued. */
+  /**
+   * Submits work that is not ordered by seq id (sampling): it runs at once in a lane of its own;
+   * its model's worker takes it in turn with that model's other work.
+   */
   submitUnordered(owner: string, kind: FutureKind, modelId: string | null, work: Work): string {
     const record = this.futures.create(owner, kind, modelId);
-    this.queue.push(() => {
-      this.run(record, work);
-    });
+    this.queue.push(`request:${record.requestId}`, () => this.run(record, work));
     return record.requestId;
   }
 
   /** Unloads a model after every request already released for it; held ones fail. */
   unload(entry: TrainingModelEntry): string {
     const record = this.futures.create(entry.owner, "unload_model", entry.id);
-    this.queue.push(() => {
-      this.run(record, () => {
+    this.queue.push(laneOf(entry.id), async () => {
+      await this.run(record, () => {
         for (const { seqId, entry: held } of entry.seqs.close()) {
           this.failById(held.requestId, {
             error: `seq_id ${seqId} of model ${entry.id} was not run: the model was unloaded first`,
@@ -294,9 +324,11 @@ export class TrainingRuntime {
   private dropSession(sessionId: string): void {
     const why = `its session ${sessionId} expired`;
     const detached = this.models.detachSession(sessionId);
-    this.queue.push(() => {
-      // Queued saves may have added samplers of the session since; drop those too.
-      for (const entry of [...detached, ...this.models.detachSession(sessionId)]) {
+    // Each model is retired behind the work already queued in its lane.
+    for (const entry of detached) {
+      this.queue.push(laneOf(entry.id), () => {
+        // Queued saves may have added samplers of the session since; forget those too.
+        this.models.detachSession(sessionId);
         for (const { seqId, entry: held } of entry.seqs.close()) {
           this.failById(held.requestId, {
             error: `seq_id ${seqId} of model ${entry.id} was not run: ${why}`,
@@ -305,8 +337,8 @@ export class TrainingRuntime {
         }
         entry.model?.dispose();
         entry.model = null;
-      }
-    });
+      });
+    }
     this.logger.info(`session ${sessionId} expired: dropped its models from memory`);
   }
 
@@ -316,30 +348,66 @@ export class TrainingRuntime {
     trainingModels: () => this.models.trainingIds(),
     samplers: () => this.models.samplerIds(),
     idle: () => this.queue.idle(),
+    holdNextWork: () => this.pool.holdNext(),
+    waitingForWorkers: () => this.pool.waiting(),
     sweepExpiredSessions: () => this.sweepSessions(),
   };
 
-  /** Stops all work, answers held polls, frees the models. */
-  close(): void {
-    if (this.sessionSweeper !== undefined) clearInterval(this.sessionSweeper);
-    this.sessionSweeper = undefined;
-    this.sessionLiveness = undefined;
-    this.queue.close();
-    this.futures.close();
-    this.models.clear();
+  /**
+   * Stops taking work and answers held polls now; queued requests are abandoned (never run). The
+   * returned promise resolves once the work already running has finished (a save in progress
+   * completes: checkpoint files are renamed into place whole or not at all) and the workers exited.
+   */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      if (this.sessionSweeper !== undefined) clearInterval(this.sessionSweeper);
+      this.sessionSweeper = undefined;
+      this.sessionLiveness = undefined;
+      const running = this.queue.close();
+      this.futures.close();
+      // Ops waiting for a worker fail (their requests were never applied); running ones finish.
+      await this.pool.close();
+      await running;
+      this.models.clear();
+    })();
+    return this.closing;
+  }
+
+  private closing: Promise<void> | undefined;
+
+  /**
+   * The queue state a pending request reports (contract 4.14): `paused_capacity` while its model
+   * operation waits for a busy worker, else `active`.
+   */
+  queueState(record: FutureRecord): {
+    queue_state: "active" | "paused_capacity";
+    queue_state_reason?: string;
+  } {
+    if (!record.waitingForCapacity) return { queue_state: "active" };
+    return {
+      queue_state: "paused_capacity",
+      queue_state_reason: `all ${this.pool.size} model worker(s) are busy; ${this.pool.waiting()} operation(s) are waiting for one`,
+    };
+  }
+
+  /** True when `asample` should push back (429): the pool has at least `maxQueuedWork` waiting. */
+  saturated(): boolean {
+    return this.pool.waiting() >= this.options.maxQueuedWork;
   }
 
   /** Runs one request's work and records its outcome. True when the work itself ran. */
-  private run(record: FutureRecord, work: Work): boolean {
+  private async run(record: FutureRecord, work: Work): Promise<boolean> {
     if (record.injectedFailure !== undefined) {
       this.futures.fail(record, record.injectedFailure);
       return false;
     }
     this.futures.start(record);
     try {
-      this.futures.complete(record, work());
+      this.futures.complete(record, await capacityScope.run(record, work));
     } catch (error) {
       this.futures.fail(record, this.classify(record, error));
+    } finally {
+      record.waitingForCapacity = false;
     }
     return true;
   }
@@ -353,6 +421,7 @@ export class TrainingRuntime {
 
   private classify(record: FutureRecord, error: unknown): FutureFailure {
     if (error instanceof RequestFailure) return { error: error.message, category: error.category };
+    if (error instanceof PoolClosedError) return { error: error.message, category: "server" };
     if (isUserError(error)) return { error: (error as Error).message, category: "user" };
     this.logger.error(
       `${record.kind} ${record.requestId} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,

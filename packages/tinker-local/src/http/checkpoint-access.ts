@@ -2,10 +2,10 @@
 // may read a checkpoint, and a model built from one's adapter file. Shared here so that no route
 // module imports another.
 import type { FastifyRequest } from "fastify";
+import { RemoteModel } from "../engine/remote-model.js";
 import { badRequest } from "../errors.js";
 import type { ModelSpec } from "../model/catalog.js";
 import { ModelInputError } from "../model/errors.js";
-import { createModelFromCheckpoint, type LoraModel } from "../model/lora-model.js";
 import { checkpointFiles } from "../store/checkpoint-files.js";
 import { parseTinkerPath } from "../store/checkpoint-ids.js";
 import type { CheckpointRecord } from "../store/checkpoints.js";
@@ -63,11 +63,17 @@ export function readCheckpointFile(
   return checkpointFiles.read(ctx.store.dataDir, checkpoint.runId, checkpoint.checkpointId, file);
 }
 
-/** A model holding a checkpoint's adapter weights (for samplers); 400 when the files are not ours. */
-export function modelFromCheckpoint(ctx: RouteContext, checkpoint: CheckpointRecord): LoraModel {
+/**
+ * A model holding a checkpoint's adapter weights (for samplers), built in a worker of the pool;
+ * 400 when the files are not ours.
+ */
+export async function modelFromCheckpoint(
+  ctx: RouteContext,
+  checkpoint: CheckpointRecord,
+): Promise<RemoteModel> {
   const weights = readCheckpointFile(ctx, checkpoint, ADAPTER_WEIGHTS_FILE);
   try {
-    return createModelFromCheckpoint(weights);
+    return await RemoteModel.fromCheckpoint(ctx.training.pool, weights);
   } catch (error) {
     if (error instanceof ModelInputError) {
       throw badRequest(`Checkpoint ${checkpoint.tinkerPath} cannot be loaded: ${error.message}`);

@@ -10,6 +10,7 @@ import {
   encodeSampleResponseProto,
 } from "tinker-ts/wire";
 import type { FutureRecord, FutureResult } from "../../engine/futures.js";
+import type { TrainingRuntime } from "../../engine/training-runtime.js";
 import { requireUser } from "../auth.js";
 import { BodyReader } from "../body-reader.js";
 import type { RouteContext, RouteGroup } from "../context.js";
@@ -55,20 +56,30 @@ function sendResult(reply: FastifyReply, result: FutureResult, protobuf: boolean
   }
 }
 
-function answer(reply: FastifyReply, record: FutureRecord, protobuf: boolean): FastifyReply {
+function answer(
+  reply: FastifyReply,
+  record: FutureRecord,
+  protobuf: boolean,
+  queueState: TrainingRuntime["queueState"],
+): FastifyReply {
   if (record.state === "failed" && record.failure !== undefined) return reply.send(record.failure);
   if (record.state === "done" && record.result !== undefined)
     return sendResult(reply, record.result, protobuf);
-  return reply.send({ type: "try_again", request_id: record.requestId, queue_state: "active" });
+  return reply.send({ type: "try_again", request_id: record.requestId, ...queueState(record) });
 }
 
 export const futureRoutes: RouteGroup = (app, ctx: RouteContext) => {
   const { futures } = ctx.training;
 
-  // Held polls and queued work must not delay close(): answer them and stop the queue first.
+  // Held polls and queued work must not delay close(): preClose answers them and drops the queue
+  // (synchronously, inside close()); once the server stopped listening, onClose waits for the work
+  // already running in the workers, so a save in progress completes before the store closes.
   app.addHook("preClose", (done) => {
-    ctx.training.close();
+    void ctx.training.close();
     done();
+  });
+  app.addHook("onClose", async () => {
+    await ctx.training.close();
   });
 
   app.post("/api/v1/retrieve_future", async (request, reply) => {
@@ -89,6 +100,6 @@ export const futureRoutes: RouteGroup = (app, ctx: RouteContext) => {
       // It may have expired while held: that is a 410 now.
       record = futures.lookup(user.id, requestId);
     }
-    return answer(reply, record, protobuf);
+    return answer(reply, record, protobuf, (pending) => ctx.training.queueState(pending));
   });
 };

@@ -11,8 +11,8 @@ import {
   type WireModelInput,
 } from "tinker-ts/wire";
 import type { SamplerEntry } from "../../engine/model-registry.js";
+import type { RemoteModel } from "../../engine/remote-model.js";
 import { badRequest, HttpError, notFound } from "../../errors.js";
-import type { LoraModel } from "../../model/lora-model.js";
 import type { SamplingParams } from "../../model/sampling.js";
 import { prepareModel } from "../../model/twin-tokenizer.js";
 import { CheckpointFileMissingError } from "../../store/checkpoint-files.js";
@@ -24,7 +24,7 @@ import { modelInputTokens } from "../wire-body.js";
 
 /** What an asample request samples from. */
 interface SamplingTarget {
-  model: LoraModel;
+  model: RemoteModel;
   baseModel: string;
   /** Usage is recorded against the sampler's session; requests by path or base model have none. */
   sessionId: string | null;
@@ -86,9 +86,13 @@ export const samplingRoutes: RouteGroup = (app, ctx: RouteContext) => {
    * save's expires (ephemeralTtlSeconds) while its sampler lives on in memory, and a sampler not in
    * memory (after a restart, or after its session expired) then has nothing to sample from.
    */
-  const rebuildFromCheckpoint = (samplerId: string, modelPath: string, owner: string): LoraModel => {
+  const rebuildFromCheckpoint = async (
+    samplerId: string,
+    modelPath: string,
+    owner: string,
+  ): Promise<RemoteModel> => {
     try {
-      return modelFromCheckpoint(ctx, readableCheckpointAt(ctx, [owner], modelPath));
+      return await modelFromCheckpoint(ctx, readableCheckpointAt(ctx, [owner], modelPath));
     } catch (error) {
       const missing =
         (error instanceof HttpError && error.statusCode === 404) ||
@@ -101,31 +105,37 @@ export const samplingRoutes: RouteGroup = (app, ctx: RouteContext) => {
   };
 
   /** The caller's sampler, rebuilt from its row when it is not in memory (e.g. after a restart). */
-  const samplerFor = (owner: string, samplerId: string): SamplerEntry => {
+  const samplerFor = async (owner: string, samplerId: string): Promise<SamplerEntry> => {
     const loaded = runtime.models.findSampler(samplerId);
     if (loaded !== undefined && loaded.owner === owner) return loaded;
     const row = store.samplers.get(samplerId);
     if (row === undefined || row.owner !== owner) throw notFound(`Sampler not found: ${samplerId}`);
     const model =
       row.modelPath === null
-        ? runtime.models.baseModel(row.baseModel)
-        : rebuildFromCheckpoint(samplerId, row.modelPath, owner);
+        ? await runtime.models.baseModel(row.baseModel)
+        : await rebuildFromCheckpoint(samplerId, row.modelPath, owner);
+    // Two requests may have rebuilt it at once: keep the first, free the other copy.
+    const raced = runtime.models.findSampler(samplerId);
+    if (raced !== undefined) {
+      if (row.modelPath !== null) model.dispose();
+      return raced;
+    }
     const entry: SamplerEntry = { ...row, model };
     runtime.models.addSampler(entry);
     return entry;
   };
 
-  const modelAtPath = (owner: string, path: string): LoraModel => {
+  const modelAtPath = (owner: string, path: string): Promise<RemoteModel> => {
     const checkpoint = readableCheckpointAt(ctx, [owner], path);
     return runtime.models.checkpointModel(`${checkpoint.tinkerPath}@${checkpoint.createdAt}`, () =>
       modelFromCheckpoint(ctx, checkpoint),
     );
   };
 
-  const targetOf = (owner: string, body: BodyReader): SamplingTarget => {
+  const targetOf = async (owner: string, body: BodyReader): Promise<SamplingTarget> => {
     const samplerId = body.optionalString("sampling_session_id");
     if (samplerId !== undefined) {
-      const sampler = samplerFor(owner, samplerId);
+      const sampler = await samplerFor(owner, samplerId);
       return {
         model: sampler.model,
         baseModel: sampler.baseModel,
@@ -135,13 +145,13 @@ export const samplingRoutes: RouteGroup = (app, ctx: RouteContext) => {
     }
     const path = body.optionalString("model_path");
     if (path !== undefined) {
-      const model = modelAtPath(owner, path);
+      const model = await modelAtPath(owner, path);
       return { model, baseModel: model.baseModel, sessionId: null, modelId: null };
     }
     const base = body.optionalString("base_model");
     if (base !== undefined) {
       const name = requireBaseModel(ctx.options.models, base, "base_model");
-      return { model: runtime.models.baseModel(name), baseModel: name, sessionId: null, modelId: null };
+      return { model: await runtime.models.baseModel(name), baseModel: name, sessionId: null, modelId: null };
     }
     throw badRequest("asample needs 'sampling_session_id', 'model_path' or 'base_model'");
   };
@@ -174,7 +184,7 @@ export const samplingRoutes: RouteGroup = (app, ctx: RouteContext) => {
           "x-should-retry": "false",
         });
       }
-      samplerFor(user.id, samplerId);
+      await samplerFor(user.id, samplerId);
       return answer;
     }
     const pending = runtime.futures.state(runtime.models.pendingSamplers.get(samplerId) ?? "");
@@ -184,19 +194,20 @@ export const samplingRoutes: RouteGroup = (app, ctx: RouteContext) => {
       });
     }
 
-    let model: LoraModel;
+    let model: RemoteModel;
     let baseModel: string;
     if (modelPath !== null) {
-      model = modelFromCheckpoint(ctx, readableCheckpointAt(ctx, [user.id], modelPath));
+      model = await modelFromCheckpoint(ctx, readableCheckpointAt(ctx, [user.id], modelPath));
       baseModel = model.baseModel;
       if (requestedBase !== undefined && requestedBase !== baseModel) {
+        model.dispose();
         throw badRequest(
           `Checkpoint ${modelPath} was trained on ${baseModel}, not base_model ${requestedBase}`,
         );
       }
     } else {
       baseModel = requestedBase as string;
-      model = runtime.models.baseModel(baseModel);
+      model = await runtime.models.baseModel(baseModel);
     }
     store.samplers.create({ id: samplerId, owner: user.id, sessionId, baseModel, modelPath });
     runtime.models.addSampler({ id: samplerId, owner: user.id, sessionId, baseModel, modelPath, model });
@@ -213,16 +224,27 @@ export const samplingRoutes: RouteGroup = (app, ctx: RouteContext) => {
     const promptLogprobs = body.optionalBoolean("prompt_logprobs") ?? false;
     const topk = body.optionalInteger("topk_prompt_logprobs", 0) ?? 0;
     body.optionalInteger("seq_id");
-    const target = targetOf(user.id, body);
-    // A twin matches stop strings on decoded text: its tokenizer must be loaded (once) first.
+    // Backpressure (contract 3.2): a client that says it handles 429 gets one while the pool is
+    // saturated, and resubmits the same request after its backoff; others are queued.
+    if (request.headers["x-tinker-sampling-backpressure"] === "1" && runtime.saturated()) {
+      throw new HttpError(
+        429,
+        `tinker-local is at capacity: ${runtime.pool.waiting()} model operation(s) are waiting for its ${runtime.pool.size} worker(s); retry shortly`,
+        { "retry-after": "1" },
+      );
+    }
+    const target = await targetOf(user.id, body);
+    // A twin matches stop strings on decoded text: its tokenizer must be loaded (once) first. The
+    // worker loads its own copy before it samples; loading here too fails a missing twin early.
     await prepareModel(target.baseModel);
-    const requestId = runtime.submitUnordered(user.id, "sample", target.modelId, () => {
+    const requestId = runtime.submitUnordered(user.id, "sample", target.modelId, async () => {
       const started = performance.now();
       const tokens = modelInputTokens(prompt, "prompt");
-      const { sequences } = target.model.sample(tokens, params, numSamples);
+      const out = await target.model.sample(tokens, params, numSamples, { promptLogprobs, topk });
+      const { sequences } = out;
       const value: SampleResponse = { sequences, prompt_cache_hit_tokens: 0 };
-      if (promptLogprobs) value.prompt_logprobs = target.model.promptLogprobs(tokens);
-      if (topk > 0) value.topk_prompt_logprobs = target.model.topkPromptLogprobs(tokens, topk);
+      if (out.promptLogprobs !== undefined) value.prompt_logprobs = out.promptLogprobs;
+      if (out.topkPromptLogprobs !== undefined) value.topk_prompt_logprobs = out.topkPromptLogprobs;
       if (target.sessionId !== null) {
         const common = {
           owner: user.id,

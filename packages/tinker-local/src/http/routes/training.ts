@@ -7,17 +7,13 @@ import { performance } from "node:perf_hooks";
 import type { FastifyRequest } from "fastify";
 import type { FutureResult } from "../../engine/futures.js";
 import type { TrainingModelEntry } from "../../engine/model-registry.js";
+import { RemoteModel } from "../../engine/remote-model.js";
 import { badRequest, HttpError } from "../../errors.js";
 import { ADAM_DEFAULTS, type AdamParams, resolveAdamParams } from "../../model/adam.js";
 import { readCheckpointInfo } from "../../model/checkpoint.js";
 import { ModelInputError } from "../../model/errors.js";
 import { type LoraConfig, type ResolvedLoraConfig, resolveLoraConfig } from "../../model/lora.js";
-import {
-  createModel,
-  createModelFromCheckpoint,
-  findModelSpec,
-  type LoraModel,
-} from "../../model/lora-model.js";
+import { findModelSpec } from "../../model/lora-model.js";
 import { type CheckpointKind, checkpointIdFor } from "../../store/checkpoint-ids.js";
 import type { CheckpointRecord } from "../../store/checkpoints.js";
 import { requireUser } from "../auth.js";
@@ -176,7 +172,7 @@ export const trainingRoutes: RouteGroup = (app, ctx: RouteContext) => {
       userMetadata: Record<string, string> | null;
       kind: "create_model" | "load_weights";
     },
-    build: (entry: TrainingModelEntry) => { model: LoraModel; result: FutureResult },
+    build: (entry: TrainingModelEntry) => Promise<{ model: RemoteModel; result: FutureResult }>,
   ) => {
     const user = requireUser(request);
     const modelId = `${fields.sessionId}:train:${fields.modelSeqId}`;
@@ -201,8 +197,8 @@ export const trainingRoutes: RouteGroup = (app, ctx: RouteContext) => {
         lora: fields.lora,
         kind: fields.kind,
       },
-      (created) => {
-        const { model, result } = build(created);
+      async (created) => {
+        const { model, result } = await build(created);
         created.model = model;
         return result;
       },
@@ -233,8 +229,8 @@ export const trainingRoutes: RouteGroup = (app, ctx: RouteContext) => {
     return createTrainingModel(
       request,
       { sessionId, modelSeqId, baseModel, lora, userMetadata, kind: "create_model" },
-      (entry) => ({
-        model: createModel(baseModel, lora),
+      async (entry) => ({
+        model: await RemoteModel.create(runtime.pool, baseModel, lora),
         result: { type: "json", value: { model_id: entry.id, type: "create_model" } },
       }),
     );
@@ -247,10 +243,10 @@ export const trainingRoutes: RouteGroup = (app, ctx: RouteContext) => {
     const entry = runtime.models.requireTraining(user.id, req.model_id);
     const forwardOnly = legacyForward || req.forward_only;
     const kind = forwardOnly ? "forward" : "forward_backward";
-    const requestId = runtime.submitOrdered(entry, req.seq_id, kind, () => (model) => {
+    const requestId = runtime.submitOrdered(entry, req.seq_id, kind, () => async (model) => {
       const started = performance.now();
       const data = req.data.map(toModelDatum);
-      const result = model.forwardBackward(data, req.loss_fn, req.loss_fn_config ?? null, { forwardOnly });
+      const result = await model.forwardBackward(data, req.loss_fn, req.loss_fn_config ?? null, forwardOnly);
       touch(entry);
       recordTraining(
         entry,
@@ -274,8 +270,8 @@ export const trainingRoutes: RouteGroup = (app, ctx: RouteContext) => {
     const entry = runtime.models.requireTraining(user.id, body.string("model_id"));
     const requestId = runtime.submitOrdered(entry, body.integer("seq_id"), "optim_step", () => {
       const adam = readAdamParams(body);
-      return (model) => {
-        const { metrics } = model.optimStep(adam);
+      return async (model) => {
+        const { metrics } = await model.optimStep(adam);
         touch(entry);
         return { type: "json", value: { metrics } };
       };
@@ -293,11 +289,12 @@ export const trainingRoutes: RouteGroup = (app, ctx: RouteContext) => {
       const ttlSeconds = readTtlSeconds(body);
       const overwrite = body.optionalBoolean("overwrite") ?? false;
       assertCheckpointFree(entry, checkpointId, overwrite);
-      return (model) => {
+      return async (model) => {
+        const bytes = await model.save(true);
         const files = {
-          [ADAPTER_WEIGHTS_FILE]: model.saveWeights(),
-          [ADAPTER_CONFIG_FILE]: Buffer.from(JSON.stringify(model.adapterConfig(), null, 2)),
-          [OPTIMIZER_FILE]: model.saveOptimizer(),
+          [ADAPTER_WEIGHTS_FILE]: bytes.weights,
+          [ADAPTER_CONFIG_FILE]: Buffer.from(JSON.stringify(bytes.adapterConfig, null, 2)),
+          [OPTIMIZER_FILE]: bytes.optimizer as Uint8Array,
         };
         const saved = store.checkpoints.save(
           {
@@ -360,8 +357,8 @@ export const trainingRoutes: RouteGroup = (app, ctx: RouteContext) => {
         assertSamplerFree(samplerId);
       }
       const newSamplerId = samplerId;
-      return (model) => {
-        const weights = model.saveWeights();
+      return async (model) => {
+        const { weights, adapterConfig } = await model.save(false);
         const saved = store.checkpoints.save(
           {
             runId: entry.id,
@@ -374,7 +371,7 @@ export const trainingRoutes: RouteGroup = (app, ctx: RouteContext) => {
           },
           {
             [ADAPTER_WEIGHTS_FILE]: weights,
-            [ADAPTER_CONFIG_FILE]: Buffer.from(JSON.stringify(model.adapterConfig(), null, 2)),
+            [ADAPTER_CONFIG_FILE]: Buffer.from(JSON.stringify(adapterConfig, null, 2)),
           },
         );
         touch(entry);
@@ -395,7 +392,7 @@ export const trainingRoutes: RouteGroup = (app, ctx: RouteContext) => {
             sessionId: entry.sessionId,
             baseModel: entry.baseModel,
             modelPath: saved.tinkerPath,
-            model: createModelFromCheckpoint(weights),
+            model: await RemoteModel.fromCheckpoint(runtime.pool, weights),
           });
           value.sampling_session_id = newSamplerId;
         }
@@ -418,9 +415,11 @@ export const trainingRoutes: RouteGroup = (app, ctx: RouteContext) => {
       const requestId = runtime.submitOrdered(entry, body.integer("seq_id"), "load_weights", () => {
         const checkpoint = readableCheckpointAt(ctx, readers, body.string("path"));
         const optimizer = readOptimizerFlag(body, checkpoint);
-        return (model) => {
-          model.loadWeights(readCheckpointFile(ctx, checkpoint, ADAPTER_WEIGHTS_FILE));
-          if (optimizer) model.loadOptimizer(readCheckpointFile(ctx, checkpoint, OPTIMIZER_FILE));
+        return async (model) => {
+          await model.load(
+            readCheckpointFile(ctx, checkpoint, ADAPTER_WEIGHTS_FILE),
+            optimizer ? readCheckpointFile(ctx, checkpoint, OPTIMIZER_FILE) : null,
+          );
           touch(entry);
           return { type: "json", value: { path: checkpoint.tinkerPath, model_id: entry.id } };
         };
@@ -470,10 +469,14 @@ export const trainingRoutes: RouteGroup = (app, ctx: RouteContext) => {
         userMetadata: readUserMetadata(body),
         kind: "load_weights",
       },
-      (entry) => {
-        const model = createModel(info.baseModel, info.lora);
-        model.loadWeights(weights);
-        if (optimizer) model.loadOptimizer(readCheckpointFile(ctx, checkpoint, OPTIMIZER_FILE));
+      async (entry) => {
+        const model = await RemoteModel.create(runtime.pool, info.baseModel, info.lora);
+        try {
+          await model.load(weights, optimizer ? readCheckpointFile(ctx, checkpoint, OPTIMIZER_FILE) : null);
+        } catch (error) {
+          model.dispose();
+          throw error;
+        }
         return {
           model,
           result: { type: "json", value: { model_id: entry.id, path: checkpoint.tinkerPath } },
