@@ -43,7 +43,11 @@ export async function run(): Promise<BenchResult[]> {
         unit: "CPU ms",
         notes: "base weights drawn from the seed",
       },
-      { metric: `${short} forward_backward 1x${TOKENS}`, value: round(r.forwardBackwardMs, 0), unit: "CPU ms" },
+      {
+        metric: `${short} forward_backward 1x${TOKENS}`,
+        value: round(r.forwardBackwardMs, 0),
+        unit: "CPU ms",
+      },
       { metric: `${short} optim_step`, value: round(r.optimStepMs, 1), unit: "CPU ms" },
       { metric: `${short} sample 16 tokens, top_p 0.9`, value: round(r.sampleMs, 0), unit: "CPU ms" },
       {

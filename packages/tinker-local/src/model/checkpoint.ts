@@ -150,3 +150,35 @@ export function infoFromMetadata(metadata: Record<string, string>): CheckpointIn
   }
   return info;
 }
+
+export function takeTensor(
+  tensors: Map<string, { shape: number[]; data: Float64Array }>,
+  name: string,
+  shape: readonly number[],
+  what: string,
+): Float64Array {
+  const t = tensors.get(name);
+  if (!t) {
+    throw new ModelInputError(
+      `${what} lack tensor ${name}; was it saved from a model with another LoRA config?`,
+    );
+  }
+  if (t.shape.length !== shape.length || t.shape.some((s, i) => s !== shape[i])) {
+    throw new ModelInputError(
+      `${what} tensor ${name} has shape [${t.shape}], this model needs [${shape}] (different LoRA rank?)`,
+    );
+  }
+  if (!t.data.every(Number.isFinite))
+    throw new ModelInputError(`${what} tensor ${name} holds NaN or infinity`);
+  tensors.delete(name);
+  return t.data;
+}
+
+export function rejectExtra(tensors: Map<string, unknown>, what: string): void {
+  const extra = tensors.keys().next();
+  if (!extra.done) {
+    throw new ModelInputError(
+      `${what} hold tensor ${extra.value}, which this model does not have (different train_* flags?)`,
+    );
+  }
+}

@@ -16,7 +16,6 @@ export {
   createModelFromCheckpoint,
   type ForwardBackwardOptions,
   type ForwardBackwardResult,
-  findModelSpec,
   LoraModel,
   type LossFnOutput,
   MAX_NUM_SAMPLES,
@@ -34,6 +33,7 @@ export {
 export { readSafetensors, type Safetensors, type TensorToWrite, writeSafetensors } from "./safetensors.js";
 export type { SampledSequence, SamplingParams } from "./sampling.js";
 export { servedModels, UnknownModelError } from "./served.js";
+export { findModelSpec } from "./specs.js";
 export {
   BOS_TOKEN_ID,
   decode,

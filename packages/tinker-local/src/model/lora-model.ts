@@ -3,7 +3,7 @@
 // outputs are structured-cloneable, so a caller may run models in a worker thread.
 import { ADAM_DEFAULTS, type AdamParams, adamStep, type Param, resolveAdamParams } from "./adam.js";
 import { baseWeightsFor } from "./base-weights.js";
-import { MODEL_CATALOG, type ModelSpec, type TokenizerFacts } from "./catalog.js";
+import type { ModelSpec, TokenizerFacts } from "./catalog.js";
 import {
   encodeOptimizer,
   encodeWeights,
@@ -11,6 +11,8 @@ import {
   type PeftAdapterConfig,
   peftAdapterConfig,
   peftTensorName,
+  rejectExtra,
+  takeTensor,
 } from "./checkpoint.js";
 import { ModelInputError } from "./errors.js";
 import { generate, promptLogprobs, sampleRngs, topkPromptLogprobs } from "./generate.js";
@@ -27,10 +29,10 @@ import {
 import { computeLoss, isLossFn, LOSS_FNS, type LossFnName, resolveLossConfig } from "./losses.js";
 import { readSafetensors } from "./safetensors.js";
 import { resolveSamplingParams, type SampledSequence, type SamplingParams } from "./sampling.js";
+import { findModelSpec } from "./specs.js";
 import { stopTest } from "./stops.js";
 import { TOKENIZER_DESCRIPTION } from "./tokenizer.js";
 import { Transformer } from "./transformer.js";
-import { findTwin, installCommand, isTwinInstalled, twinDefinitions, twinSpec } from "./twins.js";
 
 export const MAX_NUM_SAMPLES = 128;
 
@@ -78,30 +80,6 @@ export interface ModelInfo {
   optimizerStep: number;
   /** The byte-level table for tinker-local's models; a twin's tokenizer facts otherwise. */
   tokenizer: typeof TOKENIZER_DESCRIPTION | TokenizerFacts;
-}
-
-const twinSpecs = new Map<string, ModelSpec>();
-
-/**
- * The spec of a catalog model or of a twin whose tokenizer data is installed. Which names a server
- * accepts is its own choice (the --model flag); this layer can build any of them.
- */
-export function findModelSpec(name: string): ModelSpec {
-  const spec = MODEL_CATALOG.find((m) => m.name === name) ?? twinSpecs.get(name);
-  if (spec) return spec;
-  const twin = findTwin(name);
-  if (twin !== undefined) {
-    if (!isTwinInstalled(twin)) {
-      throw new ModelInputError(
-        `${name} is a twin whose tokenizer data is not installed; run: ${installCommand(twin)}`,
-      );
-    }
-    const built = twinSpec(twin);
-    twinSpecs.set(name, built);
-    return built;
-  }
-  const known = [...MODEL_CATALOG.map((m) => m.name), ...twinDefinitions().map((t) => t.name)];
-  throw new ModelInputError(`unknown base model '${name}'; available: ${known.join(", ")}`);
 }
 
 /** A catalog model plus a fresh LoRA adapter (or none, for a base-model sampler). */
@@ -404,38 +382,6 @@ export class LoraModel {
 
 function param(name: string, shape: [number, number], value: Float64Array, grad: Float64Array): Param {
   return { name, shape, value, grad, m: new Float64Array(value.length), v: new Float64Array(value.length) };
-}
-
-function takeTensor(
-  tensors: Map<string, { shape: number[]; data: Float64Array }>,
-  name: string,
-  shape: readonly number[],
-  what: string,
-): Float64Array {
-  const t = tensors.get(name);
-  if (!t) {
-    throw new ModelInputError(
-      `${what} lack tensor ${name}; was it saved from a model with another LoRA config?`,
-    );
-  }
-  if (t.shape.length !== shape.length || t.shape.some((s, i) => s !== shape[i])) {
-    throw new ModelInputError(
-      `${what} tensor ${name} has shape [${t.shape}], this model needs [${shape}] (different LoRA rank?)`,
-    );
-  }
-  if (!t.data.every(Number.isFinite))
-    throw new ModelInputError(`${what} tensor ${name} holds NaN or infinity`);
-  tensors.delete(name);
-  return t.data;
-}
-
-function rejectExtra(tensors: Map<string, unknown>, what: string): void {
-  const extra = tensors.keys().next();
-  if (!extra.done) {
-    throw new ModelInputError(
-      `${what} hold tensor ${extra.value}, which this model does not have (different train_* flags?)`,
-    );
-  }
 }
 
 export { ADAM_DEFAULTS };

@@ -2,7 +2,7 @@
 // the ones named (the --model flag: any model of tinker-ts's tokenizer table), or by default
 // DEFAULT_TWINS, those of them whose tokenizer data is installed.
 import { MODEL_CATALOG, type ModelSpec } from "./catalog.js";
-import { findModelSpec } from "./lora-model.js";
+import { findModelSpec } from "./specs.js";
 import { DEFAULT_TWINS, findTwin, installCommand, isTwinInstalled, twinDefinitions } from "./twins.js";
 
 /** A requested model cannot be served; the message says what to install or which names exist. */

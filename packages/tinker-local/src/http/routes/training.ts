@@ -13,7 +13,7 @@ import { ADAM_DEFAULTS, type AdamParams, resolveAdamParams } from "../../model/a
 import { readCheckpointInfo } from "../../model/checkpoint.js";
 import { ModelInputError } from "../../model/errors.js";
 import { type LoraConfig, type ResolvedLoraConfig, resolveLoraConfig } from "../../model/lora.js";
-import { findModelSpec } from "../../model/lora-model.js";
+import { findModelSpec } from "../../model/specs.js";
 import { type CheckpointKind, checkpointIdFor } from "../../store/checkpoint-ids.js";
 import type { CheckpointRecord } from "../../store/checkpoints.js";
 import { requireUser } from "../auth.js";
