@@ -93,11 +93,15 @@ export async function poll(
   requestId: string,
   options: { accept?: string; key?: string } = {},
 ): Promise<PollResult> {
-  for (let i = 0; i < 200; i++) {
+  // A bound on polls, not on time: servers started with a short long-poll hold (a few ms) answer
+  // try_again quickly, and on a loaded machine a step can take seconds, so the bound is generous;
+  // the runner's per-test timeout is what stops a real hang.
+  const maxPolls = 5000;
+  for (let i = 0; i < maxPolls; i++) {
     const result = await retrieve(url, requestId, options);
     if (result.status !== 200 || !isTryAgain(result)) return result;
   }
-  throw new Error(`request ${requestId} still pending after 200 polls`);
+  throw new Error(`request ${requestId} still pending after ${maxPolls} polls`);
 }
 
 /** Polls a JSON-result future and returns its body; throws on failures and non-200s. */
