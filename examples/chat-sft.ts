@@ -20,8 +20,7 @@
 //   {"model":…,"renderer":…,"examples":…,"steps":…,"firstLoss":…,"lastLoss":…,"answer":…,"parsedOk":…}
 
 import { readFileSync } from "node:fs";
-import { parseArgs } from "node:util";
-import { type Datum, getTokenizer, type SamplingClient } from "tinker-ts";
+import type { Datum, SamplingClient } from "tinker-ts";
 import {
   buildSupervisedExamples,
   datumFromExample,
@@ -35,22 +34,20 @@ import { type ExampleCli, exampleCli } from "./lib/args.js";
 import { openBackend } from "./lib/backend.js";
 import { prng } from "./lib/random.js";
 
-const cli: ExampleCli = exampleCli("chat-sft");
+const cli: ExampleCli = exampleCli(
+  "chat-sft",
+  "Supervised fine-tuning on chat conversations rendered with the cookbook's chat renderers.",
+);
 
-const { values: flags } = parseArgs({
-  options: {
-    steps: { type: "string", default: "40" },
-    batch: { type: "string", default: "4" },
-    lr: { type: "string", default: "0.003" },
-    rank: { type: "string", default: "16" },
-    seed: { type: "string", default: "0" },
-    model: { type: "string" },
-    renderer: { type: "string" },
-    tokenizer: { type: "string" },
-    "max-length": { type: "string" },
-    data: { type: "string", default: new URL("data/kitchen-chat.jsonl", import.meta.url).pathname },
-    "data-dir": { type: "string", default: ".tinker-demo" },
-  },
+const flags = cli.parse({
+  steps: { type: "string", default: "40" },
+  batch: { type: "string", default: "4" },
+  lr: { type: "string", default: "0.003" },
+  rank: { type: "string", default: "16" },
+  seed: { type: "string", default: "0" },
+  renderer: { type: "string" },
+  "max-length": { type: "string" },
+  data: { type: "string", default: new URL("data/kitchen-chat.jsonl", import.meta.url).pathname },
 });
 
 const steps = cli.positiveInt(flags.steps, "--steps");
@@ -106,11 +103,12 @@ async function answer(renderer: Renderer, sampler: SamplingClient) {
 }
 
 async function main(): Promise<void> {
-  const { service, model, close } = await openBackend(flags, cli);
+  const backend = await openBackend(flags, cli);
+  const { service, model, close } = backend;
   try {
     // Tokenizer, renderer and data first: a mistake in any of them must fail before a (billed)
     // training run exists.
-    const tokenizer = await getTokenizer(model, flags.tokenizer ? { tokenizerPath: flags.tokenizer } : {});
+    const tokenizer = await backend.tokenizer();
     const rendererName = flags.renderer ?? recommendedRenderer(model);
     const renderer = getRenderer(rendererName, tokenizer);
     const data = readConversations(flags.data).flatMap((c) => examplesOf(renderer, c));

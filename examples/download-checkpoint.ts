@@ -18,26 +18,24 @@
 
 import { closeSync, openSync, readFileSync, readSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { parseArgs } from "node:util";
-import { Datum, type DownloadProgress, getTokenizer } from "tinker-ts";
+import { Datum, type DownloadProgress } from "tinker-ts";
 import { type ExampleCli, exampleCli } from "./lib/args.js";
 import { openBackend } from "./lib/backend.js";
 
 // Flag checks and the tinker-local set-up are the same in every example: see lib/args.ts and
 // lib/backend.ts.
-const cli: ExampleCli = exampleCli("download-checkpoint");
+const cli: ExampleCli = exampleCli(
+  "download-checkpoint",
+  "Saves checkpoints, lists them, downloads one and reads its safetensors header.",
+);
 
-const { values: flags } = parseArgs({
-  options: {
-    steps: { type: "string", default: "3" },
-    rank: { type: "string", default: "8" },
-    lr: { type: "string", default: "0.003" },
-    seed: { type: "string", default: "0" },
-    model: { type: "string" },
-    "list-limit": { type: "string", default: "10" },
-    out: { type: "string" },
-    "data-dir": { type: "string", default: ".tinker-demo" },
-  },
+const flags = cli.parse({
+  steps: { type: "string", default: "3" },
+  rank: { type: "string", default: "8" },
+  lr: { type: "string", default: "0.003" },
+  seed: { type: "string", default: "0" },
+  "list-limit": { type: "string", default: "10" },
+  out: { type: "string" },
 });
 
 const steps = cli.positiveInt(flags.steps, "--steps");
@@ -87,12 +85,13 @@ function readSafetensorsHeader(file: string): {
 
 async function main(): Promise<void> {
   // The in-process tinker-local, or the server in TINKER_BASE_URL: see lib/backend.ts.
-  const { service, model, close } = await openBackend(flags, cli);
+  const backend = await openBackend(flags, cli);
+  const { service, model, close } = backend;
   try {
     const started = performance.now();
     console.log(`model ${model}, LoRA rank ${rank}, ${steps} steps`);
     // The tokenizer first: a missing one must fail before a (billed) training run exists.
-    const tokenizer = await getTokenizer(model);
+    const tokenizer = await backend.tokenizer();
     const training = await service.createLoraTrainingClient(model, { rank, seed });
     // Something to train on, so the adapter is not all zeros (a fresh LoRA B matrix is).
     const datum = Datum.forNextTokenPrediction(

@@ -4,8 +4,26 @@
 //   node --conditions=tinker-source --import tsx examples/quickstart.ts
 
 import { Datum, getTokenizer, ModelInput, ServiceClient } from "tinker-ts";
+import { type ExampleCli, exampleCli } from "./lib/args.js";
+import { isTinkerLocal } from "./lib/backend.js";
+
+// --help and unknown flags are handled like in every example (it takes only the common flags).
+const cli: ExampleCli = exampleCli(
+  "quickstart",
+  "The README's quick start: one training step, one sample, one save.",
+);
+cli.parse({});
 
 let stopServer = async () => {};
+if (process.env.TINKER_BASE_URL && !process.env.TINKER_API_KEY) {
+  // A tinker-local at TINKER_BASE_URL takes its default key; ask the server what it is.
+  const { DEFAULT_LOCAL_API_KEY } = await import("tinker-local");
+  const probe = new ServiceClient({ apiKey: DEFAULT_LOCAL_API_KEY });
+  const local = await isTinkerLocal(probe);
+  await probe.close();
+  if (!local) cli.usage(`${process.env.TINKER_BASE_URL} is not a tinker-local: set TINKER_API_KEY`);
+  process.env.TINKER_API_KEY = DEFAULT_LOCAL_API_KEY;
+}
 if (!process.env.TINKER_BASE_URL) {
   const { startServer, DEFAULT_LOCAL_API_KEY } = await import("tinker-local");
   const server = await startServer({ port: 0 });

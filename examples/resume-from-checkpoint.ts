@@ -15,27 +15,25 @@
 // Everything printed on stdout except the lines starting with "time" depends only on --seed and
 // the other flags. The exit code is 1 when the resumed run does not match the uninterrupted one.
 
-import { parseArgs } from "node:util";
-import { Datum, getTokenizer, type Tokenizer, type TrainingClient } from "tinker-ts";
+import { Datum, type Tokenizer, type TrainingClient } from "tinker-ts";
 import { type ExampleCli, exampleCli } from "./lib/args.js";
 import { openBackend } from "./lib/backend.js";
 import { prng, randomWord } from "./lib/random.js";
 
 // Flag checks and the tinker-local set-up are the same in every example: see lib/args.ts and
 // lib/backend.ts.
-const cli: ExampleCli = exampleCli("resume-from-checkpoint");
+const cli: ExampleCli = exampleCli(
+  "resume-from-checkpoint",
+  "saveState, then resume with and without the optimizer state; compares the losses.",
+);
 
-const { values: flags } = parseArgs({
-  options: {
-    "steps-before": { type: "string", default: "5" },
-    "steps-after": { type: "string", default: "5" },
-    batch: { type: "string", default: "8" },
-    lr: { type: "string", default: "0.003" },
-    rank: { type: "string", default: "16" },
-    seed: { type: "string", default: "0" },
-    model: { type: "string" },
-    "data-dir": { type: "string", default: ".tinker-demo" },
-  },
+const flags = cli.parse({
+  "steps-before": { type: "string", default: "5" },
+  "steps-after": { type: "string", default: "5" },
+  batch: { type: "string", default: "8" },
+  lr: { type: "string", default: "0.003" },
+  rank: { type: "string", default: "16" },
+  seed: { type: "string", default: "0" },
 });
 
 const stepsBefore = cli.positiveInt(flags["steps-before"], "--steps-before");
@@ -78,13 +76,14 @@ async function trainStep(training: TrainingClient, tokenizer: Tokenizer, step: n
 
 async function main(): Promise<void> {
   // The in-process tinker-local, or the server in TINKER_BASE_URL: see lib/backend.ts.
-  const { service, model, close } = await openBackend(flags, cli);
+  const backend = await openBackend(flags, cli);
+  const { service, model, close } = backend;
   let matched = false;
   try {
     console.log(`model ${model}, LoRA rank ${rank}, batches of ${batchSize}, lr ${learningRate}`);
     const started = performance.now();
     // The tokenizer first: a missing one must fail before a (billed) training run exists.
-    const tokenizer = await getTokenizer(model);
+    const tokenizer = await backend.tokenizer();
     const original = await service.createLoraTrainingClient(model, { rank, seed });
 
     console.log(`\ntraining ${stepsBefore} steps`);

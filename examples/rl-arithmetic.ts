@@ -21,31 +21,28 @@
 // The last line of stdout is one JSON object:
 //   {"model":…,"renderer":…,"env":…,"iterations":…,"rewardFirst5":…,"rewardLast5":…,"resumedFrom":…}
 
-import { parseArgs } from "node:util";
-import { getTokenizer } from "tinker-ts";
 import { getRenderer, recommendedRenderer, rl } from "tinker-ts-cookbook";
 import { type ExampleCli, exampleCli } from "./lib/args.js";
 import { openBackend } from "./lib/backend.js";
 
-const cli: ExampleCli = exampleCli("rl-arithmetic");
+const cli: ExampleCli = exampleCli(
+  "rl-arithmetic",
+  "Reinforcement learning on arithmetic problems with a reward computed in code.",
+);
 
-const { values: flags } = parseArgs({
-  options: {
-    env: { type: "string", default: "arithmetic" },
-    iterations: { type: "string", default: "30" },
-    groups: { type: "string", default: "4" },
-    "group-size": { type: "string", default: "8" },
-    "max-tokens": { type: "string", default: "3" },
-    lr: { type: "string", default: "0.003" },
-    rank: { type: "string", default: "16" },
-    loss: { type: "string", default: "importance_sampling" },
-    seed: { type: "string", default: "0" },
-    "save-every": { type: "string", default: "5" },
-    model: { type: "string" },
-    renderer: { type: "string" },
-    "run-dir": { type: "string" },
-    "data-dir": { type: "string", default: ".tinker-demo" },
-  },
+const flags = cli.parse({
+  env: { type: "string", default: "arithmetic" },
+  iterations: { type: "string", default: "30" },
+  groups: { type: "string", default: "4" },
+  "group-size": { type: "string", default: "8" },
+  "max-tokens": { type: "string", default: "3" },
+  lr: { type: "string", default: "0.003" },
+  rank: { type: "string", default: "16" },
+  loss: { type: "string", default: "importance_sampling" },
+  seed: { type: "string", default: "0" },
+  "save-every": { type: "string", default: "5" },
+  renderer: { type: "string" },
+  "run-dir": { type: "string" },
 });
 
 if (flags.env !== "arithmetic" && flags.env !== "guessing")
@@ -64,10 +61,11 @@ if (flags.loss !== "importance_sampling" && flags.loss !== "ppo")
 const lossFn = flags.loss;
 
 async function main(): Promise<void> {
-  const { service, model, close } = await openBackend(flags, cli);
+  const backend = await openBackend(flags, cli);
+  const { service, model, close } = backend;
   try {
     // The tokenizer first: a missing one must fail before a (billed) training run exists.
-    const tokenizer = await getTokenizer(model);
+    const tokenizer = await backend.tokenizer();
     const rendererName = flags.renderer ?? recommendedRenderer(model);
     const renderer = getRenderer(rendererName, tokenizer);
     const runDir =

@@ -19,10 +19,8 @@
 // Everything printed on stdout except the lines starting with "time" depends only on --seed and
 // the other flags.
 
-import { parseArgs } from "node:util";
 import {
   Datum,
-  getTokenizer,
   type LossFnConfig,
   type LossFnType,
   ModelInput,
@@ -34,22 +32,21 @@ import { openBackend } from "./lib/backend.js";
 
 // Flag checks and the tinker-local set-up are the same in every example: see lib/args.ts and
 // lib/backend.ts.
-const cli: ExampleCli = exampleCli("rl-loop");
+const cli: ExampleCli = exampleCli(
+  "rl-loop",
+  "Reinforcement learning (importance_sampling or ppo) with a group-relative advantage; the reward rises.",
+);
 
-const { values: flags } = parseArgs({
-  options: {
-    iterations: { type: "string", default: "30" },
-    group: { type: "string", default: "8" },
-    "max-tokens": { type: "string", default: "12" },
-    lr: { type: "string", default: "0.001" },
-    rank: { type: "string", default: "16" },
-    loss: { type: "string", default: "importance_sampling" },
-    "clip-low": { type: "string", default: "0.8" },
-    "clip-high": { type: "string", default: "1.2" },
-    seed: { type: "string", default: "0" },
-    model: { type: "string" },
-    "data-dir": { type: "string", default: ".tinker-demo" },
-  },
+const flags = cli.parse({
+  iterations: { type: "string", default: "30" },
+  group: { type: "string", default: "8" },
+  "max-tokens": { type: "string", default: "12" },
+  lr: { type: "string", default: "0.001" },
+  rank: { type: "string", default: "16" },
+  loss: { type: "string", default: "importance_sampling" },
+  "clip-low": { type: "string", default: "0.8" },
+  "clip-high": { type: "string", default: "1.2" },
+  seed: { type: "string", default: "0" },
 });
 
 const iterations = cli.positiveInt(flags.iterations, "--iterations");
@@ -135,14 +132,15 @@ function printable(text: string): string {
 
 async function main(): Promise<void> {
   // The in-process tinker-local, or the server in TINKER_BASE_URL: see lib/backend.ts.
-  const { service, model, close } = await openBackend(flags, cli);
+  const backend = await openBackend(flags, cli);
+  const { service, model, close } = backend;
   try {
     console.log(
       `model ${model}, LoRA rank ${rank}, ${iterations} iterations of ${PROMPTS.length} prompts x ${groupSize} samples, ` +
         `${maxTokens} tokens each, loss ${lossFn}, lr ${learningRate}`,
     );
     // The tokenizer first: a missing one must fail before a (billed) training run exists.
-    const tokenizer = await getTokenizer(model);
+    const tokenizer = await backend.tokenizer();
     const training = await service.createLoraTrainingClient(model, { rank, seed });
     const prompts = PROMPTS.map((p) => tokenizer.encode(p));
 

@@ -15,27 +15,24 @@
 // Everything printed on stdout except the lines starting with "time" depends only on --seed and
 // the other flags: two runs with the same flags print the same losses and samples.
 
-import { parseArgs } from "node:util";
-import { Datum, getTokenizer, ModelInput, type SamplingClient, type Tokenizer } from "tinker-ts";
+import { Datum, ModelInput, type SamplingClient, type Tokenizer } from "tinker-ts";
 import { type ExampleCli, exampleCli } from "./lib/args.js";
 import { openBackend } from "./lib/backend.js";
 import { prng, randomWord } from "./lib/random.js";
 
 // Flag checks and the tinker-local set-up are the same in every example: see lib/args.ts and
 // lib/backend.ts.
-const cli: ExampleCli = exampleCli("sft-demo");
+const cli: ExampleCli = exampleCli(
+  "sft-demo",
+  "Supervised fine-tuning: teaches the model to upper-case words it has never seen (npm run demo).",
+);
 
-const { values: flags } = parseArgs({
-  options: {
-    steps: { type: "string", default: "250" },
-    batch: { type: "string", default: "16" },
-    lr: { type: "string", default: "0.003" },
-    rank: { type: "string", default: "32" },
-    seed: { type: "string", default: "0" },
-    model: { type: "string" },
-    tokenizer: { type: "string" },
-    "data-dir": { type: "string", default: ".tinker-demo" },
-  },
+const flags = cli.parse({
+  steps: { type: "string", default: "250" },
+  batch: { type: "string", default: "16" },
+  lr: { type: "string", default: "0.003" },
+  rank: { type: "string", default: "32" },
+  seed: { type: "string", default: "0" },
 });
 
 const steps = cli.positiveInt(flags.steps, "--steps");
@@ -85,13 +82,14 @@ function bar(done: number, total: number, width = 24): string {
 
 async function main(): Promise<void> {
   // The in-process tinker-local, or the server in TINKER_BASE_URL: see lib/backend.ts.
-  const { service, model, close } = await openBackend(flags, cli);
+  const backend = await openBackend(flags, cli);
+  const { service, model, close } = backend;
   try {
     console.log(
       `model ${model}, LoRA rank ${rank}, ${steps} steps of ${batchSize} examples, lr ${learningRate} decaying linearly to 0`,
     );
     // The tokenizer first: a missing one must fail before a (billed) training run exists.
-    const tokenizer = await getTokenizer(model, flags.tokenizer ? { tokenizerPath: flags.tokenizer } : {});
+    const tokenizer = await backend.tokenizer();
     const training = await service.createLoraTrainingClient(model, { rank, seed });
 
     const before = await answers(await training.saveWeightsAndGetSamplingClient(), tokenizer);

@@ -1,11 +1,55 @@
-// Flag checking shared by the examples. A bad value is the user's to fix, not a crash: it prints
-// "<program>: <message>" on stderr and exits with code 2, before anything is trained.
+// Flag parsing and checking shared by the examples. A bad value is the user's to fix, not a crash:
+// it prints "<program>: <message>" on stderr and exits with code 2, before anything is trained.
+// `--help` prints the usage on stdout and exits 0; an unknown flag prints the usage on stderr and
+// exits 2 (no stack trace).
+
+import { type ParseArgsConfig, parseArgs } from "node:util";
+
+type ParseArgsOptionsConfig = NonNullable<ParseArgsConfig["options"]>;
+
+/** The flags every example takes, with the demo's meaning (see lib/backend.ts). */
+export const COMMON_FLAGS = {
+  model: { type: "string" },
+  tokenizer: { type: "string" },
+  "data-dir": { type: "string", default: ".tinker-demo" },
+  help: { type: "boolean", short: "h" },
+} as const satisfies ParseArgsOptionsConfig;
+
+const COMMON_HELP: Record<string, string> = {
+  model: "base model (default: TINKER_BASE_MODEL, else tinker-local/small on a tinker-local)",
+  tokenizer: "directory or tokenizer.json for the model, when tinker-ts cannot resolve its tokenizer",
+  "data-dir": "where an in-process tinker-local keeps its data",
+  help: "show this help",
+};
 
 export interface ExampleCli {
+  /** Parses argv with the example's flags plus COMMON_FLAGS; handles --help and unknown flags. */
+  parse<const O extends ParseArgsOptionsConfig>(
+    options: O,
+  ): ReturnType<typeof parseArgs<{ options: O & typeof COMMON_FLAGS; strict: true }>>["values"];
   /** Reports a bad flag and exits with code 2. */
   usage(message: string): never;
   positiveInt(text: string, name: string): number;
   nonNegativeInt(text: string, name: string): number;
+}
+
+function usageText(program: string, summary: string, options: ParseArgsOptionsConfig): string {
+  const rows = Object.entries(options).map(([name, o]) => {
+    const flag = `--${name}${o.type === "string" ? " <value>" : ""}`;
+    const def = o.default !== undefined ? ` (default: ${String(o.default)})` : "";
+    return `  ${flag.padEnd(24)} ${COMMON_HELP[name] ?? ""}${def}`.trimEnd();
+  });
+  return [
+    `usage: node --conditions=tinker-source --import tsx examples/${program}.ts [flags]`,
+    "",
+    summary,
+    "",
+    "flags:",
+    ...rows,
+    "",
+    "Against a server of your own: TINKER_BASE_URL (and TINKER_API_KEY unless it is a tinker-local).",
+    "",
+  ].join("\n");
 }
 
 /**
@@ -13,12 +57,29 @@ export interface ExampleCli {
  * type (`const cli: ExampleCli = exampleCli(...)`): only then does TypeScript know that
  * `cli.usage(...)` does not return and narrow types after it.
  */
-export function exampleCli(program: string): ExampleCli {
+export function exampleCli(program: string, summary = ""): ExampleCli {
   function usage(message: string): never {
-    process.stderr.write(`${program}: ${message}\n`);
+    process.stderr.write(`${program}: ${message}\n(run with --help to see the flags)\n`);
     process.exit(2);
   }
   return {
+    parse(options) {
+      const all = { ...options, ...COMMON_FLAGS };
+      let values: Record<string, unknown>;
+      try {
+        ({ values } = parseArgs({ options: all, strict: true, allowPositionals: false }));
+      } catch (error) {
+        // ERR_PARSE_ARGS_UNKNOWN_OPTION, a missing value, a stray positional: all usage errors.
+        const message = error instanceof Error ? error.message : String(error);
+        process.stderr.write(`${program}: ${message}\n\n${usageText(program, summary, all)}`);
+        process.exit(2);
+      }
+      if (values.help) {
+        process.stdout.write(usageText(program, summary, all));
+        process.exit(0);
+      }
+      return values as never;
+    },
     usage,
     positiveInt(text, name) {
       const n = Number(text);

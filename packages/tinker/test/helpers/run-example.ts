@@ -16,9 +16,15 @@ export interface ExampleRun {
 
 const HOSTED_VARIABLES = ["TINKER_BASE_URL", "TINKER_API_KEY", "TINKER_BASE_MODEL", "TINKER_CREDENTIAL_CMD"];
 
-export function runExample(script: string, args: string[], timeoutMs = 60_000): Promise<ExampleRun> {
+export function runExample(
+  script: string,
+  args: string[],
+  timeoutMs = 60_000,
+  extraEnv: Record<string, string> = {},
+): Promise<ExampleRun> {
   const env = { ...process.env };
   for (const name of HOSTED_VARIABLES) delete env[name];
+  Object.assign(env, extraEnv);
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
