@@ -5,13 +5,16 @@
 
 // ---- ModelInput (contract 4.1) ----
 
+/** Encodings an image chunk may carry. */
 export type ImageFormat = "png" | "jpeg";
 
+/** A run of token ids, the usual model-input chunk. */
 export interface EncodedTextChunk {
   type: "encoded_text";
   tokens: number[];
 }
 
+/** An image sent inline (base64 on the wire) for vision-capable models. */
 export interface ImageChunk {
   type: "image";
   /** Standard base64 with padding. */
@@ -28,25 +31,33 @@ export interface ImageAssetPointerChunk {
   expected_tokens?: number;
 }
 
+/** A discretised mel-spectrogram chunk (audio) as the wire carries it. */
 export interface DmelChunk {
   type: "dmel";
   /** Base64 of serialized TensorContainer bytes. */
   dmel: string;
 }
 
+/** One chunk of a model input: tokens, an image, an image pointer or audio. */
 export type ModelInputChunk = EncodedTextChunk | ImageChunk | ImageAssetPointerChunk | DmelChunk;
+/** The `type` tag of a model-input chunk. */
 export type ChunkType = ModelInputChunk["type"];
+/** Every chunk `type` the wire knows, in the contract's order. */
 export const CHUNK_TYPES: readonly ChunkType[] = ["encoded_text", "image", "image_asset_pointer", "dmel"];
 
+/** A model input on the wire: its chunks, in order. */
 export interface WireModelInput {
   chunks: ModelInputChunk[];
 }
 
 // ---- TensorData (contract 4.2) ----
 
+/** Element types a tensor on the wire may have. */
 export type TensorDtype = "int64" | "float32";
+/** Every tensor dtype the wire knows. */
 export const TENSOR_DTYPES: readonly TensorDtype[] = ["int64", "float32"];
 
+/** A tensor on the wire: dtype, flat data and optional shape (or a sparse form). */
 export interface WireTensorData {
   /** Flat, row-major. For sparse CSR: the non-zero values. */
   data: number[];
@@ -61,12 +72,15 @@ export interface WireTensorData {
 
 // ---- Datum and losses (contract 4.3, 4.4) ----
 
+/** One training example on the wire: the model input and the loss function's named inputs. */
 export interface WireDatum {
   loss_fn_inputs: Record<string, WireTensorData>;
   model_input: WireModelInput;
 }
 
+/** The built-in loss functions a server computes. */
 export type LossFnType = "cross_entropy" | "importance_sampling" | "ppo" | "cispo" | "dro";
+/** Every built-in loss function name. */
 export const LOSS_FN_TYPES: readonly LossFnType[] = [
   "cross_entropy",
   "importance_sampling",
@@ -78,6 +92,7 @@ export const LOSS_FN_TYPES: readonly LossFnType[] = [
 /** `loss_fn_config`: string → number (double in protobuf). */
 export type LossFnConfig = Record<string, number>;
 
+/** The batch, loss function and loss config of a forward or forward_backward call. */
 export interface ForwardBackwardInput {
   data: WireDatum[];
   loss_fn: LossFnType;
@@ -104,6 +119,7 @@ export interface ForwardBackwardOutput {
 
 // ---- Optimizer (contract 4.6) ----
 
+/** Adam(W) hyperparameters of optim_step, in the wire's snake_case; every field optional. */
 export interface AdamParams {
   learning_rate?: number;
   beta1?: number;
@@ -115,6 +131,7 @@ export interface AdamParams {
   grad_clip_norm?: number;
 }
 
+/** The contract's defaults for every AdamParams field. */
 export const ADAM_PARAMS_DEFAULTS: Readonly<Required<AdamParams>> = Object.freeze({
   learning_rate: 0.0001,
   beta1: 0.9,
@@ -124,6 +141,7 @@ export const ADAM_PARAMS_DEFAULTS: Readonly<Required<AdamParams>> = Object.freez
   grad_clip_norm: 0.0,
 });
 
+/** The body of optim_step. */
 export interface OptimStepRequest {
   adam_params: AdamParams;
   model_id: string;
@@ -131,12 +149,14 @@ export interface OptimStepRequest {
   type: "optim_step";
 }
 
+/** What a finished optim_step returns: its metrics. */
 export interface OptimStepResponse {
   metrics?: Record<string, number>;
 }
 
 // ---- Sampling (contract 4.7, 4.8) ----
 
+/** Sampling settings of a sample request, in the wire's snake_case. */
 export interface SamplingParams {
   max_tokens?: number;
   seed?: number;
@@ -147,9 +167,11 @@ export interface SamplingParams {
   top_p: number;
 }
 
+/** The contract's defaults for temperature, top_k and top_p. */
 export const SAMPLING_PARAMS_DEFAULTS: Readonly<Pick<SamplingParams, "temperature" | "top_k" | "top_p">> =
   Object.freeze({ temperature: 1.0, top_k: -1, top_p: 1.0 });
 
+/** The body of asample. */
 export interface SampleRequest {
   type: "sample";
   num_samples: number;
@@ -163,8 +185,10 @@ export interface SampleRequest {
   topk_prompt_logprobs: number;
 }
 
+/** Why a sampled sequence ended: a stop sequence or token, or max_tokens. */
 export type StopReason = "stop" | "length";
 
+/** One sampled sequence: its tokens, their logprobs and why it stopped. */
 export interface SampledSequence {
   stop_reason: StopReason;
   tokens: number[];
@@ -174,6 +198,7 @@ export interface SampledSequence {
 /** One prompt position's top-k: `[token_id, logprob]` pairs, or null where none exist. */
 export type TopkRow = [number, number][] | null;
 
+/** What a finished sample returns: the sequences and, if asked, prompt logprobs. */
 export interface SampleResponse {
   /** Present in the JSON form only. */
   type?: "sample";
@@ -186,6 +211,7 @@ export interface SampleResponse {
 
 // ---- LoRA (contract 4.9) ----
 
+/** The LoRA settings of create_model: rank, seed and which modules train. */
 export interface LoraConfig {
   rank: number;
   seed?: number;
@@ -194,6 +220,7 @@ export interface LoraConfig {
   train_attn: boolean;
 }
 
+/** The LoRA rank used when none is given. */
 export const DEFAULT_LORA_RANK = 32;
 
 // ---- Future payloads and outcomes (contract 4.13, 4.14) ----
@@ -204,35 +231,42 @@ export interface UntypedAPIFuture {
   model_id?: string;
 }
 
+/** What a finished create_model returns. */
 export interface CreateModelResponse {
   model_id: string;
   type: "create_model";
 }
 
+/** What a finished save_weights returns: the checkpoint's tinker:// path. */
 export interface SaveWeightsResponse {
   path: string;
   type?: string;
 }
 
+/** What a finished save_weights_for_sampler returns on the wire. */
 export interface SaveWeightsForSamplerResponseInternal {
   path?: string;
   sampling_session_id?: string;
   type?: string;
 }
 
+/** What a finished load_weights returns. */
 export interface LoadWeightsResponse {
   path?: string;
   model_id?: string;
   type?: string;
 }
 
+/** What a finished unload_model returns. */
 export interface UnloadModelResponse {
   model_id: string;
   type?: string;
 }
 
+/** Where a queued request stands: running, or held back by capacity or rate limits. */
 export type QueueState = "active" | "paused_capacity" | "paused_rate_limit";
 
+/** A retrieve_future answer saying the result is not ready yet (with the queue state). */
 export interface TryAgainResponse {
   type: "try_again";
   request_id: string;
@@ -246,6 +280,7 @@ export interface CompleteMetadataResponse {
   response_payload_size: number;
 }
 
+/** Whose fault a failed request was, as the server classifies it. */
 export type RequestFailureCategory = "unknown" | "server" | "user";
 
 /** A failure is recognized by the presence of `error`. */
