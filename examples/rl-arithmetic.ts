@@ -15,12 +15,13 @@
 //   TINKER_BASE_URL=... TINKER_API_KEY=... node --import tsx examples/rl-arithmetic.ts \
 //     --model Qwen/Qwen3-4B-Instruct-2507 --lr 4e-5 --max-tokens 16
 //
-// The run folder (--run-dir) holds metrics.jsonl and the resume record: killed and restarted with
+// The run folder (--run-dir; default <data-dir>/runs/rl-…) holds metrics.jsonl and the resume record: killed and restarted with
 // the same command, the run continues from its last checkpoint. Delete it to start over.
 //
 // The last line of stdout is one JSON object:
 //   {"model":…,"renderer":…,"env":…,"iterations":…,"rewardFirst5":…,"rewardLast5":…,"resumedFrom":…}
 
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { getTokenizer } from "tinker-ts";
 import { getRenderer, recommendedRenderer, rl } from "tinker-ts-cookbook";
@@ -70,8 +71,10 @@ async function main(): Promise<void> {
     const tokenizer = await getTokenizer(model);
     const rendererName = flags.renderer ?? recommendedRenderer(model);
     const renderer = getRenderer(rendererName, tokenizer);
-    const runDir =
-      flags["run-dir"] ?? `.tinker-runs/rl-${flags.env}-${model.replaceAll("/", "_")}-seed${seed}`;
+    const runDir = resolve(
+      flags["run-dir"] ??
+        join(flags["data-dir"], "runs", `rl-${flags.env}-${model.replaceAll("/", "_")}-seed${seed}`),
+    );
     console.log(
       `model ${model}, renderer ${rendererName}, env ${flags.env}, ${iterations} iterations of ${groups} groups x ${groupSize}, lr ${learningRate}, run folder ${runDir}`,
     );
