@@ -33,6 +33,7 @@ import { getTokenizer, type SamplingClient } from "tinker-ts";
 import {
   getRenderer,
   type Message,
+  plotRun,
   RecipeError,
   type Renderer,
   recommendedRenderer,
@@ -163,6 +164,9 @@ async function main(): Promise<void> {
     const text = textOf(parsed.message.content);
     console.log(`\n${HELD_OUT[1]!.content as string} -> ${JSON.stringify(text)} (${parsed.termination})`);
     console.log(`time: ${seconds.toFixed(1)} s of training`);
+    // The curves in the terminal, and report.html (one SVG chart per metric) in the run folder.
+    const plot = await plotRun(runDir);
+    console.log(`\n${plot.text}\nreport: ${plot.htmlPath}`);
     console.log(
       JSON.stringify({
         model,

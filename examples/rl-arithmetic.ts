@@ -24,7 +24,7 @@
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { getTokenizer } from "tinker-ts";
-import { getRenderer, recommendedRenderer, rl } from "tinker-ts-cookbook";
+import { getRenderer, plotRun, recommendedRenderer, rl } from "tinker-ts-cookbook";
 import { type ExampleCli, exampleCli } from "./lib/args.js";
 import { openBackend } from "./lib/backend.js";
 
@@ -102,6 +102,9 @@ async function main(): Promise<void> {
           `iter ${String(row.step).padStart(3)}/${iterations} reward ${row.reward.toFixed(3)} correct ${(row["env/correct"] ?? row["env/won"] ?? 0).toFixed(3)} datums ${row.datums}`,
         ),
     });
+    // The curves in the terminal, and report.html (one SVG chart per metric) in the run folder.
+    const plot = await plotRun(runDir);
+    console.log(`\n${plot.text}\nreport: ${plot.htmlPath}`);
     console.log(
       JSON.stringify({
         model,
