@@ -22,8 +22,8 @@ export function metricSeries(rows: readonly Record<string, unknown>[]): MetricSe
     if (typeof step !== "number") continue;
     for (const [key, value] of Object.entries(row)) {
       if (NOT_CURVES.has(key) || typeof value !== "number" || !Number.isFinite(value)) continue;
-      let points = byName.get(key);
-      if (!points) byName.set(key, (points = []));
+      const points = byName.get(key) ?? [];
+      if (points.length === 0) byName.set(key, points);
       points.push([step, value]);
     }
   }
