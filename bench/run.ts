@@ -25,6 +25,7 @@ const MODULES: readonly (() => Promise<Benchmark>)[] = [
   () => import("./engine.js"),
   () => import("./memory.js"),
   () => import("./tokenizers.js"),
+  () => import("./recipes.js"),
 ];
 
 /** A benchmark that takes longer than this gets a warning: runs are meant to stay short. */

@@ -1,8 +1,11 @@
-// Chat supervised fine-tuning with a renderer: teach a model to answer as "Pip, a terse kitchen
-// helper", from the small conversation set in examples/data/kitchen-chat.jsonl (written for this
-// repository). The renderer turns each conversation into tokens and per-token weights (1 on the
-// assistant's replies only); the loop trains on them with cross_entropy; at the end it samples an
-// answer to a held-out question with the renderer's stop sequences and parses it back to a message.
+// Chat supervised fine-tuning with tinker-ts-cookbook's supervised.train: teach a model to answer
+// as "Pip, a terse kitchen helper", from the small conversation set in
+// examples/data/kitchen-chat.jsonl (written for this repository). The renderer turns each
+// conversation into tokens and per-token weights (1 on the assistant's replies only); the loop
+// streams the file in seeded epochs, trains with cross_entropy under a linear learning-rate decay,
+// measures the NLL of the held-out conversations (examples/data/kitchen-chat-eval.jsonl) as it
+// goes, and saves a resumable checkpoint every few steps. At the end it samples an answer to a
+// held-out question with the renderer's stop sequences and parses it back to a message.
 //
 // The renderer is the model's recommended one (tinker-ts-cookbook's model registry), so the same
 // program runs offline on tinker-local/small (a base model with a byte-level tokenizer:
@@ -14,25 +17,30 @@
 //
 // Flags: --steps, --batch, --lr, --rank, --seed, --model, --renderer (instead of the recommended
 // one), --tokenizer (a local tokenizer.json), --max-length (cut examples to the model's context),
-// --data (a JSONL file of {"messages": [...]}), --data-dir (tinker-local's data).
+// --data (a JSONL file of {"messages": [...]}), --eval-data (held-out conversations), --eval-every,
+// --save-every, --run-dir (metrics.jsonl and the resume record; default <data-dir>/runs/chat-sft-…),
+// --data-dir (tinker-local's data). Killed and restarted with the same command, a run continues
+// from its last checkpoint; a finished run folder just prints its summary again (delete it, or
+// pass another --run-dir or --seed, to train anew).
 //
 // The last line of stdout is one JSON object summarising the run:
-//   {"model":…,"renderer":…,"examples":…,"steps":…,"firstLoss":…,"lastLoss":…,"answer":…,"parsedOk":…}
+//   {"model":…,"renderer":…,"examples":…,"steps":…,"firstLoss":…,"lastLoss":…,"firstNll":…,
+//    "lastNll":…,"answer":…,"parsedOk":…}
 
-import { readFileSync } from "node:fs";
-import type { Datum, SamplingClient } from "tinker-ts";
+import { join, resolve } from "node:path";
+import type { SamplingClient } from "tinker-ts";
 import {
-  buildSupervisedExamples,
-  datumFromExample,
   getRenderer,
   type Message,
+  plotRun,
+  RecipeError,
   type Renderer,
   recommendedRenderer,
+  supervised,
   textOf,
 } from "tinker-ts-cookbook";
 import { type ExampleCli, exampleCli } from "./lib/args.js";
 import { openBackend } from "./lib/backend.js";
-import { prng } from "./lib/random.js";
 
 const cli: ExampleCli = exampleCli(
   "chat-sft",
@@ -48,6 +56,13 @@ const flags = cli.parse({
   renderer: { type: "string" },
   "max-length": { type: "string" },
   data: { type: "string", default: new URL("data/kitchen-chat.jsonl", import.meta.url).pathname },
+  "eval-data": {
+    type: "string",
+    default: new URL("data/kitchen-chat-eval.jsonl", import.meta.url).pathname,
+  },
+  "eval-every": { type: "string", default: "5" },
+  "save-every": { type: "string", default: "10" },
+  "run-dir": { type: "string" },
 });
 
 const steps = cli.positiveInt(flags.steps, "--steps");
@@ -56,6 +71,8 @@ const rank = cli.positiveInt(flags.rank, "--rank");
 const seed = cli.nonNegativeInt(flags.seed, "--seed");
 const maxLength =
   flags["max-length"] === undefined ? undefined : cli.positiveInt(flags["max-length"], "--max-length");
+const evalEvery = cli.positiveInt(flags["eval-every"], "--eval-every");
+const saveEvery = cli.positiveInt(flags["save-every"], "--save-every");
 const learningRate = Number(flags.lr);
 if (!(learningRate > 0)) cli.usage("--lr must be a positive number");
 
@@ -64,35 +81,19 @@ const HELD_OUT: Message[] = [
   { role: "user", content: "Oven 375 F in C?" },
 ];
 
-function readConversations(path: string): Message[][] {
-  let text: string;
+/** Training examples per epoch (a conversation can give several); reads the file once. */
+function countExamples(renderer: Renderer, path: string): number {
+  const file = supervised.JsonlFile.open(path);
   try {
-    text = readFileSync(path, "utf8");
-  } catch (e) {
-    cli.usage(`cannot read --data ${path}: ${(e as Error).message}`);
+    let n = 0;
+    for (let i = 0; i < file.length; i++) {
+      const messages = supervised.messagesOf(file.record(i), `${path}: record ${i}`);
+      n += supervised.renderConversation(messages, { renderer, ...(maxLength ? { maxLength } : {}) }).length;
+    }
+    return n;
+  } finally {
+    file.close();
   }
-  return text
-    .split("\n")
-    .filter((line) => line.trim() !== "")
-    .map((line, i) => {
-      const row = JSON.parse(line) as { messages?: Message[] };
-      if (!Array.isArray(row.messages)) cli.usage(`${path}:${i + 1} has no "messages" array`);
-      return row.messages;
-    });
-}
-
-/**
- * One or more training examples per conversation: every assistant reply is trained. A renderer
- * that never rewrites history does that in one sequence; one that does (qwen3 drops old thinking)
- * gets one example per reply, each ending at that reply, as it would be sampled.
- */
-function examplesOf(renderer: Renderer, conversation: Message[]): { datum: Datum; weight: number }[] {
-  const examples = buildSupervisedExamples(renderer, conversation, { trainOn: "all_assistant_messages" });
-  // Cut to the model's context when asked (tinker-local/tiny reads 128 tokens, small 256).
-  return examples.map((e) => ({
-    datum: datumFromExample(e, maxLength === undefined ? {} : { maxLength }),
-    weight: e.weights.slice(1, maxLength).reduce((a, b) => a + b, 0),
-  }));
 }
 
 async function answer(renderer: Renderer, sampler: SamplingClient) {
@@ -111,41 +112,69 @@ async function main(): Promise<void> {
     const tokenizer = await backend.tokenizer();
     const rendererName = flags.renderer ?? recommendedRenderer(model);
     const renderer = getRenderer(rendererName, tokenizer);
-    const data = readConversations(flags.data).flatMap((c) => examplesOf(renderer, c));
+    let examples: number;
+    try {
+      examples = countExamples(renderer, flags.data);
+    } catch (e) {
+      if (e instanceof RecipeError) cli.usage(e.message);
+      throw e;
+    }
+    const runDir = resolve(
+      flags["run-dir"] ??
+        join(flags["data-dir"], "runs", `chat-sft-${model.replaceAll("/", "_")}-seed${seed}`),
+    );
     console.log(
-      `model ${model}, renderer ${rendererName}, ${data.length} examples, ${steps} steps of ${batchSize}, LoRA rank ${rank}, lr ${learningRate}`,
+      `model ${model}, renderer ${rendererName}, ${examples} examples, ${steps} steps of ${batchSize}, LoRA rank ${rank}, lr ${learningRate}, run folder ${runDir}`,
     );
 
-    const training = await service.createLoraTrainingClient(model, { rank, seed });
-    const random = prng(seed);
-    const losses: number[] = [];
     const started = performance.now();
-    for (let step = 1; step <= steps; step++) {
-      const batch = Array.from({ length: batchSize }, () => data[Math.floor(random() * data.length)]!);
-      const fb = training.forwardBackward(
-        batch.map((b) => b.datum),
-        "cross_entropy",
-      );
-      const opt = training.optimStep({ learningRate: learningRate * (1 - (step - 1) / steps) });
-      const [result] = await Promise.all([fb, opt]);
-      const loss = (result.metrics["loss:sum"] ?? Number.NaN) / batch.reduce((s, b) => s + b.weight, 0);
-      losses.push(loss);
-      console.log(`step ${String(step).padStart(3)}/${steps} loss ${loss.toFixed(4)}`);
-    }
+    const summary = await supervised.train({
+      service,
+      model,
+      renderer,
+      trainData: flags.data,
+      evalData: flags["eval-data"],
+      runDir,
+      batchSize: { examples: batchSize },
+      steps,
+      learningRate,
+      schedule: { kind: "linear" },
+      rank,
+      seed,
+      ...(maxLength ? { maxLength } : {}),
+      evalEvery,
+      saveEvery,
+      onMetrics: (row) => {
+        const nll = row.nll === undefined ? "" : ` held-out nll ${row.nll.toFixed(4)}`;
+        const loss = row.loss === undefined ? "" : ` loss ${row.loss.toFixed(4)}`;
+        console.log(`step ${String(row.step).padStart(3)}/${steps}${loss}${nll}`);
+      },
+    });
     const seconds = (performance.now() - started) / 1000;
+    if (summary.resumedFrom > 0) console.log(`resumed from step ${summary.resumedFrom}`);
+    if (summary.truncated > 0)
+      console.log(
+        `${summary.truncated} examples were cut to --max-length (${summary.cutTokens} tokens dropped)`,
+      );
 
-    const parsed = await answer(renderer, await training.saveWeightsAndGetSamplingClient());
+    const sampler = await service.createSamplingClient({ modelPath: summary.samplerPath as string });
+    const parsed = await answer(renderer, sampler);
     const text = textOf(parsed.message.content);
     console.log(`\n${HELD_OUT[1]!.content as string} -> ${JSON.stringify(text)} (${parsed.termination})`);
     console.log(`time: ${seconds.toFixed(1)} s of training`);
+    // The curves in the terminal, and report.html (one SVG chart per metric) in the run folder.
+    const plot = await plotRun(runDir);
+    console.log(`\n${plot.text}\nreport: ${plot.htmlPath}`);
     console.log(
       JSON.stringify({
         model,
         renderer: rendererName,
-        examples: data.length,
-        steps,
-        firstLoss: losses[0],
-        lastLoss: losses.at(-1),
+        examples,
+        steps: summary.steps,
+        firstLoss: summary.firstLoss,
+        lastLoss: summary.lastLoss,
+        firstNll: summary.firstNll,
+        lastNll: summary.lastNll,
         answer: text,
         parsedOk: parsed.ok,
       }),

@@ -15,13 +15,14 @@
 //   TINKER_BASE_URL=... TINKER_API_KEY=... node --import tsx examples/rl-arithmetic.ts \
 //     --model Qwen/Qwen3-4B-Instruct-2507 --lr 4e-5 --max-tokens 16
 //
-// The run folder (--run-dir) holds metrics.jsonl and the resume record: killed and restarted with
+// The run folder (--run-dir; default <data-dir>/runs/rl-…) holds metrics.jsonl and the resume record: killed and restarted with
 // the same command, the run continues from its last checkpoint. Delete it to start over.
 //
 // The last line of stdout is one JSON object:
 //   {"model":…,"renderer":…,"env":…,"iterations":…,"rewardFirst5":…,"rewardLast5":…,"resumedFrom":…}
 
-import { getRenderer, recommendedRenderer, rl } from "tinker-ts-cookbook";
+import { join, resolve } from "node:path";
+import { getRenderer, plotRun, recommendedRenderer, rl } from "tinker-ts-cookbook";
 import { type ExampleCli, exampleCli } from "./lib/args.js";
 import { openBackend } from "./lib/backend.js";
 
@@ -68,8 +69,10 @@ async function main(): Promise<void> {
     const tokenizer = await backend.tokenizer();
     const rendererName = flags.renderer ?? recommendedRenderer(model);
     const renderer = getRenderer(rendererName, tokenizer);
-    const runDir =
-      flags["run-dir"] ?? `.tinker-runs/rl-${flags.env}-${model.replaceAll("/", "_")}-seed${seed}`;
+    const runDir = resolve(
+      flags["run-dir"] ??
+        join(flags["data-dir"], "runs", `rl-${flags.env}-${model.replaceAll("/", "_")}-seed${seed}`),
+    );
     console.log(
       `model ${model}, renderer ${rendererName}, env ${flags.env}, ${iterations} iterations of ${groups} groups x ${groupSize}, lr ${learningRate}, run folder ${runDir}`,
     );
@@ -97,6 +100,9 @@ async function main(): Promise<void> {
           `iter ${String(row.step).padStart(3)}/${iterations} reward ${row.reward.toFixed(3)} correct ${(row["env/correct"] ?? row["env/won"] ?? 0).toFixed(3)} datums ${row.datums}`,
         ),
     });
+    // The curves in the terminal, and report.html (one SVG chart per metric) in the run folder.
+    const plot = await plotRun(runDir);
+    console.log(`\n${plot.text}\nreport: ${plot.htmlPath}`);
     console.log(
       JSON.stringify({
         model,

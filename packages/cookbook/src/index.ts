@@ -53,6 +53,10 @@ export {
   TRAIN_ON_VALUES,
   type TrainOn,
 } from "./renderers/types.js";
+export { chartSvg, htmlReport } from "./report/html-report.js";
+export { type PlotResult, plotRun } from "./report/plot.js";
+export { type MetricSeries, metricSeries, runSeries } from "./report/series.js";
+export { TERMINAL_METRICS, terminalCharts } from "./report/terminal-chart.js";
 /** The RL recipe: `rl.train({...})`, environments, rollouts, advantages and datums. */
 export * as rl from "./rl/index.js";
 export { RecipeError } from "./run/errors.js";

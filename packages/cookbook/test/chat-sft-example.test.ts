@@ -52,6 +52,9 @@ test("chat-sft: trains role_colon on the shipped conversations and the loss fall
   const lastLoss = summary.lastLoss as number;
   assert.ok(Number.isFinite(first) && Number.isFinite(lastLoss), log);
   assert.ok(lastLoss < first, `loss fell: ${first} -> ${lastLoss}`);
+  const firstNll = summary.firstNll as number;
+  const lastNll = summary.lastNll as number;
+  assert.ok(lastNll < firstNll, `held-out NLL fell: ${firstNll} -> ${lastNll}`);
   assert.equal(typeof summary.answer, "string");
 });
 

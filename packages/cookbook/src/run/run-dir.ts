@@ -42,6 +42,8 @@ export interface ResumeRecord<Position = unknown> {
   metricsBytes: number;
   /** True once the run finished; a rerun then trains nothing. */
   done: boolean;
+  /** Final records: `tinker://…/sampler_weights/<name>` of the final weights, to sample from. */
+  samplerPath?: string;
 }
 
 /** Creates the folder when missing and returns the paths inside it. */

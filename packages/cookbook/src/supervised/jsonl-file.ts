@@ -74,10 +74,24 @@ export class JsonlFile {
     for (;;) {
       const n = readSync(fd, buf, 0, CHUNK, offset);
       if (n === 0) break;
-      for (let i = 0; i < n; i++) {
-        const c = buf[i]!;
-        if (c === 0x0a) endLine(offset + i);
-        else if (blank && c !== 0x20 && c !== 0x09 && c !== 0x0d) blank = false;
+      const chunk = buf.subarray(0, n);
+      let i = 0;
+      while (i < n) {
+        if (blank) {
+          // Only the start of a line is scanned byte by byte (to tell blank lines); the rest of
+          // it is skipped by indexOf, which is what keeps the pass fast.
+          let c = chunk[i]!;
+          while (c === 0x20 || c === 0x09 || c === 0x0d) {
+            if (++i === n) break;
+            c = chunk[i]!;
+          }
+          if (i === n) break;
+          if (c !== 0x0a) blank = false;
+        }
+        const nl = chunk.indexOf(0x0a, i);
+        if (nl === -1) break;
+        endLine(offset + nl);
+        i = nl + 1;
       }
       offset += n;
     }

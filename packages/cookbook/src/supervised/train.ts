@@ -127,6 +127,8 @@ export interface SupervisedSummary {
   cutTokens: number;
   /** `tinker://…/weights/…` of the final state. */
   statePath: string;
+  /** `tinker://…/sampler_weights/final`: the final weights for `createSamplingClient`. */
+  samplerPath: string | undefined;
   /** The run folder. */
   runDir: string;
 }
@@ -270,9 +272,11 @@ export async function train(config: SupervisedConfig): Promise<SupervisedSummary
         if (save) {
           // Submitted right after this step's optimStep, so it holds exactly `step` steps.
           const saved = quiet(training.saveState(`step-${String(step).padStart(6, "0")}`));
+          const sampler = last ? quiet(training.saveWeightsForSampler("final")) : undefined;
           if (previous) await finish(previous);
           previous = undefined;
           statePath = (await saved).path;
+          const samplerPath = sampler ? (await sampler).path : undefined;
           metrics.sync();
           writeRecord(paths.record, {
             version: 1,
@@ -284,6 +288,7 @@ export async function train(config: SupervisedConfig): Promise<SupervisedSummary
             rngState: seed >>> 0, // the shuffles are a pure function of (seed, epoch): nothing else to keep
             metricsBytes: metrics.bytes,
             done: last,
+            ...(samplerPath !== undefined ? { samplerPath } : {}),
           } satisfies ResumeRecord<DataPosition>);
         }
       }
@@ -320,6 +325,7 @@ function summarise(
     truncated: rows.reduce((a, r) => a + (r.truncated ?? 0), 0),
     cutTokens: rows.reduce((a, r) => a + (r.cutTokens ?? 0), 0),
     statePath: record.statePath,
+    samplerPath: record.samplerPath,
     runDir,
   };
 }
