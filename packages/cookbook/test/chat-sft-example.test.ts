@@ -14,11 +14,38 @@ const root = fileURLToPath(new URL("../../../", import.meta.url));
 const dataDir = mkdtempSync(join(tmpdir(), "tinker-chat-sft-"));
 after(() => rmSync(dataDir, { recursive: true, force: true }));
 
-test("chat-sft: trains role_colon on the shipped conversations and the loss falls", () => {
+interface Summary {
+  model: string;
+  renderer: string;
+  examples: number;
+  steps: number;
+  firstLoss: number;
+  lastLoss: number;
+  firstNll: number;
+  lastNll: number;
+  answer: string;
+}
+
+/** Runs the example offline and returns its JSON summary line, after checking it exited cleanly. */
+function run(args: string[]): Summary {
   const env = { ...process.env };
   for (const name of ["TINKER_BASE_URL", "TINKER_API_KEY", "TINKER_BASE_MODEL", "TINKER_CREDENTIAL_CMD"])
     delete env[name];
-  const args = [
+  const child = spawnSync(
+    process.execPath,
+    ["--conditions=tinker-source", "--import", "tsx", "examples/chat-sft.ts", ...args, "--data-dir", dataDir],
+    { cwd: root, env, encoding: "utf8", timeout: 200_000 },
+  );
+  const log = `exit ${child.status}\n--- stdout\n${child.stdout}\n--- stderr\n${child.stderr}`;
+  assert.equal(child.status, 0, log);
+  const summary = JSON.parse(child.stdout.trim().split("\n").at(-1)!) as Summary;
+  assert.ok(Number.isFinite(summary.firstLoss) && Number.isFinite(summary.lastLoss), log);
+  assert.equal(typeof summary.answer, "string");
+  return summary;
+}
+
+test("chat-sft: trains role_colon on the shipped conversations and the loss falls", () => {
+  const summary = run([
     "--steps",
     "6",
     "--model",
@@ -27,35 +54,37 @@ test("chat-sft: trains role_colon on the shipped conversations and the loss fall
     "0.01",
     "--max-length",
     "128",
-    "--data-dir",
-    dataDir,
-  ];
-  const run = spawnSync(
-    process.execPath,
-    ["--conditions=tinker-source", "--import", "tsx", "examples/chat-sft.ts", ...args],
-    {
-      cwd: root,
-      env,
-      encoding: "utf8",
-      timeout: 120_000,
-    },
-  );
-  const log = `exit ${run.status}\n--- stdout\n${run.stdout}\n--- stderr\n${run.stderr}`;
-  assert.equal(run.status, 0, log);
-  const last = run.stdout.trim().split("\n").at(-1)!;
-  const summary = JSON.parse(last) as Record<string, unknown>;
+  ]);
   assert.equal(summary.model, "tinker-local/tiny");
   assert.equal(summary.renderer, "role_colon");
   assert.equal(summary.examples, 28);
   assert.equal(summary.steps, 6);
-  const first = summary.firstLoss as number;
-  const lastLoss = summary.lastLoss as number;
-  assert.ok(Number.isFinite(first) && Number.isFinite(lastLoss), log);
-  assert.ok(lastLoss < first, `loss fell: ${first} -> ${lastLoss}`);
-  const firstNll = summary.firstNll as number;
-  const lastNll = summary.lastNll as number;
-  assert.ok(lastNll < firstNll, `held-out NLL fell: ${firstNll} -> ${lastNll}`);
+  assert.ok(summary.lastLoss < summary.firstLoss, `loss fell: ${summary.firstLoss} -> ${summary.lastLoss}`);
+  assert.ok(
+    summary.lastNll < summary.firstNll,
+    `held-out NLL fell: ${summary.firstNll} -> ${summary.lastNll}`,
+  );
   assert.equal(typeof summary.answer, "string");
+});
+
+test("chat-sft: --model Qwen/Qwen3-4B-Instruct-2507 runs unchanged offline, on tinker-local's twin", () => {
+  // The twin has the hosted model's name and real tokenizer, so the example picks the hosted
+  // model's renderer (qwen3_instruct) and its tokens, exactly as against the service.
+  const summary = run([
+    "--model",
+    "Qwen/Qwen3-4B-Instruct-2507",
+    "--steps",
+    "3",
+    "--batch",
+    "2",
+    "--rank",
+    "4",
+    "--lr",
+    "0.01",
+  ]);
+  assert.equal(summary.renderer, "qwen3_instruct");
+  assert.equal(summary.examples, 28);
+  assert.ok(summary.lastLoss < summary.firstLoss, `loss fell: ${summary.firstLoss} -> ${summary.lastLoss}`);
 });
 
 test("chat-sft: a bad flag exits 2 with a message, before anything trains", () => {
