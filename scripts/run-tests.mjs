@@ -9,7 +9,7 @@
 // packages from source through the "tinker-source" export condition.
 //
 //   node scripts/run-tests.mjs [substring...]   only test files whose path contains a substring
-//   TINKER_TEST_TIMEOUT_MS      per test (and per file) deadline, default 240000
+//   TINKER_TEST_TIMEOUT_MS      per test (and per file) deadline, default 300000
 //   TINKER_TEST_RUN_TIMEOUT_MS  whole run, default 900000
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
@@ -30,7 +30,7 @@ function positiveEnv(name, fallback) {
   }
   return value;
 }
-const testTimeoutMs = positiveEnv("TINKER_TEST_TIMEOUT_MS", 240_000);
+const testTimeoutMs = positiveEnv("TINKER_TEST_TIMEOUT_MS", 300_000);
 const runTimeoutMs = positiveEnv("TINKER_TEST_RUN_TIMEOUT_MS", 900_000);
 
 function collect(dir) {
