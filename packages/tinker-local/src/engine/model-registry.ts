@@ -57,7 +57,12 @@ export interface ModelControls {
    * Test hook: the next model operation handed to a worker blocks inside it until `release()`,
    * as a long step would; `reached` resolves once it is in the worker.
    */
-  holdNextWork(): { reached: Promise<void>; release(): void };
+  holdNextWork(): {
+    /** Resolves once the held operation is inside its worker. */
+    reached: Promise<void>;
+    /** Lets the held operation run. */
+    release(): void;
+  };
   /** Model operations waiting for a busy worker now. */
   waitingForWorkers(): number;
   /**
