@@ -53,6 +53,9 @@ const app = await Application.bootstrapWithPlugins({
   treatWarningsAsErrors: check,
   logLevel: LogLevel.Warn,
   githubPages: false,
+  // Source links need a hosted git remote; a clone of a local path (CI) or a checkout without one
+  // would make TypeDoc warn, and warnings fail the check.
+  disableSources: true,
 });
 
 const project = await app.convert();
