@@ -10,5 +10,6 @@ import { TinkerError } from "tinker-ts";
  * to change.
  */
 export class RendererError extends TinkerError {
+  /** Always `"RendererError"`, so a caught error can be told apart by name as well as by class. */
   override name = "RendererError";
 }

@@ -16,6 +16,7 @@ export class NllEvaluator {
 
   /** An evaluator on `data`; `weight` is their total target weight (the tokens the NLL is over). */
   constructor(
+    /** The held-out datums, scored with `cross_entropy` on every call (never trained on). */
     readonly data: readonly Datum[],
     weight: number,
   ) {

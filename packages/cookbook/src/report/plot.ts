@@ -14,7 +14,12 @@ export interface PlotResult {
   /** Where the HTML report was written. */
   htmlPath: string;
   /** Metrics charted in the HTML report, with their point counts. */
-  charts: { metric: string; points: number }[];
+  charts: {
+    /** The metric's key, as written in `metrics.jsonl`. */
+    metric: string;
+    /** How many steps logged a value for it. */
+    points: number;
+  }[];
 }
 
 /** Charts a run folder: terminal text, and `<runDir>/report.html`. */

@@ -3,5 +3,6 @@
 
 /** A recipe was given something it cannot use; the message says what and how to fix it. */
 export class RecipeError extends Error {
+  /** Always `"RecipeError"`, so a caught error can be told apart by name as well as by class. */
   override readonly name = "RecipeError";
 }

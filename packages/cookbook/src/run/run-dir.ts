@@ -20,7 +20,12 @@ import { join } from "node:path";
 import { RecipeError } from "./errors.js";
 
 /** File names inside a run folder. */
-export const RUN_FILES = Object.freeze({ record: "checkpoint.json", metrics: "metrics.jsonl" });
+export const RUN_FILES = Object.freeze({
+  /** The resume record (a {@link ResumeRecord}, JSON), rewritten atomically after each checkpoint. */
+  record: "checkpoint.json",
+  /** One JSON line of metrics per step, appended. */
+  metrics: "metrics.jsonl",
+});
 
 /** What a loop needs to continue after a restart. */
 export interface ResumeRecord<Position = unknown> {
@@ -87,6 +92,7 @@ export class MetricsLog {
 
   /** Opens `path`, cutting it to `keepBytes` (what the resume record vouches for; 0 for a new run). */
   constructor(
+    /** The JSONL file the rows are appended to. */
     readonly path: string,
     keepBytes: number,
   ) {

@@ -11,7 +11,15 @@ import type { JsonlFile } from "./jsonl-file.js";
 import { permutation } from "./order.js";
 
 /** How batches are cut: a number of records, or a budget of tokens. */
-export type BatchSize = { examples: number } | { tokens: number };
+export type BatchSize =
+  | {
+      /** Records per batch, a positive integer. */
+      examples: number;
+    }
+  | {
+      /** Token budget per batch; a batch holds at least one record, so a longer record is a batch of its own. */
+      tokens: number;
+    };
 
 /** Where the data stands: the epoch and how many records of its order were used. */
 export interface DataPosition {
@@ -59,7 +67,9 @@ export class ConversationBatches {
 
   /** Batches of `file` (it must hold at least one record). */
   constructor(
+    /** The conversations, one JSON record a line. */
     readonly file: JsonlFile,
+    /** Batch size, shuffling seed and rendering, fixed for the life of the batcher. */
     readonly options: BatchOptions,
   ) {
     checkBatchSize(options.batchSize);

@@ -37,6 +37,7 @@ export class JsonlFile {
   readonly bytes: number;
 
   private constructor(
+    /** The file that was indexed. */
     readonly path: string,
     fd: number,
     starts: Float64Array,

@@ -23,7 +23,12 @@ export function arithmeticReward(
   reply: string,
   answer: number,
   formatWeight = 0.2,
-): { reward: number; correct: number } {
+): {
+  /** 1 when right; otherwise up to `formatWeight`, the share of digits in the reply times the weight. */
+  reward: number;
+  /** 1 when the first number in the reply is `answer`, else 0 (the accuracy metric). */
+  correct: number;
+} {
   const first = reply.match(/-?\d+/);
   if (first && Number(first[0]) === answer) return { reward: 1, correct: 1 };
   const chars = [...reply];
@@ -37,9 +42,13 @@ export class ArithmeticEnv implements Env {
 
   /** `a + b`, asked through `renderer`. */
   constructor(
+    /** Turns the question into tokens and parses the model's reply. */
     readonly renderer: Renderer,
+    /** First addend. */
     readonly a: number,
+    /** Second addend. */
     readonly b: number,
+    /** Most a wrong reply can earn for looking like a number (0.2 by default; 0 turns shaping off). */
     readonly formatWeight = 0.2,
   ) {
     this.#messages = [{ role: "user", content: `${a}+${b}=` }];

@@ -29,7 +29,9 @@ export class GuessingEnv implements Env {
 
   /** A game with `secret`, played through `renderer`. */
   constructor(
+    /** Turns the turns into tokens and parses the model's guesses. */
     readonly renderer: Renderer,
+    /** The number to guess, between 1 and `options.max`. */
     readonly secret: number,
     options: GuessingOptions = {},
   ) {
