@@ -1,4 +1,5 @@
 // Public exports of tinker-local.
+/** tinker-local's version, as `tinker-local --version` prints it. */
 export const SERVER_VERSION = "0.1.0";
 
 export type { Clock } from "./clock.js";

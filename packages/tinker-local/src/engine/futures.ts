@@ -34,6 +34,7 @@ export interface FutureFailure {
   category: RequestFailureCategory;
 }
 
+/** Where a submitted request is: waiting its turn, running, finished with a result, or failed. */
 export type FutureState = "queued" | "running" | "done" | "failed";
 
 export interface FutureRecord {
@@ -76,6 +77,7 @@ export interface FutureRegistryOptions {
   maxTombstones?: number;
 }
 
+/** The failure `futures.failNext` makes the next submitted request (of `kind`) end with. */
 export interface FailNextSpec {
   /** Default "Injected failure". */
   error?: string;

@@ -23,14 +23,19 @@ import type { RemoteModel } from "./remote-model.js";
 import { LaneQueue, SeqStream } from "./scheduler.js";
 import { capacityScope, defaultWorkerCount, PoolClosedError, WorkerPool } from "./worker-pool.js";
 
+/** How long a finished request's result can be fetched, seconds; later polls answer 410. */
 export const DEFAULT_FUTURE_RETENTION_SECONDS = 3600;
+/** Most finished results kept in memory; the oldest are dropped first. */
 export const DEFAULT_MAX_RETAINED_FUTURES = 10_000;
+/** How long requests wait behind a missing `seq_id` before they fail, ms (10 minutes). */
 export const DEFAULT_SEQ_GAP_TIMEOUT_MS = 600_000;
+/** Lifetime of the checkpoint an unnamed `save_weights_for_sampler` writes, seconds. */
 export const DEFAULT_EPHEMERAL_TTL_SECONDS = 3600;
 /** A request may run ahead of the next expected seq id by at most this many. */
 export const MAX_SEQ_AHEAD = 100_000;
 const KEEP_SEQ_BEHIND = 10_000;
 
+/** Server options of the training side: result retention, request ordering, workers, backpressure. */
 export interface TrainingServerOptions {
   /** How long a finished request's result can be fetched; afterwards polls answer 410. Default 3600. */
   futureRetentionSeconds?: number;

@@ -12,6 +12,7 @@ export const DEFAULT_LOCAL_API_KEY = "tml-local-dev";
 export const JWT_ISSUER = "tinker-local";
 export const API_KEY_HEADER = "x-api-key";
 
+/** Who sent a request: one configured API key, known by a hash of it (never the key itself). */
 export interface AuthUser {
   /** Owner id used for isolation in the store: `user:<12 hex>`. */
   readonly id: string;
@@ -39,6 +40,7 @@ function sha256Hex(text: string): string {
   return createHash("sha256").update(text, "utf8").digest("hex");
 }
 
+/** The owner id of an API key: `user:` and the first 12 hex digits of its SHA-256. */
 export function ownerIdForKey(key: string): string {
   return `${OWNER_PREFIX}${sha256Hex(key).slice(0, 12)}`;
 }

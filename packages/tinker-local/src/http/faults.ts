@@ -4,6 +4,10 @@ import type { Socket } from "node:net";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { splitUrl } from "./request-log.js";
 
+/**
+ * One fault to inject: which requests it matches (method, path) and what happens to them (one of
+ * `status`, `hang`, `reset`, `answerLost`, optionally with `delayMs` and `headers`).
+ */
 export interface FaultSpec {
   /** Matches any method when absent; case-insensitive. */
   method?: string;
@@ -31,7 +35,9 @@ export interface FaultSpec {
   answerLost?: boolean;
 }
 
+/** A fault that was added, to watch how often it applied. */
 export interface FaultHandle {
+  /** A copy of the spec it was added with. */
   readonly spec: Readonly<FaultSpec>;
   /** Matches still to apply; 0 once used up (it is then removed). */
   readonly remaining: number;
@@ -78,6 +84,10 @@ function validate(spec: FaultSpec): void {
 /** Logs a request that got no answer; `lostStatus` is the status of an answer that was dropped. */
 export type NoResponseRecorder = (request: FastifyRequest, lostStatus?: number) => void;
 
+/**
+ * The faults a test has armed (`server.faults`). Each request takes one use of the first matching
+ * fault, in the order they were added; a request no fault matches runs normally.
+ */
 export class FaultInjector {
   private readonly active: ActiveFault[] = [];
   private readonly hungSockets = new Set<Socket>();
@@ -86,6 +96,10 @@ export class FaultInjector {
   private readonly losing = new WeakSet<FastifyRequest>();
   private closed = false;
 
+  /**
+   * Arms a fault for the next `spec.times` (default 1) matching requests. Throws `RangeError` for
+   * a bad status, times or delay, and `TypeError` when the spec has no effect or several modes.
+   */
   add(spec: FaultSpec): FaultHandle {
     validate(spec);
     const fault = new ActiveFault({ ...spec });
@@ -98,6 +112,7 @@ export class FaultInjector {
     this.active.length = 0;
   }
 
+  /** The faults not yet used up, in the order they were added. */
   list(): readonly FaultHandle[] {
     return [...this.active];
   }

@@ -2,7 +2,9 @@
 // client sent. It never holds headers that carry credentials.
 import type { FastifyRequest } from "fastify";
 
+/** One answered (or cut-off) request, as `LocalServer.requests()` lists it. No credentials. */
 export interface RequestRecord {
+  /** The HTTP method, upper case. */
   method: string;
   /** The path as sent, without the query string. */
   path: string;
@@ -17,10 +19,13 @@ export interface RequestRecord {
   lostStatus: number | null;
   /** Request headers that describe the body and the wanted answer; null when absent. */
   contentType: string | null;
+  /** `Content-Encoding` (e.g. `zstd` on a compressed forward/backward body); null when absent. */
   contentEncoding: string | null;
+  /** `Accept`, the answer format the client asked for; null when absent. */
   accept: string | null;
   /** `X-Idempotency-Key`, so tests can prove that the retries of one call carry the same key. */
   idempotencyKey: string | null;
+  /** Time from the request's arrival to its answer (or cut-off), ms. */
   durationMs: number;
   /** When the request finished (or was cut off), in milliseconds from the server clock. */
   time: number;

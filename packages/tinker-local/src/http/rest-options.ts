@@ -2,12 +2,17 @@
 // once at start-up. Holds no credentials: admin keys are kept only as the user ids they map to.
 import { ownerIdForKey } from "./auth.js";
 
+/** How the archive endpoint answers a JSON request: a 302 redirect, or 200 with `{url, expires}`. */
 export type ArchiveResponseMode = "redirect" | "json";
 
+/** Lifetime of a signed checkpoint-archive URL, seconds (15 minutes). */
 export const DEFAULT_ARCHIVE_URL_TTL_SECONDS = 15 * 60;
+/** Lifetime of a signed trace-export URL, seconds (one hour). */
 export const DEFAULT_TRACE_URL_TTL_SECONDS = 60 * 60;
+/** `pending` answers a new trace export gives before it is `ready`, so clients' polling is exercised. */
 export const DEFAULT_TRACE_EXPORT_PENDING_POLLS = 1;
 
+/** Server options of the REST side: archives, trace exports, audit admins, checkpoint expiry. */
 export interface RestServerOptions {
   /** Keys whose users may read `GET /api/v1/audit`. They are accepted as API keys too. */
   adminKeys?: readonly string[];

@@ -50,13 +50,24 @@ const ROUTE_GROUPS: readonly RouteGroup[] = [
   futureRoutes,
 ];
 
+/** Loopback only: nothing outside this machine can reach a default server. */
 export const DEFAULT_HOST = "127.0.0.1";
+/** Seconds without a heartbeat before a session expires (15 minutes). */
 export const DEFAULT_SESSION_TTL_SECONDS = 900;
+/** Lifetime of a JWT from `auth/token`, seconds (one hour). */
 export const DEFAULT_JWT_TTL_SECONDS = 3600;
+/** Longest a long-polled `retrieve_future` is held before answering "still pending", ms. */
 export const DEFAULT_LONG_POLL_HOLD_MS = 25_000;
+/** Largest accepted request body, bytes (64 MiB); a larger one gets 413. */
 export const DEFAULT_BODY_LIMIT_BYTES = 64 * 1024 * 1024;
+/** How many requests `LocalServer.requests()` keeps, oldest dropped first. */
 export const DEFAULT_REQUEST_LOG_CAPACITY = 10_000;
 
+/**
+ * Options of {@link startServer}. Every field is optional: the defaults give a loopback server on a
+ * free port with a temporary data directory and the documented default key. Bad values throw a
+ * `RangeError` naming the option before anything is created.
+ */
 export interface ServerOptions extends RestServerOptions, TrainingServerOptions {
   /** 0 (the default) picks a free port. */
   port?: number;
@@ -97,13 +108,19 @@ export interface ServerOptions extends RestServerOptions, TrainingServerOptions 
   models?: readonly string[];
 }
 
+/** A running tinker-local, as {@link startServer} returns it. Call `close()` when done. */
 export interface LocalServer {
   /** `http://host:port`, no trailing slash. */
   readonly url: string;
+  /** The port it listens on (the one picked when 0 was asked for). */
   readonly port: number;
+  /** The interface it listens on. */
   readonly host: string;
+  /** Absolute path of the data directory; a temporary one is removed by `close()`. */
   readonly dataDir: string;
+  /** Persistent state, for tests that check what the server recorded. */
   readonly store: Store;
+  /** Arms failures on routes (status codes, delays, dropped connections) for tests. */
   readonly faults: FaultInjector;
   /** Test hooks on submitted requests: expire one, make the next one fail, read a state. */
   readonly futures: FutureControls;
@@ -113,6 +130,7 @@ export interface LocalServer {
   readonly usingDefaultKey: boolean;
   /** Requests answered so far (bounded), oldest first. */
   requests(): RequestRecord[];
+  /** Empties the request log (e.g. between the steps of a test). */
   clearRequests(): void;
   /** Stops listening, drops open connections, closes the store; removes a temporary data dir. */
   close(): Promise<void>;
@@ -262,6 +280,10 @@ function resolveOptions(options: ServerOptions, dataDir: string): ResolvedServer
   };
 }
 
+/**
+ * Starts a tinker-local in this process and resolves once it listens. Throws a `RangeError` for a
+ * bad option, and rejects when the port is taken or the data directory cannot be opened.
+ */
 export async function startServer(options: ServerOptions = {}): Promise<LocalServer> {
   const logger = options.logger ?? silentLogger;
   const clock = options.clock ?? systemClock;

@@ -5,14 +5,21 @@ import { ModelInputError } from "./errors.js";
 
 /** The contract's AdamParams; every field optional. */
 export interface AdamParams {
+  /** Step size, >= 0. Default 1e-4. */
   learning_rate?: number;
+  /** Decay of the first-moment (mean) estimate, in [0, 1). Default 0.9. */
   beta1?: number;
+  /** Decay of the second-moment (variance) estimate, in [0, 1). Default 0.95. */
   beta2?: number;
+  /** Added to the root of the second moment to avoid dividing by zero, >= 0. Default 1e-12. */
   eps?: number;
+  /** Decoupled (AdamW) weight decay, >= 0. Default 0. */
   weight_decay?: number;
+  /** Largest global gradient norm; a larger gradient is scaled down to it. 0 (default) = no clipping. */
   grad_clip_norm?: number;
 }
 
+/** What an `optim_step` uses for every {@link AdamParams} field it is not sent. */
 export const ADAM_DEFAULTS: Required<AdamParams> = {
   learning_rate: 1e-4,
   beta1: 0.9,

@@ -9,20 +9,27 @@ export interface TokenizerFacts {
   kind: "byte-level" | "huggingface";
   /** What get_info reports as `model_data.tokenizer_id`. */
   tokenizerId: string;
+  /** Number of token ids; ids are integers in [0, vocabSize). */
   vocabSize: number;
+  /** The id put in front of a prompt; null when the tokenizer has none. */
   bosTokenId: number | null;
   /** The tokenizer's EOS: sampling always stops on it. */
   eosTokenId: number;
   /** Every id that ends a generation (EOS plus the model's other stop ids, e.g. Qwen's <|endoftext|>). */
   stopTokenIds: readonly number[];
+  /** The padding id; null when the tokenizer has none. */
   padTokenId: number | null;
 }
 
+/** The shape of a served model: what `base_model` names, and the sizes its weights are drawn with. */
 export interface ModelSpec {
+  /** What clients pass as `base_model`, e.g. `tinker-local/tiny`. */
   name: string;
+  /** Most tokens in one sequence (prompt plus completion); longer inputs are refused with 400. */
   maxContextLength: number;
   /** Width of the residual stream. */
   dModel: number;
+  /** Transformer blocks. */
   nLayers: number;
   /** Attention heads; dModel must be divisible by it. */
   nHeads: number;
@@ -39,6 +46,7 @@ export interface ModelSpec {
   positions: "learned" | "sinusoidal";
   /** The unembedding is the embedding matrix (as in Qwen3-4B): one [vocab, dModel] table, not two. */
   tiedEmbeddings: boolean;
+  /** The tokenizer the model's ids come from. */
   tokenizer: TokenizerFacts;
 }
 
@@ -52,6 +60,11 @@ const BYTE_LEVEL: TokenizerFacts = {
   padTokenId: PAD_TOKEN_ID,
 };
 
+/**
+ * tinker-local's own byte-level models: `tinker-local/tiny` (sized for tests) and
+ * `tinker-local/small` (for demos). Twins of hosted models are separate specs (see
+ * {@link findTwin}); docs/models.md has the table.
+ */
 export const MODEL_CATALOG: readonly ModelSpec[] = [
   {
     name: "tinker-local/tiny",

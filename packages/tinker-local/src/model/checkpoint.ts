@@ -13,19 +13,31 @@ export function peftTensorName(module: string, which: "A" | "B"): string {
 
 /** The PEFT adapter_config.json object for an adapter on a tinker-local base model. */
 export interface PeftAdapterConfig {
+  /** Always `LORA`. */
   peft_type: "LORA";
+  /** Always `CAUSAL_LM`. */
   task_type: "CAUSAL_LM";
+  /** The tinker-local base model's name (not a Hugging Face repository). */
   base_model_name_or_path: string;
+  /** The adapter's rank. */
   r: number;
+  /** The scale numerator (`LORA_ALPHA`, the same for every rank): the update is scaled by alpha / r. */
   lora_alpha: number;
+  /** Always 0: tinker-local trains without dropout. */
   lora_dropout: number;
+  /** Always `none`: biases are not trained. */
   bias: "none";
+  /** Always false: weights are stored [out, in]. */
   fan_in_fan_out: boolean;
+  /** The projections with adapters (`q_proj`, `k_proj`, `v_proj`, `o_proj`, `up_proj`, `down_proj`, `lm_head`). */
   target_modules: string[];
+  /** Always true: PEFT loads the adapter frozen, for inference. */
   inference_mode: boolean;
+  /** Always false: the scale is alpha / r, not alpha / sqrt(r). */
   use_rslora: boolean;
 }
 
+/** The adapter_config.json written beside a checkpoint's weights, so PEFT tools can read the adapter. */
 export function peftAdapterConfig(baseModel: string, lora: ResolvedLoraConfig): PeftAdapterConfig {
   const targets: string[] = [];
   if (lora.train_attn) targets.push("q_proj", "k_proj", "v_proj", "o_proj");
@@ -51,9 +63,13 @@ const META_LORA = "tinker_local.lora_config";
 const META_KIND = "tinker_local.kind";
 const META_STEP = "tinker_local.step";
 
+/** What a tinker-local safetensors checkpoint file says about itself (from its metadata). */
 export interface CheckpointInfo {
+  /** `weights` (adapter weights) or `optimizer` (Adam moments and step). */
   kind: "weights" | "optimizer";
+  /** The base model the adapter was trained on; loading it onto another model is refused. */
   baseModel: string;
+  /** The adapter's configuration. */
   lora: ResolvedLoraConfig;
   /** Optimizer steps taken (optimizer files only). */
   step?: number;

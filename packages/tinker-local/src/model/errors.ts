@@ -5,5 +5,6 @@
  * (the server maps it to a "user" category failure).
  */
 export class ModelInputError extends Error {
+  /** Always `"ModelInputError"`. */
   override readonly name = "ModelInputError";
 }

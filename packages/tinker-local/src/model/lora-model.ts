@@ -34,8 +34,10 @@ import { stopTest } from "./stops.js";
 import { TOKENIZER_DESCRIPTION } from "./tokenizer.js";
 import { Transformer } from "./transformer.js";
 
+/** Most sequences one `sample` call generates (`num_samples`); more is refused with 400. */
 export const MAX_NUM_SAMPLES = 128;
 
+/** Options of {@link LoraModel.forwardBackward}. */
 export interface ForwardBackwardOptions {
   /** Compute logprobs and loss only; gradients are left untouched. */
   forwardOnly?: boolean;
@@ -43,40 +45,74 @@ export interface ForwardBackwardOptions {
 
 /** One datum's outputs, as TensorData ready for the wire. */
 export interface LossFnOutput {
-  logprobs: { dtype: "float32"; shape: [number]; data: Float32Array };
+  /** Log-probability of each target token under the model, one per input token. */
+  logprobs: {
+    /** Always `float32`. */
+    dtype: "float32";
+    /** `[number of tokens]`. */
+    shape: [number];
+    /** The values. */
+    data: Float32Array;
+  };
 }
 
+/** What {@link LoraModel.forwardBackward} computed for a batch. */
 export interface ForwardBackwardResult {
+  /** One per datum, in input order. */
   lossFnOutputs: LossFnOutput[];
   /** Keys are `name:reduction` (contract 4.5): loss:sum always; clip_fraction:mean for ppo/cispo. */
   metrics: Record<string, number>;
 }
 
+/** What {@link LoraModel.optimStep} did. */
 export interface OptimStepResult {
+  /** `grad_norm:mean` (before clipping), `learning_rate:mean` and `step:max` (the step count after this one). */
   metrics: Record<string, number>;
 }
 
+/** What {@link LoraModel.sample} generated. */
 export interface SampleResult {
+  /** `numSamples` sequences, in sample-index order. */
   sequences: SampledSequence[];
 }
 
+/** A model's architecture, adapter and training state, as `get_info` reports them. */
 export interface ModelInfo {
+  /** The catalog name of the base model. */
   baseModel: string;
+  /** The transformer's shape (see docs/models.md). */
   arch: {
+    /** Width of the residual stream. */
     dModel: number;
+    /** Transformer blocks. */
     nLayers: number;
+    /** Attention heads. */
     nHeads: number;
+    /** Hidden width of the MLP. */
     dMlp: number;
+    /** Number of token ids. */
     vocabSize: number;
+    /** Most tokens per sequence. */
     maxContextLength: number;
+    /** Learned or sinusoidal position embeddings. */
     positions: ModelSpec["positions"];
+    /** Whether the unembedding shares the embedding matrix. */
     tiedEmbeddings: boolean;
+    /** Always RMSNorm. */
     norm: "rmsnorm";
+    /** Always tanh-approximated GELU. */
     activation: "gelu_tanh";
   };
   /** null for a base model without adapter (sampling and forward only). */
-  lora: (ResolvedLoraConfig & { alpha: number }) | null;
+  lora:
+    | (ResolvedLoraConfig & {
+        /** The scale numerator: the adapter's update is scaled by alpha / rank. */
+        alpha: number;
+      })
+    | null;
+  /** Number of adapter weights the optimizer updates (0 without an adapter). */
   trainableParameters: number;
+  /** Optimizer steps taken so far (restored by loading optimizer state). */
   optimizerStep: number;
   /** The byte-level table for tinker-local's models; a twin's tokenizer facts otherwise. */
   tokenizer: typeof TOKENIZER_DESCRIPTION | TokenizerFacts;
@@ -103,13 +139,21 @@ interface Live {
   params: Param[];
 }
 
+/**
+ * A base model with at most one LoRA adapter: forward/backward, AdamW steps, sampling and
+ * checkpoints, all synchronous CPU work. Create one with {@link createModel} or
+ * {@link createModelFromCheckpoint}; inputs the model cannot take throw `ModelInputError`.
+ */
 export class LoraModel {
+  /** The base model's shape. */
   readonly spec: ModelSpec;
+  /** The adapter's configuration; null for the bare base model (sampling and forward only). */
   readonly lora: ResolvedLoraConfig | null;
   private live: Live | null;
   private step = 0;
   private unseededCalls = 0;
 
+  /** A model of `spec` with a fresh adapter drawn from `lora.seed` (or none when `lora` is null). */
   constructor(spec: ModelSpec, lora: ResolvedLoraConfig | null) {
     this.spec = spec;
     this.lora = lora;
@@ -123,6 +167,7 @@ export class LoraModel {
     this.live = { transformer: new Transformer(baseWeightsFor(spec), adapterMap), adapters, params };
   }
 
+  /** The base model's catalog name. */
   get baseModel(): string {
     return this.spec.name;
   }
@@ -350,6 +395,7 @@ export class LoraModel {
     return out;
   }
 
+  /** Architecture, adapter and step count (what `get_info` returns). Throws after `dispose`. */
   info(): ModelInfo {
     const live = this.use();
     const { spec } = this;

@@ -6,23 +6,35 @@ import { Prng } from "./prng.js";
 
 /** The contract's LoraConfig (4.9). */
 export interface LoraConfig {
+  /** Adapter rank, an integer from 1 to {@link MAX_LORA_RANK}. */
   rank: number;
+  /** Seed of the adapter's initial weights; null or absent means 0, so an unseeded adapter is still reproducible. */
   seed?: number | null;
+  /** Put adapters on the attention projections. Default true. */
   train_attn?: boolean;
+  /** Put adapters on the MLP projections. Default true. */
   train_mlp?: boolean;
+  /** Put an adapter on the unembedding (output head). Default true. */
   train_unembed?: boolean;
 }
 
+/** A {@link LoraConfig} checked and with its defaults filled in. */
 export interface ResolvedLoraConfig {
+  /** Adapter rank, 1 to {@link MAX_LORA_RANK}. */
   rank: number;
+  /** Seed of the adapter's initial weights. */
   seed: number;
+  /** Whether the attention projections have adapters. */
   train_attn: boolean;
+  /** Whether the MLP projections have adapters. */
   train_mlp: boolean;
+  /** Whether the unembedding has an adapter. */
   train_unembed: boolean;
 }
 
 /** Fixed for every rank (scale = LORA_ALPHA / rank); written into adapter_config.json as lora_alpha. */
 export const LORA_ALPHA = 32;
+/** Largest rank `create_model` accepts; a larger one is refused with 400. */
 export const MAX_LORA_RANK = 256;
 /** Used when a LoraConfig has no seed, so an unseeded adapter is still reproducible. */
 export const DEFAULT_LORA_SEED = 0;

@@ -3,12 +3,16 @@
 // Each returns the loss and dLoss/dlogp per position; backprop through logp is shared.
 import { ModelInputError } from "./errors.js";
 
+/** The `loss_fn` names tinker-local implements (contract 4.8); any other name is refused with 400. */
 export const LOSS_FNS = ["cross_entropy", "importance_sampling", "ppo", "cispo", "dro"] as const;
+/** One of {@link LOSS_FNS}. */
 export type LossFnName = (typeof LOSS_FNS)[number];
 
 /** Defaults where the contract is ambiguous (0.8/1.2 per the cookbook; another doc shows 0.9/1.1). */
 export const DEFAULT_CLIP_LOW = 0.8;
+/** Upper clip of the probability ratio for `ppo` and `cispo` when `clip_high_threshold` is not sent. */
 export const DEFAULT_CLIP_HIGH = 1.2;
+/** Strength of the `dro` loss's quadratic penalty when `loss_fn_config.beta` is not sent (must be >= 0). */
 export const DEFAULT_DRO_BETA = 0.05;
 
 interface LossSpec {

@@ -7,10 +7,15 @@ export type WritableDtype = "F32" | "F64";
 const READABLE = { F64: 8, F32: 4, F16: 2, BF16: 2 } as const;
 type ReadableDtype = keyof typeof READABLE;
 
+/** One tensor for {@link writeSafetensors}. */
 export interface TensorToWrite {
+  /** Its key in the header; unique within a file (PEFT names such as `base_model.model...lora_A.weight`). */
   name: string;
+  /** How the values are stored: `F32` or `F64`, little-endian. */
   dtype: WritableDtype;
+  /** Dimensions; their product must equal `data.length`. */
   shape: readonly number[];
+  /** The values, row-major. */
   data: ArrayLike<number>;
 }
 
@@ -21,8 +26,11 @@ export interface ReadTensor {
   data: Float64Array;
 }
 
+/** A parsed safetensors file. */
 export interface Safetensors {
+  /** The header's `__metadata__` strings; empty when the file has none. */
   metadata: Record<string, string>;
+  /** Every tensor, by name. */
   tensors: Map<string, ReadTensor>;
 }
 
@@ -69,6 +77,10 @@ function bad(why: string): never {
   throw new ModelInputError(`not a valid safetensors file: ${why}`);
 }
 
+/**
+ * Parses a safetensors file (F64, F32, F16 and BF16 tensors). Throws `ModelInputError` naming
+ * what is wrong when the bytes are not a well-formed file (bad header, offsets out of range).
+ */
 export function readSafetensors(bytes: Uint8Array): Safetensors {
   if (!(bytes instanceof Uint8Array)) bad("expected bytes (Uint8Array)");
   if (bytes.length < 8) bad(`only ${bytes.length} bytes`);

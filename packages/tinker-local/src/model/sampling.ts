@@ -2,6 +2,7 @@
 import { ModelInputError } from "./errors.js";
 import type { Prng } from "./prng.js";
 
+/** The contract's SamplingParams (4.12) as the sampler reads them; every field optional. */
 export interface SamplingParams {
   /** Tokens to generate at most; unset = up to the model's context. */
   max_tokens?: number | null;
@@ -20,10 +21,13 @@ export interface SamplingParams {
   stop?: string | readonly string[] | readonly number[] | null;
 }
 
+/** One generated sequence. */
 export interface SampledSequence {
+  /** The generated token ids (not the prompt); when a stop ended it, the last is the token that stopped it. */
   tokens: number[];
   /** Log-probability of each sampled token under the model at temperature 1 (see docs/models.md). */
   logprobs: number[];
+  /** `stop`: a stop string, a stop token or EOS ended it; `length`: `max_tokens` or the context ran out. */
   stop_reason: "stop" | "length";
 }
 

@@ -7,6 +7,7 @@ import { DEFAULT_TWINS, findTwin, installCommand, isTwinInstalled, twinDefinitio
 
 /** A requested model cannot be served; the message says what to install or which names exist. */
 export class UnknownModelError extends Error {
+  /** Always `"UnknownModelError"`. */
   override name = "UnknownModelError";
 }
 

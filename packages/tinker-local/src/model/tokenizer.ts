@@ -2,20 +2,39 @@
 // the UTF-8 encoding; a few special tokens follow. The SDK mirrors this table (see docs/models.md).
 import { ModelInputError } from "./errors.js";
 
+/** Beginning of sequence: put in front of a prompt with `encode(text, { addBos: true })`. */
 export const BOS_TOKEN_ID = 256;
+/** End of sequence: sampling stops when the model produces it (stop reason `stop`). */
 export const EOS_TOKEN_ID = 257;
+/** Padding; never produced by `encode`. */
 export const PAD_TOKEN_ID = 258;
+/** Token ids are 0..258: the 256 byte values, then BOS, EOS, PAD. */
 export const VOCAB_SIZE = 259;
 
 /** A plain-JSON description of the tokenizer, enough for another program to re-implement it. */
 export const TOKENIZER_DESCRIPTION = {
+  /** Always `byte-level`: one token per byte of the text's encoding. */
   type: "byte-level",
+  /** The text encoding whose bytes are the tokens. */
   encoding: "utf-8",
+  /** Number of token ids ({@link VOCAB_SIZE}). */
   vocab_size: VOCAB_SIZE,
+  /** First and last id (inclusive) that stand for the byte of the same value. */
   byte_token_ids: [0, 255],
-  special_tokens: { "<|bos|>": BOS_TOKEN_ID, "<|eos|>": EOS_TOKEN_ID, "<|pad|>": PAD_TOKEN_ID },
+  /** Special tokens by their text form, as `decode` writes them. */
+  special_tokens: {
+    /** {@link BOS_TOKEN_ID}. */
+    "<|bos|>": BOS_TOKEN_ID,
+    /** {@link EOS_TOKEN_ID}. */
+    "<|eos|>": EOS_TOKEN_ID,
+    /** {@link PAD_TOKEN_ID}. */
+    "<|pad|>": PAD_TOKEN_ID,
+  },
+  /** {@link BOS_TOKEN_ID}. */
   bos_token_id: BOS_TOKEN_ID,
+  /** {@link EOS_TOKEN_ID}. */
   eos_token_id: EOS_TOKEN_ID,
+  /** {@link PAD_TOKEN_ID}. */
   pad_token_id: PAD_TOKEN_ID,
 } as const;
 
@@ -32,6 +51,7 @@ export interface EncodeOptions {
   addBos?: boolean;
 }
 
+/** The token ids of `text`: its UTF-8 bytes, with BOS in front when `addBos` is set. Never throws. */
 export function encode(text: string, options: EncodeOptions = {}): number[] {
   const bytes = encoder.encode(text);
   const out: number[] = options.addBos ? [BOS_TOKEN_ID] : [];

