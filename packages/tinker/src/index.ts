@@ -71,6 +71,8 @@ export type {
 } from "./clients/sampling-client.js";
 export { SamplingClient } from "./clients/sampling-client.js";
 export { ServiceClient } from "./clients/service-client.js";
+export { MAX_LEARNING_RATE } from "./clients/training/params.js";
+export { TrainingClient } from "./clients/training/training-client.js";
 export type {
   AdamStepParams,
   CheckpointResult,
@@ -86,8 +88,7 @@ export type {
   SaveOptions,
   TrainingFromStateOptions,
   TrainingInfo,
-} from "./clients/training-client.js";
-export { MAX_LEARNING_RATE, TrainingClient } from "./clients/training-client.js";
+} from "./clients/training/types.js";
 export type { ArchiveDownloadOptions, DownloadProgress, DownloadResult } from "./download/download.js";
 export { CHECKPOINT_FILES, downloadArchive } from "./download/download.js";
 export { ArchiveError } from "./download/extract.js";

@@ -5,7 +5,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { MAX_LEARNING_RATE, ValidationError } from "tinker-ts";
 import { toWireSamplingParams } from "../src/clients/sampling-client.js";
-import { customLossWeights, toLoraConfig, toWireAdamParams } from "../src/clients/training-client.js";
+import { customLossWeights } from "../src/clients/training/custom-loss.js";
+import { toLoraConfig, toWireAdamParams } from "../src/clients/training/params.js";
 
 describe("toWireAdamParams", () => {
   it("fills the contract's defaults and maps camelCase (and snake_case) names", () => {

@@ -14,12 +14,9 @@ import { ClientContext, SessionCounters } from "./context.js";
 import { DispatchThrottles } from "./dispatch-throttles.js";
 import { RestClient } from "./rest-client.js";
 import { type CreateSamplingClientOptions, SamplingClient } from "./sampling-client.js";
-import {
-  checkWeightsAccessToken,
-  type LoraTrainingOptions,
-  TrainingClient,
-  type TrainingFromStateOptions,
-} from "./training-client.js";
+import { checkWeightsAccessToken } from "./training/params.js";
+import { TrainingClient } from "./training/training-client.js";
+import type { LoraTrainingOptions, TrainingFromStateOptions } from "./training/types.js";
 
 export class ServiceClient {
   // #private: it holds the API key, and must not show up in console.log(client).

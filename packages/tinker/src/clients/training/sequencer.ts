@@ -1,0 +1,175 @@
+// The ordered sequencer of one training model (contract 5.4): seq ids taken at call time (so call
+// order is execution order), each submit made in its turn with the L2 retry layer, a refused
+// submit's seq id filled with a no-op so the server does not hold the later ones, and the result
+// polled outside the turn gate.
+
+import type { FutureRequestType } from "../../api/futures.js";
+import { forwardBackwardJson, forwardBackwardProto, type SubmitAck } from "../../api/training.js";
+import { ConflictError } from "../../client/errors.js";
+import { TinkerFuture } from "../../futures/future.js";
+import { pollFuture, type ResultDecoder, type WireFormat } from "../../futures/poll.js";
+import { submitWithRetries } from "../../futures/submit.js";
+import { type Turn, TurnGate } from "../../futures/turn-gate.js";
+import { encodeForwardBackwardRequestJson } from "../../wire/json-codec.js";
+import { encodeForwardBackwardRequestProto } from "../../wire/proto-codec.js";
+import type { ClientContext } from "../context.js";
+
+/** What a one-seq-id request does once its turn comes: submit, and map the polled result. */
+export interface SingleRequest<R, T> {
+  submit: () => Promise<SubmitAck>;
+  map: (r: R) => T;
+  /** A save whose retried submit gets 409 was saved by an earlier attempt (decision 3). */
+  savedPath?: string;
+}
+
+/** The options every poll of this client shares; `started` is when the call was submitted. */
+export function pollBase(ctx: ClientContext, started: number) {
+  return {
+    transport: ctx.transport,
+    sleep: ctx.sleep,
+    now: ctx.now,
+    logger: ctx.logger,
+    billingMaxPauseMs: ctx.billingMaxPauseMs,
+    createPromiseRoundtripSec: (ctx.now() - started) / 1000,
+    signal: ctx.signal,
+  };
+}
+
+export class Sequencer {
+  readonly ctx: ClientContext;
+  readonly modelId: string;
+  readonly wireFormat: WireFormat;
+  readonly #gate: TurnGate;
+
+  constructor(ctx: ClientContext, modelId: string, wireFormat: WireFormat, firstSeqId: number) {
+    this.ctx = ctx;
+    this.modelId = modelId;
+    this.wireFormat = wireFormat;
+    this.#gate = new TurnGate(firstSeqId);
+  }
+
+  /** One turn holding every chunk (parallel chunks), or one turn per chunk. */
+  reserveChunks(count: number): Turn[] {
+    if (this.ctx.config.parallelFwdbwdChunks) return [this.#gate.reserve(count)];
+    return Array.from({ length: count }, () => this.#gate.reserve(1));
+  }
+
+  /**
+   * A submit the server refused (a 409 on a save name, a 400) did not take its seq id there, and
+   * the server would hold every later request of this model waiting for it. Each such seq id is
+   * filled, still inside the turn, with a no-op: a forward-only pass over one token with zero
+   * weights, which changes nothing. If the server did take the seq id after all, it refuses the
+   * filler, which is fine too.
+   */
+  async fillSeqGap(seqIds: readonly number[], cause: unknown): Promise<void> {
+    const ctx = this.ctx;
+    if (ctx.signal.aborted) return;
+    for (const seqId of seqIds) {
+      const request = {
+        model_id: this.modelId,
+        seq_id: seqId,
+        data: [
+          {
+            model_input: { chunks: [{ type: "encoded_text" as const, tokens: [0] }] },
+            loss_fn_inputs: {
+              target_tokens: { data: [0], dtype: "int64" as const, shape: [1] },
+              weights: { data: [0], dtype: "float32" as const, shape: [1] },
+            },
+          },
+        ],
+        loss_fn: "cross_entropy" as const,
+        forward_only: true,
+      };
+      try {
+        if (this.wireFormat === "json") {
+          await forwardBackwardJson(ctx.http, encodeForwardBackwardRequestJson(request), {
+            signal: ctx.signal,
+          });
+        } else {
+          await forwardBackwardProto(ctx.http, encodeForwardBackwardRequestProto(request), false, {
+            signal: ctx.signal,
+          });
+        }
+        ctx.logger.debug(
+          `seq_id ${seqId} of ${this.modelId} was refused (${(cause as Error).message}); filled with a no-op`,
+        );
+      } catch (error) {
+        ctx.logger.debug(`Filling seq_id ${seqId} of ${this.modelId} failed: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  /** `send` with the L2 retry layer (contract 1.6): the same body and seq id on every attempt. */
+  withRetries<T>(send: () => Promise<T>, what: string): Promise<T> {
+    const ctx = this.ctx;
+    return submitWithRetries(() => send(), {
+      sleep: ctx.sleep,
+      now: ctx.now,
+      logger: ctx.logger,
+      what,
+      billingMaxPauseMs: ctx.billingMaxPauseMs,
+      signal: ctx.signal,
+    });
+  }
+
+  /**
+   * One request with one seq id: reserve now, submit in turn (with the L2 retry layer), poll.
+   * `savedPath`: a save whose retried submit gets 409 was saved by an earlier attempt (decision 3).
+   */
+  single<R, T>(
+    label: string,
+    requestType: FutureRequestType,
+    decoder: ResultDecoder<R>,
+    make: (seqId: number) => SingleRequest<R, T>,
+  ): TinkerFuture<T> {
+    const turn = this.#gate.reserve(1);
+    const ctx = this.ctx;
+    const { submit, map, savedPath } = make(turn.seqIds[0]!);
+    return new TinkerFuture(async (handle) => {
+      const started = ctx.now();
+      let ack: SubmitAck | undefined;
+      try {
+        await turn.wait();
+        ack = await submitWithRetries(
+          async (attempt) => {
+            try {
+              return await submit();
+            } catch (error) {
+              if (savedPath !== undefined && attempt > 0 && error instanceof ConflictError) {
+                ctx.logger.debug(
+                  `${label}: a retried save got 409; an earlier attempt reached the server, so ${savedPath} is saved`,
+                );
+                return undefined;
+              }
+              throw error;
+            }
+          },
+          {
+            sleep: ctx.sleep,
+            now: ctx.now,
+            logger: ctx.logger,
+            what: label,
+            billingMaxPauseMs: ctx.billingMaxPauseMs,
+            signal: ctx.signal,
+          },
+        );
+      } catch (error) {
+        await this.fillSeqGap(turn.seqIds, error);
+        throw error;
+      } finally {
+        turn.release();
+      }
+      if (ack === undefined) return map({ path: savedPath } as R);
+      handle.setRequestId(ack.request_id);
+      const result = await pollFuture({
+        ...pollBase(ctx, started),
+        requestId: ack.request_id,
+        requestType,
+        decoder,
+        wireFormat: this.wireFormat,
+        onQueueState: handle.emitQueueState,
+      });
+      return map(result);
+    }, label);
+  }
+}

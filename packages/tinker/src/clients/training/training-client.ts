@@ -1,0 +1,430 @@
+// TrainingClient: one LoRA model on the server (contract 2.8, 3.1, 4.4-4.6, 5.4). Every method that
+// submits work checks its input (params.ts), takes its seq ids at once (so call order is execution
+// order; sequencer.ts), and returns a TinkerFuture right away. The future's work waits for its turn
+// (every earlier call acknowledged), submits, then polls outside the turn gate. So
+//
+//   const fb = training.forwardBackward(batch, "cross_entropy");
+//   const step = training.optimStep({ learningRate: 1e-3 });
+//   await Promise.all([fb, step]);
+//
+// submits forward_backward then optim_step, in that order, without waiting for the first result.
+// forward/forwardBackward go on to forward-backward.ts, forwardBackwardCustom to custom-loss.ts.
+
+import {
+  createModel,
+  createModelResult,
+  getInfo,
+  loadWeights,
+  loadWeightsResult,
+  optimStep,
+  optimStepResult,
+  saveWeights,
+  saveWeightsForSampler,
+  saveWeightsForSamplerResult,
+  saveWeightsResult,
+  type WeightsInfoResponse,
+  weightsInfo,
+} from "../../api/training.js";
+import { ResponseValidationError, ValidationError } from "../../client/errors.js";
+import { TinkerFuture } from "../../futures/future.js";
+import { pollFuture, type WireFormat } from "../../futures/poll.js";
+import { parseTinkerPath } from "../../paths/tinker-path.js";
+import { type ResolveTokenizerOptions, resolveTokenizer } from "../../tokenizer/resolve.js";
+import type { Tokenizer } from "../../tokenizer/types.js";
+import type { LossFnConfig, LossFnType, AdamParams as WireAdamParams } from "../../wire/types.js";
+import { type ClientContext, checkWireFormat } from "../context.js";
+import { SamplingClient, type SamplingClientOptions } from "../sampling-client.js";
+import { forwardBackwardCustom } from "./custom-loss.js";
+import { prepareBatch, runForwardBackward, toResult } from "./forward-backward.js";
+import { checkName, checkTtl, checkWeightsAccessToken, toLoraConfig, toWireAdamParams } from "./params.js";
+import { pollBase, Sequencer } from "./sequencer.js";
+import type {
+  AdamStepParams,
+  CheckpointResult,
+  CustomLossFn,
+  CustomLossResult,
+  DatumLike,
+  ForwardBackwardResult,
+  LoadStateOptions,
+  LoadStateResult,
+  LoraTrainingOptions,
+  OptimStepResult,
+  SaveOptions,
+  TrainingFromStateOptions,
+  TrainingInfo,
+} from "./types.js";
+
+/** Looks up a checkpoint's LoRA config (weights_info); the token variant uses its own client. */
+export type WeightsInfoLookup = (path: string) => Promise<WeightsInfoResponse>;
+
+/**
+ * One LoRA model being trained on the server. Made by ServiceClient.createLoraTrainingClient or
+ * createTrainingClientFromState. Every method that submits work checks its input at once, takes its
+ * place in this model's order at once, and returns a {@link TinkerFuture}: calls run on the server
+ * in the order they were made, without awaiting each other.
+ */
+export class TrainingClient {
+  /** The training run's model id (`<session>:train:<n>`), as the server names it. */
+  readonly modelId: string;
+  readonly #ctx: ClientContext;
+  readonly #seq: Sequencer;
+  #baseModel: string | undefined;
+
+  /** @internal Use ServiceClient.createLoraTrainingClient / createTrainingClientFromState. */
+  constructor(
+    ctx: ClientContext,
+    modelId: string,
+    options: { baseModel?: string; wireFormat?: WireFormat; firstSeqId?: number } = {},
+  ) {
+    this.#ctx = ctx;
+    this.modelId = modelId;
+    this.#baseModel = options.baseModel;
+    this.#seq = new Sequencer(ctx, modelId, checkWireFormat(options.wireFormat), options.firstSeqId ?? 1);
+  }
+
+  /** The base model, when known (it is after creation from a name or a checkpoint). */
+  get baseModel(): string | undefined {
+    return this.#baseModel;
+  }
+
+  /** @internal create_model, then the client. */
+  static async createLora(
+    ctx: ClientContext,
+    baseModel: string,
+    options: LoraTrainingOptions = {},
+  ): Promise<TrainingClient> {
+    if (typeof baseModel !== "string" || baseModel === "") {
+      throw new ValidationError("baseModel must be a non-empty model name", "baseModel");
+    }
+    const loraConfig = toLoraConfig(options);
+    const wireFormat = checkWireFormat(options.wireFormat);
+    const started = ctx.now();
+    const ack = await createModel(
+      ctx.http,
+      {
+        session_id: ctx.sessionId,
+        model_seq_id: ctx.counters.nextModelSeqId(),
+        base_model: baseModel,
+        ...(options.userMetadata ? { user_metadata: options.userMetadata } : {}),
+        lora_config: loraConfig,
+        type: "create_model",
+      },
+      { signal: ctx.signal },
+    );
+    const result = await pollFuture({
+      ...pollBase(ctx, started),
+      requestId: ack.request_id,
+      requestType: "CreateModel",
+      decoder: { name: "CreateModelResponse", json: createModelResult },
+      wireFormat,
+    });
+    return new TrainingClient(ctx, result.model_id, { baseModel, wireFormat });
+  }
+
+  /** @internal Contract 2.8, both paths (the server's create_model_via_load_weights flag chooses). */
+  static async fromState(
+    ctx: ClientContext,
+    path: string,
+    options: TrainingFromStateOptions = {},
+    lookupWeightsInfo: WeightsInfoLookup = (p) => weightsInfo(ctx.http, p, { signal: ctx.signal }),
+  ): Promise<TrainingClient> {
+    parseTinkerPath(path, "path");
+    const wireFormat = checkWireFormat(options.wireFormat);
+    const optimizer = options.withOptimizer ?? false;
+    const token = checkWeightsAccessToken(options.weightsAccessToken);
+    const tokenField = token !== undefined ? { weights_access_token: token } : {};
+    if (ctx.config.createModelViaLoadWeights) {
+      const started = ctx.now();
+      const modelSeqId = ctx.counters.nextModelSeqId();
+      const ack = await loadWeights(
+        ctx.http,
+        {
+          session_id: ctx.sessionId,
+          model_seq_id: modelSeqId,
+          ...(options.baseModel !== undefined ? { base_model: options.baseModel } : {}),
+          ...(options.userMetadata ? { user_metadata: options.userMetadata } : {}),
+          path,
+          optimizer,
+          ...tokenField,
+          type: "load_weights",
+        },
+        { signal: ctx.signal },
+      );
+      await pollFuture({
+        ...pollBase(ctx, started),
+        requestId: ack.request_id,
+        requestType: "LoadWeights",
+        decoder: { name: "LoadWeightsResponse", json: loadWeightsResult },
+        wireFormat,
+      });
+      // The model id is computed, not read from the answer (contract 2.8).
+      const client = new TrainingClient(ctx, `${ctx.sessionId}:train:${modelSeqId}`, { wireFormat });
+      client.#baseModel = options.baseModel ?? (await client.getInfo()).modelName;
+      return client;
+    }
+    const info = await lookupWeightsInfo(path);
+    if (!info.is_lora || info.lora_rank == null) {
+      throw new ResponseValidationError(
+        `${path} is not a LoRA checkpoint (weights_info: is_lora ${info.is_lora})`,
+      );
+    }
+    const client = await TrainingClient.createLora(ctx, options.baseModel ?? info.base_model, {
+      rank: info.lora_rank,
+      trainMlp: info.train_mlp ?? true,
+      trainAttn: info.train_attn ?? true,
+      trainUnembed: info.train_unembed ?? true,
+      ...(options.userMetadata ? { userMetadata: options.userMetadata } : {}),
+      wireFormat,
+    });
+    const loadOptions = token !== undefined ? { weightsAccessToken: token } : {};
+    await (optimizer
+      ? client.loadStateWithOptimizer(path, loadOptions)
+      : client.loadState(path, loadOptions));
+    return client;
+  }
+
+  /** A forward pass (no gradients): per-datum outputs such as `logprobs`, and metrics. */
+  forward(
+    data: readonly DatumLike[],
+    lossFn: LossFnType,
+    lossFnConfig?: LossFnConfig,
+  ): TinkerFuture<ForwardBackwardResult> {
+    return this.#forwardBackward(data, lossFn, lossFnConfig, true, "forward");
+  }
+
+  /** Forward and backward: gradients accumulate on the server until the next optimStep. */
+  forwardBackward(
+    data: readonly DatumLike[],
+    lossFn: LossFnType,
+    lossFnConfig?: LossFnConfig,
+  ): TinkerFuture<ForwardBackwardResult> {
+    return this.#forwardBackward(data, lossFn, lossFnConfig, false, "forwardBackward");
+  }
+
+  /**
+   * Forward and backward with a loss computed here (contract 4.4): a forward pass gives the
+   * logprobs of `target_tokens`, `lossFn` turns them into a loss and its gradient, and a
+   * cross-entropy pass with weights −gradient puts exactly that gradient into the model. Datums may
+   * carry only `target_tokens` (and `weights`, which is ignored).
+   */
+  forwardBackwardCustom(data: readonly DatumLike[], lossFn: CustomLossFn): TinkerFuture<CustomLossResult> {
+    return forwardBackwardCustom(this.#seq, this.#baseModel, data, lossFn);
+  }
+
+  /** Applies the accumulated gradients with Adam (contract 4.6 defaults) and clears them. */
+  optimStep(adamParams: AdamStepParams | WireAdamParams = {}): TinkerFuture<OptimStepResult> {
+    const params = toWireAdamParams(adamParams);
+    return this.#seq.single(
+      "optimStep",
+      "OptimStep",
+      { name: "OptimStepResponse", json: optimStepResult },
+      (seqId) => ({
+        submit: () =>
+          optimStep(
+            this.#ctx.http,
+            { adam_params: params, model_id: this.modelId, seq_id: seqId, type: "optim_step" },
+            {
+              signal: this.#ctx.signal,
+            },
+          ),
+        map: (r) => ({ metrics: r.metrics ?? {} }),
+      }),
+    );
+  }
+
+  /**
+   * Saves weights and optimizer state as `tinker://<run>/weights/<name>`. A name in use is a
+   * ConflictError unless `overwrite`.
+   */
+  saveState(
+    name: string,
+    options: SaveOptions & { overwrite?: boolean } = {},
+  ): TinkerFuture<CheckpointResult> {
+    checkName(name, "name");
+    const ttl = checkTtl(options.ttlSeconds);
+    const overwrite = options.overwrite ?? false;
+    return this.#seq.single(
+      "saveState",
+      "SaveWeights",
+      { name: "SaveWeightsResponse", json: saveWeightsResult },
+      (seqId) => ({
+        submit: () =>
+          saveWeights(
+            this.#ctx.http,
+            {
+              model_id: this.modelId,
+              path: name,
+              seq_id: seqId,
+              ...(ttl !== undefined ? { ttl_seconds: ttl } : {}),
+              overwrite,
+              type: "save_weights",
+            },
+            { signal: this.#ctx.signal },
+          ),
+        map: (r) => ({ path: r.path }),
+        savedPath: `tinker://${this.modelId}/weights/${name}`,
+      }),
+    );
+  }
+
+  /** Saves weights for sampling as `tinker://<run>/sampler_weights/<name>`. */
+  saveWeightsForSampler(name: string, options: SaveOptions = {}): TinkerFuture<CheckpointResult> {
+    checkName(name, "name");
+    const ttl = checkTtl(options.ttlSeconds);
+    return this.#seq.single(
+      "saveWeightsForSampler",
+      "SaveWeightsForSampler",
+      { name: "SaveWeightsForSamplerResponse", json: saveWeightsForSamplerResult },
+      (seqId) => ({
+        submit: () =>
+          saveWeightsForSampler(
+            this.#ctx.http,
+            {
+              model_id: this.modelId,
+              path: name,
+              seq_id: seqId,
+              ...(ttl !== undefined ? { ttl_seconds: ttl } : {}),
+              type: "save_weights_for_sampler",
+            },
+            { signal: this.#ctx.signal },
+          ),
+        map: (r) => {
+          if (!r.path) throw new ResponseValidationError("save_weights_for_sampler result has no path");
+          return { path: r.path };
+        },
+        savedPath: `tinker://${this.modelId}/sampler_weights/${name}`,
+      }),
+    );
+  }
+
+  /** Loads weights only (the optimizer state is reset). */
+  loadState(path: string, options: LoadStateOptions = {}): TinkerFuture<LoadStateResult> {
+    return this.#load(path, false, options);
+  }
+
+  /** Loads weights and the optimizer state, to resume training exactly. */
+  loadStateWithOptimizer(path: string, options: LoadStateOptions = {}): TinkerFuture<LoadStateResult> {
+    return this.#load(path, true, options);
+  }
+
+  /**
+   * Saves the current weights for sampling and returns a SamplingClient on them. With a name they
+   * are saved under `sampler_weights/<name>`; without one they are ephemeral (contract 4.10).
+   */
+  async saveWeightsAndGetSamplingClient(
+    name?: string,
+    options: SamplingClientOptions = {},
+  ): Promise<SamplingClient> {
+    const ctx = this.#ctx;
+    const samplingOptions = { ...options, ...(this.#baseModel ? { baseModel: this.#baseModel } : {}) };
+    if (name !== undefined) {
+      const { path } = await this.saveWeightsForSampler(name);
+      return SamplingClient.create(ctx, { ...samplingOptions, modelPath: path });
+    }
+    const samplingSeqId = ctx.counters.nextSamplingSessionSeqId();
+    const future = this.#seq.single(
+      "saveWeightsAndGetSamplingClient",
+      "SaveWeightsForSampler",
+      { name: "SaveWeightsForSamplerResponse", json: saveWeightsForSamplerResult },
+      (seqId) => ({
+        submit: () =>
+          saveWeightsForSampler(
+            ctx.http,
+            {
+              model_id: this.modelId,
+              seq_id: seqId,
+              sampling_session_seq_id: samplingSeqId,
+              type: "save_weights_for_sampler",
+            },
+            { signal: ctx.signal },
+          ),
+        map: (r) => {
+          if (!r.sampling_session_id) {
+            throw new ResponseValidationError(
+              "unnamed save_weights_for_sampler result has no sampling_session_id",
+            );
+          }
+          return r.sampling_session_id;
+        },
+      }),
+    );
+    return new SamplingClient(ctx, await future, samplingOptions);
+  }
+
+  /** Model facts from the server (`get_info`). */
+  async getInfo(): Promise<TrainingInfo> {
+    const info = await getInfo(this.#ctx.http, this.modelId, { signal: this.#ctx.signal });
+    const tokenizerId = info.model_data?.tokenizer_id ?? undefined;
+    return {
+      modelId: info.model_id,
+      modelName: info.model_name ?? info.model_data?.model_name ?? undefined,
+      isLora: info.is_lora ?? undefined,
+      loraRank: info.lora_rank ?? undefined,
+      arch: info.model_data?.arch ?? undefined,
+      tokenizerId: tokenizerId === undefined ? undefined : tokenizerId.split(":")[0],
+    };
+  }
+
+  /** The model's tokenizer (by get_info's tokenizer id, else its model name). */
+  async getTokenizer(options: ResolveTokenizerOptions = {}): Promise<Tokenizer> {
+    const info = await this.getInfo();
+    const name = info.tokenizerId ?? info.modelName ?? this.#baseModel;
+    if (name === undefined)
+      throw new ResponseValidationError("get_info names neither a tokenizer nor a model");
+    try {
+      return await resolveTokenizer(name, options);
+    } catch (error) {
+      if (info.modelName && info.modelName !== name) return resolveTokenizer(info.modelName, options);
+      throw error;
+    }
+  }
+
+  // ---- internals ----
+
+  #forwardBackward(
+    data: readonly DatumLike[],
+    lossFn: LossFnType,
+    lossFnConfig: LossFnConfig | undefined,
+    forwardOnly: boolean,
+    call: "forward" | "forwardBackward",
+  ): TinkerFuture<ForwardBackwardResult> {
+    const input = prepareBatch(this.#ctx, data, lossFn, lossFnConfig, call, this.#baseModel);
+    const turns = this.#seq.reserveChunks(input.chunks.length);
+    return new TinkerFuture(async (handle) => {
+      const out = await runForwardBackward(
+        this.#seq,
+        input,
+        { lossFn, lossFnConfig, forwardOnly },
+        turns,
+        handle,
+      );
+      return toResult(out);
+    }, call);
+  }
+
+  #load(path: string, optimizer: boolean, options: LoadStateOptions): TinkerFuture<LoadStateResult> {
+    parseTinkerPath(path, "path");
+    const token = checkWeightsAccessToken(options.weightsAccessToken);
+    return this.#seq.single(
+      optimizer ? "loadStateWithOptimizer" : "loadState",
+      "LoadWeights",
+      { name: "LoadWeightsResponse", json: loadWeightsResult },
+      (seqId) => ({
+        submit: () =>
+          loadWeights(
+            this.#ctx.http,
+            {
+              model_id: this.modelId,
+              seq_id: seqId,
+              path,
+              optimizer,
+              ...(token !== undefined ? { weights_access_token: token } : {}),
+              type: "load_weights",
+            },
+            { signal: this.#ctx.signal },
+          ),
+        map: (r) => ({ path: r.path ?? undefined }),
+      }),
+    );
+  }
+}
