@@ -5,6 +5,7 @@ const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
 const LOOKUP = new Int16Array(128).fill(-1);
 for (let i = 0; i < ALPHABET.length; i++) LOOKUP[ALPHABET.charCodeAt(i)] = i;
 
+/** Standard base64 (with padding, no line breaks) of `bytes`; the same in Node and browsers. */
 export function base64Encode(bytes: Uint8Array): string {
   const parts: string[] = [];
   let line = "";

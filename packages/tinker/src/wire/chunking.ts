@@ -8,8 +8,10 @@ import type { WireDatum, WireTensorData } from "./types.js";
 
 /** Defaults of the server flags `fwdbwd_max_chunk_len` / `fwdbwd_max_chunk_bytes_count` (contract 2.2). */
 export const DEFAULT_FWDBWD_MAX_CHUNK_LEN = 1024;
+/** Default most estimated bytes per forward/backward request (server flag `fwdbwd_max_chunk_bytes_count`). */
 export const DEFAULT_FWDBWD_MAX_CHUNK_BYTES = 5_000_000;
 
+/** How `chunkForwardBackwardData` splits a batch into requests; the server's flags when absent. */
 export interface ChunkLimits {
   /** Most datums per request. */
   maxChunkLen?: number;

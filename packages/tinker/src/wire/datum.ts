@@ -16,11 +16,17 @@ export const LOSS_INPUT_DTYPES: Readonly<Record<string, TensorDtype>> = Object.f
   clip_high_threshold: "float32",
 });
 
+/**
+ * One loss input as a caller may give it: a TensorData, or a plain or typed array (plain arrays
+ * only for the keys of {@link LOSS_INPUT_DTYPES}, whose dtype is known).
+ */
 export type LossFnInputValue = TensorData | NestedNumbers | TypedNumberArray;
 
+/** What `Datum.create` takes. */
 export interface DatumInit {
   /** A ModelInput, a wire model input, or plain token ids. */
   modelInput: ModelInput | WireModelInput | TokenInput;
+  /** The loss's inputs by name (`target_tokens`, `weights`, ...); per-token ones must match the input's length. */
   lossFnInputs?: Record<string, LossFnInputValue>;
 }
 
@@ -61,8 +67,15 @@ function toTensor(key: string, value: LossFnInputValue): TensorData {
   failValidation("expected a TensorData, a plain array or a typed array", field);
 }
 
+/**
+ * One training example: a model input and the loss's inputs, checked together (dtypes, finite
+ * values, per-token alignment) when built, so a bad batch fails with `ValidationError` before any
+ * request is sent. Immutable.
+ */
 export class Datum {
+  /** What the model reads. */
   readonly modelInput: ModelInput;
+  /** The loss's inputs by name, frozen. */
   readonly lossFnInputs: Readonly<Record<string, TensorData>>;
 
   private constructor(modelInput: ModelInput, lossFnInputs: Record<string, TensorData>) {
@@ -121,12 +134,14 @@ export class Datum {
     return new Datum(ModelInput.fromWire(wire.model_input), inputs);
   }
 
+  /** A plain wire object (copies of the model input and tensors). */
   toWire(): WireDatum {
     const loss_fn_inputs: WireDatum["loss_fn_inputs"] = {};
     for (const [key, td] of Object.entries(this.lossFnInputs)) setOwn(loss_fn_inputs, key, td.toWire());
     return { loss_fn_inputs, model_input: this.modelInput.toWire() };
   }
 
+  /** The wire form, for `JSON.stringify`. */
   toJSON(): WireDatum {
     return this.toWire();
   }

@@ -7,7 +7,9 @@ import { ResponseValidationError } from "../client/errors.js";
 /** Bytes or JSON that do not follow the wire contract. `path` names the offending field. */
 export class WireDecodeError extends ResponseValidationError {
   override name = "WireDecodeError";
+  /** Where in the body the problem is, e.g. `sequences[0].tokens`; undefined for the body as a whole. */
   readonly path: string | undefined;
+  /** The message is prefixed with `path` when there is one. */
   constructor(message: string, path?: string, options?: { cause?: unknown }) {
     super(path ? `${path}: ${message}` : message, options);
     this.path = path;

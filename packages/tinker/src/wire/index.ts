@@ -11,6 +11,10 @@ export {
 } from "./chunking.js";
 export { Datum, type DatumInit, LOSS_INPUT_DTYPES, type LossFnInputValue } from "./datum.js";
 export { WireDecodeError } from "./errors.js";
+/**
+ * The protobuf messages of contract 4.17 as protoc-gen-es generates them (schemas and types), for
+ * code that reads or writes the binary bodies itself; the codecs below use them.
+ */
 export * as pb from "./gen/tinker_public_pb.js";
 export {
   decodeForwardBackwardOutputJson,

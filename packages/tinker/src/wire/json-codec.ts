@@ -31,10 +31,22 @@ import {
   setOwn,
 } from "./validate.js";
 
+/** The JSON body of `forward_backward` (and of `forward`, with `forward_only`), contract 4.4. */
 export interface ForwardBackwardRequestJsonBody {
-  forward_backward_input: { data: WireDatum[]; loss_fn: string; loss_fn_config?: LossFnConfig };
+  /** The batch and its loss. */
+  forward_backward_input: {
+    /** The datums, in plain-object form. */
+    data: WireDatum[];
+    /** The loss function's name. */
+    loss_fn: string;
+    /** The loss's settings; absent means the server's defaults. */
+    loss_fn_config?: LossFnConfig;
+  };
+  /** The training run's model id. */
   model_id: string;
+  /** This chunk's place in the model's order. */
   seq_id: number;
+  /** Present (and true) for a forward pass without gradients. */
   forward_only?: true;
 }
 
@@ -45,6 +57,10 @@ function checkHeader(model_id: unknown, seq_id: unknown, fail: Fail): void {
   }
 }
 
+/**
+ * The JSON body of one forward_backward request. Checks everything first and throws
+ * `ValidationError` naming the bad field (empty model id, bad seq id, malformed datum).
+ */
 export function encodeForwardBackwardRequestJson(
   req: ForwardBackwardRequest,
 ): ForwardBackwardRequestJsonBody {
@@ -85,9 +101,14 @@ function tensorToJson(td: WireTensorData): WireTensorData {
   return out;
 }
 
-export function decodeForwardBackwardRequestJson(
-  body: unknown,
-): ForwardBackwardRequest & { forward_only: boolean } {
+/**
+ * Reads a forward_backward (or legacy `forward`) JSON body, as a server does. Throws
+ * `WireDecodeError` with the path of the first bad field.
+ */
+export function decodeForwardBackwardRequestJson(body: unknown): ForwardBackwardRequest & {
+  /** True for a forward pass (legacy `forward_input` or `forward_only`). */
+  forward_only: boolean;
+} {
   if (!isPlainObject(body)) failDecode("expected a JSON object", "body");
   const legacyForward = isPlainObject(body.forward_input);
   const input = legacyForward ? body.forward_input : body.forward_backward_input;
@@ -113,6 +134,7 @@ export function decodeForwardBackwardRequestJson(
 
 // ---- ForwardBackwardOutput ----
 
+/** The JSON form of a forward_backward result. Throws `ValidationError` on NaN or Infinity (JSON cannot carry them). */
 export function encodeForwardBackwardOutputJson(out: ForwardBackwardOutput): ForwardBackwardOutput {
   return {
     loss_fn_output_type: out.loss_fn_output_type,
@@ -128,6 +150,7 @@ export function encodeForwardBackwardOutputJson(out: ForwardBackwardOutput): For
   };
 }
 
+/** Reads a forward_backward result from JSON. Throws `WireDecodeError` with the path of the first bad field. */
 export function decodeForwardBackwardOutputJson(body: unknown): ForwardBackwardOutput {
   if (!isPlainObject(body)) failDecode("expected a JSON object", "ForwardBackwardOutput");
   if (typeof body.loss_fn_output_type !== "string") failDecode("must be a string", "loss_fn_output_type");
@@ -154,7 +177,10 @@ export function decodeForwardBackwardOutputJson(body: unknown): ForwardBackwardO
 // ---- SampleResponse ----
 
 /** The JSON form always carries `type: "sample"`; NaN prompt logprobs are written as null. */
-export function encodeSampleResponseJson(res: SampleResponse): SampleResponse & { type: "sample" } {
+export function encodeSampleResponseJson(res: SampleResponse): SampleResponse & {
+  /** Always `sample` in the JSON form. */
+  type: "sample";
+} {
   const out: SampleResponse & { type: "sample" } = {
     type: "sample",
     sequences: res.sequences.map((s) => {
@@ -201,6 +227,7 @@ function checkTopkRow(row: unknown, path: string): TopkRow {
   return row as [number, number][];
 }
 
+/** Reads a sample result from JSON. Throws `WireDecodeError` with the path of the first bad field. */
 export function decodeSampleResponseJson(body: unknown): SampleResponse {
   if (!isPlainObject(body)) failDecode("expected a JSON object", "SampleResponse");
   if (body.type !== undefined && body.type !== "sample") {

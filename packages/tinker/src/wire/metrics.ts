@@ -7,16 +7,31 @@ import { WireDecodeError } from "./errors.js";
 import type { ForwardBackwardOutput } from "./types.js";
 import { setOwn } from "./validate.js";
 
+/**
+ * How a metric is merged across the chunks of one call, from the suffix of its key
+ * (`loss:sum`): `mean` is weighted by datums, `slack` is the max minus that mean, `sum`/`min`/`max`
+ * as named, `hash_unordered` combines order-independently, `unique` keeps every distinct value
+ * (see {@link reduceMetrics}).
+ */
 export const METRIC_REDUCTIONS = ["mean", "sum", "min", "max", "slack", "hash_unordered", "unique"] as const;
+/** One of {@link METRIC_REDUCTIONS}. */
 export type MetricReduction = (typeof METRIC_REDUCTIONS)[number];
 
+/** The metrics of one chunk's result, with the weight its `mean`s carry. */
 export interface ChunkMetrics {
+  /** The chunk's metrics, keyed `name:reduction`. */
   metrics: Readonly<Record<string, number>>;
   /** The chunk's datum count, the weight of `mean` and `slack`. */
   weight: number;
 }
 
-export function parseMetricKey(key: string): { name: string; reduction: string } {
+/** Splits `name:reduction`. Throws `WireDecodeError` unless the key has exactly one `:`. */
+export function parseMetricKey(key: string): {
+  /** The metric's name, e.g. `loss`. */
+  name: string;
+  /** Its reduction, e.g. `sum` (not checked against {@link METRIC_REDUCTIONS}). */
+  reduction: string;
+} {
   const parts = key.split(":");
   if (parts.length !== 2) {
     throw new WireDecodeError(

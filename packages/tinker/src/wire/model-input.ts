@@ -5,19 +5,26 @@ import { base64Encode } from "./base64.js";
 import type { ImageFormat, ModelInputChunk, WireModelInput } from "./types.js";
 import { checkChunk, checkModelInput, checkTokens, chunkLength, failValidation } from "./validate.js";
 
+/** Token ids in any list form: an array, a typed array, or any iterable of numbers. */
 export type TokenInput = ArrayLike<number> | Iterable<number>;
 
+/** An image for {@link ModelInput.appendImage}. */
 export interface ImageInit {
   /** Raw image bytes, or their standard base64. */
   data: Uint8Array | string;
+  /** How the bytes are encoded. */
   format: ImageFormat;
   /** The image's token count; needed for `length` and for loss-input alignment checks. */
   expectedTokens?: number;
 }
 
+/** An image the server fetches itself, for {@link ModelInput.appendImageAssetPointer}. */
 export interface ImageAssetPointerInit {
+  /** A path or URL the server can read. */
   location: string;
+  /** How the image at `location` is encoded. */
   format: ImageFormat;
+  /** The image's token count; needed for `length`. */
   expectedTokens?: number;
 }
 
@@ -26,13 +33,19 @@ function tokensFrom(tokens: TokenInput, field: string): number[] {
   return checkTokens(list, field, failValidation);
 }
 
+/**
+ * What a model reads: a sequence of chunks (token runs, images, audio). Immutable: every
+ * `append…` returns a new ModelInput. Bad tokens or chunks throw `ValidationError` when added.
+ */
 export class ModelInput implements WireModelInput {
+  /** The chunks, in order (their wire form). */
   readonly chunks: ModelInputChunk[];
 
   private constructor(chunks: ModelInputChunk[]) {
     this.chunks = chunks;
   }
 
+  /** An input with no chunks, to build on with `append…`. */
   static empty(): ModelInput {
     return new ModelInput([]);
   }
@@ -48,6 +61,7 @@ export class ModelInput implements WireModelInput {
     return new ModelInput(chunks.map((c) => ({ ...c })));
   }
 
+  /** A ModelInput from its wire form (returned as is when it already is one); checked like `fromChunks`. */
   static fromWire(wire: WireModelInput): ModelInput {
     if (wire instanceof ModelInput) return wire;
     checkModelInput(wire, "model_input", failValidation);
@@ -67,15 +81,18 @@ export class ModelInput implements WireModelInput {
     return new ModelInput([...this.chunks, { type: "encoded_text", tokens: list }]);
   }
 
+  /** Appends one token (see `appendInts`). */
   appendInt(token: number): ModelInput {
     return this.appendInts([token]);
   }
 
+  /** Appends a wire chunk as is (checked; a text chunk is not merged with the one before). */
   appendChunk(chunk: ModelInputChunk): ModelInput {
     checkChunk(chunk, `model_input.chunks[${this.chunks.length}]`, failValidation);
     return new ModelInput([...this.chunks, { ...chunk }]);
   }
 
+  /** Appends an inline image chunk (bytes are base64-encoded for the wire). */
   appendImage(image: ImageInit): ModelInput {
     const data = typeof image.data === "string" ? image.data : base64Encode(image.data);
     return this.appendChunk({
@@ -137,10 +154,12 @@ export class ModelInput implements WireModelInput {
     return out;
   }
 
+  /** A copy in wire form (chunks copied, so later changes to it do not touch this input). */
   toWire(): WireModelInput {
     return { chunks: this.chunks.map((c) => ({ ...c })) };
   }
 
+  /** The wire form, for `JSON.stringify`. */
   toJSON(): WireModelInput {
     return { chunks: this.chunks };
   }

@@ -248,7 +248,9 @@ export function encodeForwardBackwardRequestProto(req: ForwardBackwardRequest): 
  * knows it); `forward_only` and `loss_fn_config` are always present.
  */
 export function decodeForwardBackwardRequestProto(bytes: Uint8Array): ForwardBackwardRequest & {
+  /** True for a forward pass without gradients. */
   forward_only: boolean;
+  /** The loss's settings; empty when none were sent. */
   loss_fn_config: Record<string, number>;
 } {
   const msg = parse("ForwardBackwardRequest", () => fromBinary(pb.ForwardBackwardRequestSchema, bytes));
@@ -401,6 +403,10 @@ export function normalizeOutputType(type: string): string {
   return name === "" ? "ArrayRecord" : name;
 }
 
+/**
+ * Reads a protobuf forward_backward result (contract 4.17) into the logical shape. Throws
+ * `WireDecodeError` naming the field when the bytes are malformed or inconsistent.
+ */
 export function decodeForwardBackwardOutputProto(bytes: Uint8Array): ForwardBackwardOutput {
   const msg = parse("ForwardBackwardOutput", () => fromBinary(pb.ForwardBackwardOutputSchema, bytes));
   const outputs: Record<string, WireTensorData>[] = [];
@@ -523,6 +529,10 @@ function topkFromProto(t: pb.TopkPromptLogprobs): TopkRow[] {
   return rows;
 }
 
+/**
+ * Reads a protobuf sample result (contract 4.17) into the logical shape. Throws `WireDecodeError`
+ * naming the field when the bytes are malformed (e.g. an unknown stop reason).
+ */
 export function decodeSampleResponseProto(bytes: Uint8Array): SampleResponse {
   const msg = parse("SampleResponse", () => fromBinary(pb.SampleResponseSchema, bytes));
   const sequences = msg.sequences.map((s, i): SampledSequence => {

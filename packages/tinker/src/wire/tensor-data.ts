@@ -5,6 +5,7 @@
 import type { TensorDtype, WireTensorData } from "./types.js";
 import { checkCsr, checkTensorData, checkValues, failValidation, product } from "./validate.js";
 
+/** The typed arrays `TensorData.from` accepts; float arrays become float32, integer arrays int64. */
 export type TypedNumberArray =
   | Float32Array
   | Float64Array
@@ -19,8 +20,10 @@ export type TypedNumberArray =
 /** A (possibly nested, rectangular) array of numbers. */
 export type NestedNumbers = readonly number[] | readonly NestedNumbers[];
 
+/** What `TensorData.from` builds a tensor from: nested arrays (shape implied) or flat typed arrays. */
 export type TensorInput = NestedNumbers | TypedNumberArray;
 
+/** Options of `TensorData.from`. */
 export interface TensorDataOptions {
   /** Required for plain arrays; typed arrays imply it (float arrays → float32, integer arrays → int64). */
   dtype?: TensorDtype;
@@ -30,11 +33,17 @@ export interface TensorDataOptions {
   field?: string;
 }
 
+/** A 2-D sparse tensor in compressed-sparse-row form, for `TensorData.fromCsr`. */
 export interface CsrInit {
+  /** The non-zero values, row by row. */
   values: readonly number[] | TypedNumberArray;
+  /** Row pointers: row r's values are `values[crowIndices[r] .. crowIndices[r + 1])`; rows + 1 entries. */
   crowIndices: readonly number[] | TypedNumberArray;
+  /** The column of each value; as many as `values`. */
   colIndices: readonly number[] | TypedNumberArray;
+  /** `[rows, columns]` of the dense tensor. */
   shape: readonly [number, number] | readonly number[];
+  /** Element type of `values`. */
   dtype: TensorDtype;
 }
 
@@ -120,9 +129,16 @@ function roundFloat32(values: number[]): number[] {
   return values;
 }
 
+/**
+ * A checked tensor (dense or sparse CSR) for loss inputs and outputs. It is its own wire form, so
+ * it can go into a request as is. Build one with `from`, `fromCsr` or `fromWire`.
+ */
 export class TensorData implements WireTensorData {
+  /** Flat, row-major values (for sparse CSR: the non-zeros). */
   readonly data: number[];
+  /** Element type. */
   readonly dtype: TensorDtype;
+  /** Dimensions, always explicit. */
   readonly shape: number[];
   readonly sparse_crow_indices?: number[];
   readonly sparse_col_indices?: number[];
@@ -224,6 +240,7 @@ export class TensorData implements WireTensorData {
     });
   }
 
+  /** Whether it is stored as sparse CSR. */
   get isSparse(): boolean {
     return this.sparse_crow_indices !== undefined;
   }
@@ -246,6 +263,7 @@ export class TensorData implements WireTensorData {
     return out;
   }
 
+  /** Dense, flat, row-major values as a Float32Array (int64 values are converted). */
   toFloat32Array(): Float32Array {
     return Float32Array.from(this.toArray());
   }
@@ -273,6 +291,7 @@ export class TensorData implements WireTensorData {
     return wire;
   }
 
+  /** The wire form, for `JSON.stringify`. */
   toJSON(): WireTensorData {
     return this.toWire();
   }

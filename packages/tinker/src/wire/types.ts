@@ -10,29 +10,39 @@ export type ImageFormat = "png" | "jpeg";
 
 /** A run of token ids, the usual model-input chunk. */
 export interface EncodedTextChunk {
+  /** The chunk's tag. */
   type: "encoded_text";
+  /** Token ids, each a non-negative integer below the model's vocabulary size. */
   tokens: number[];
 }
 
 /** An image sent inline (base64 on the wire) for vision-capable models. */
 export interface ImageChunk {
+  /** The chunk's tag. */
   type: "image";
   /** Standard base64 with padding. */
   data: string;
+  /** How `data` is encoded. */
   format: ImageFormat;
+  /** Tokens the image is expected to take (advisory: the server counts; the SDK uses it for lengths). */
   expected_tokens?: number;
 }
 
 /** Has no protobuf form: usable for sampling, rejected by forward_backward (contract 3.1). */
 export interface ImageAssetPointerChunk {
+  /** The chunk's tag. */
   type: "image_asset_pointer";
+  /** How the image at `location` is encoded. */
   format: ImageFormat;
+  /** Where the server fetches the image: a path or URL it can read. */
   location: string;
+  /** Tokens the image is expected to take (advisory, as for {@link ImageChunk}). */
   expected_tokens?: number;
 }
 
 /** A discretised mel-spectrogram chunk (audio) as the wire carries it. */
 export interface DmelChunk {
+  /** The chunk's tag. */
   type: "dmel";
   /** Base64 of serialized TensorContainer bytes. */
   dmel: string;
@@ -47,6 +57,7 @@ export const CHUNK_TYPES: readonly ChunkType[] = ["encoded_text", "image", "imag
 
 /** A model input on the wire: its chunks, in order. */
 export interface WireModelInput {
+  /** The chunks, concatenated in order to make the sequence. */
   chunks: ModelInputChunk[];
 }
 
@@ -61,6 +72,7 @@ export const TENSOR_DTYPES: readonly TensorDtype[] = ["int64", "float32"];
 export interface WireTensorData {
   /** Flat, row-major. For sparse CSR: the non-zero values. */
   data: number[];
+  /** Element type: `int64` for token ids, `float32` for weights, logprobs, advantages. */
   dtype: TensorDtype;
   /** Absent means 1-D of length `data.length`. Required for sparse CSR. */
   shape?: number[];
@@ -74,7 +86,9 @@ export interface WireTensorData {
 
 /** One training example on the wire: the model input and the loss function's named inputs. */
 export interface WireDatum {
+  /** The loss's inputs by name (`target_tokens`, `weights`, `logprobs`, `advantages`...). */
   loss_fn_inputs: Record<string, WireTensorData>;
+  /** The sequence the model reads. */
   model_input: WireModelInput;
 }
 
@@ -94,8 +108,11 @@ export type LossFnConfig = Record<string, number>;
 
 /** The batch, loss function and loss config of a forward or forward_backward call. */
 export interface ForwardBackwardInput {
+  /** The batch. */
   data: WireDatum[];
+  /** Which built-in loss to compute. */
   loss_fn: LossFnType;
+  /** The loss's settings (e.g. `clip_low_threshold` for ppo); absent means the server's defaults. */
   loss_fn_config?: LossFnConfig;
 }
 
@@ -104,7 +121,9 @@ export interface ForwardBackwardInput {
  * `ForwardBackwardRequest`; in JSON the first three sit inside `forward_backward_input`.
  */
 export interface ForwardBackwardRequest extends ForwardBackwardInput {
+  /** The training run's model id. */
   model_id: string;
+  /** This request's place in the model's order (contract 2.7); each chunk of a call takes its own. */
   seq_id: number;
   /** A forward pass without gradients (`TrainingClient.forward`). */
   forward_only?: boolean;
@@ -112,8 +131,11 @@ export interface ForwardBackwardRequest extends ForwardBackwardInput {
 
 /** Contract 4.5. There is no `loss` field: the loss is a metric (e.g. `loss:sum`). */
 export interface ForwardBackwardOutput {
+  /** The output's type name as the server reports it (a `module:Class` prefix is dropped when read). */
   loss_fn_output_type: string;
+  /** One record per datum, in input order: e.g. `logprobs` (one per target token). */
   loss_fn_outputs: Record<string, WireTensorData>[];
+  /** Metrics keyed `name:reduction` (e.g. `loss:sum`), merged across chunks by their reduction. */
   metrics: Record<string, number>;
 }
 
@@ -121,9 +143,13 @@ export interface ForwardBackwardOutput {
 
 /** Adam(W) hyperparameters of optim_step, in the wire's snake_case; every field optional. */
 export interface AdamParams {
+  /** Step size. Default 1e-4. */
   learning_rate?: number;
+  /** Decay of the first-moment estimate, in [0, 1). Default 0.9. */
   beta1?: number;
+  /** Decay of the second-moment estimate, in [0, 1). Default 0.95. */
   beta2?: number;
+  /** Added to the denominator for stability. Default 1e-12. */
   eps?: number;
   /** Decoupled (AdamW). */
   weight_decay?: number;
@@ -143,14 +169,19 @@ export const ADAM_PARAMS_DEFAULTS: Readonly<Required<AdamParams>> = Object.freez
 
 /** The body of optim_step. */
 export interface OptimStepRequest {
+  /** The hyperparameters of this step. */
   adam_params: AdamParams;
+  /** The training run's model id. */
   model_id: string;
+  /** This request's place in the model's order. */
   seq_id: number;
+  /** The request's tag. */
   type: "optim_step";
 }
 
 /** What a finished optim_step returns: its metrics. */
 export interface OptimStepResponse {
+  /** Metrics keyed `name:reduction` (e.g. `grad_norm:mean`); absent when the server sends none. */
   metrics?: Record<string, number>;
 }
 
@@ -158,12 +189,17 @@ export interface OptimStepResponse {
 
 /** Sampling settings of a sample request, in the wire's snake_case. */
 export interface SamplingParams {
+  /** Most tokens to generate per sequence; absent means up to the model's context. */
   max_tokens?: number;
+  /** Seed of the sampler's randomness: the same seed, prompt and weights give the same samples. */
   seed?: number;
+  /** Stop strings or stop token ids; the model's own end-of-sequence tokens always stop. */
   stop?: string | string[] | number[];
+  /** Softmax temperature; 0 is greedy. */
   temperature: number;
-  /** -1 means no limit. */
+  /** Keep only the k most likely tokens; -1 means no limit. */
   top_k: number;
+  /** Nucleus sampling: keep the smallest set of tokens with this much probability mass, in (0, 1]. */
   top_p: number;
 }
 
@@ -173,15 +209,25 @@ export const SAMPLING_PARAMS_DEFAULTS: Readonly<Pick<SamplingParams, "temperatur
 
 /** The body of asample. */
 export interface SampleRequest {
+  /** The request's tag. */
   type: "sample";
+  /** How many sequences to generate from the prompt. */
   num_samples: number;
+  /** The prompt. */
   prompt: WireModelInput;
+  /** How to sample. */
   sampling_params: SamplingParams;
+  /** Sample from this base model (the session-less form; the SDK sends `sampling_session_id`). */
   base_model?: string;
+  /** Sample from these weights, a `tinker://` path (the session-less form). */
   model_path?: string;
+  /** The sampling session to sample from. */
   sampling_session_id?: string;
+  /** This request's number within its sampling client (every attempt takes a new one). */
   seq_id?: number;
+  /** Also return the log-probability of each prompt token. */
   prompt_logprobs: boolean;
+  /** Also return, per prompt position, the k most likely tokens; 0 for none. */
   topk_prompt_logprobs: number;
 }
 
@@ -190,8 +236,11 @@ export type StopReason = "stop" | "length";
 
 /** One sampled sequence: its tokens, their logprobs and why it stopped. */
 export interface SampledSequence {
+  /** Why generation ended. */
   stop_reason: StopReason;
+  /** The generated token ids (not the prompt). */
   tokens: number[];
+  /** Log-probability of each generated token; absent when the server sends none. */
   logprobs?: number[];
 }
 
@@ -202,10 +251,13 @@ export type TopkRow = [number, number][] | null;
 export interface SampleResponse {
   /** Present in the JSON form only. */
   type?: "sample";
+  /** `num_samples` sequences. */
   sequences: SampledSequence[];
   /** null where no logprob exists (normally the first position). */
   prompt_logprobs?: (number | null)[];
+  /** One row per prompt position when `topk_prompt_logprobs` > 0 was asked for. */
   topk_prompt_logprobs?: TopkRow[];
+  /** Prompt tokens the server found in its prefix cache (0 when none or unknown). */
   prompt_cache_hit_tokens: number;
 }
 
@@ -213,10 +265,15 @@ export interface SampleResponse {
 
 /** The LoRA settings of create_model: rank, seed and which modules train. */
 export interface LoraConfig {
+  /** Adapter rank (see {@link DEFAULT_LORA_RANK}). */
   rank: number;
+  /** Seed of the adapter's initial weights; absent lets the server choose. */
   seed?: number;
+  /** Put an adapter on the unembedding (output head). */
   train_unembed: boolean;
+  /** Put adapters on the MLP projections. */
   train_mlp: boolean;
+  /** Put adapters on the attention projections. */
   train_attn: boolean;
 }
 
@@ -227,39 +284,53 @@ export const DEFAULT_LORA_RANK = 32;
 
 /** The acknowledgement of every submitted request. */
 export interface UntypedAPIFuture {
+  /** The id to poll with `retrieve_future`. */
   request_id: string;
+  /** The model the request is for, when it has one. */
   model_id?: string;
 }
 
 /** What a finished create_model returns. */
 export interface CreateModelResponse {
+  /** The new training run's model id, `<session_id>:train:<model_seq_id>`. */
   model_id: string;
+  /** The result's tag. */
   type: "create_model";
 }
 
 /** What a finished save_weights returns: the checkpoint's tinker:// path. */
 export interface SaveWeightsResponse {
+  /** `tinker://<run>/weights/<name>`. */
   path: string;
+  /** The result's tag, when sent. */
   type?: string;
 }
 
 /** What a finished save_weights_for_sampler returns on the wire. */
 export interface SaveWeightsForSamplerResponseInternal {
+  /** `tinker://<run>/sampler_weights/<name>`, for a named save. */
   path?: string;
+  /** The sampling session made from the weights, for an unnamed save. */
   sampling_session_id?: string;
+  /** The result's tag, when sent. */
   type?: string;
 }
 
 /** What a finished load_weights returns. */
 export interface LoadWeightsResponse {
+  /** The checkpoint that was loaded. */
   path?: string;
+  /** The model it was loaded into. */
   model_id?: string;
+  /** The result's tag, when sent. */
   type?: string;
 }
 
 /** What a finished unload_model returns. */
 export interface UnloadModelResponse {
+  /** The model that was unloaded. */
   model_id: string;
+  /** The result's tag, when sent. */
   type?: string;
 }
 
@@ -268,15 +339,21 @@ export type QueueState = "active" | "paused_capacity" | "paused_rate_limit";
 
 /** A retrieve_future answer saying the result is not ready yet (with the queue state). */
 export interface TryAgainResponse {
+  /** The answer's tag. */
   type: "try_again";
+  /** The request that is not ready. */
   request_id: string;
+  /** Whether it is running or held back, and by what. */
   queue_state: QueueState;
+  /** The server's words for why it is held back, when it gives them. */
   queue_state_reason?: string;
 }
 
 /** Answer to `allow_metadata_only` polls (0.14.0+). */
 export interface CompleteMetadataResponse {
+  /** The result is ready but was not sent: poll again without `allow_metadata_only` to fetch it. */
   status: "complete_metadata";
+  /** Bytes of the result that was held back. */
   response_payload_size: number;
 }
 
@@ -285,6 +362,8 @@ export type RequestFailureCategory = "unknown" | "server" | "user";
 
 /** A failure is recognized by the presence of `error`. */
 export interface RequestFailedResponse {
+  /** The server's error text. */
   error: string;
+  /** Whose fault it was. */
   category: RequestFailureCategory;
 }

@@ -16,10 +16,12 @@ import { CHUNK_TYPES, LOSS_FN_TYPES, TENSOR_DTYPES } from "./types.js";
 
 export type Fail = (message: string, path: string) => never;
 
+/** The `fail` of the SDK side: throws `ValidationError` (bad input from the caller, nothing sent). */
 export const failValidation: Fail = (message, path) => {
   throw new ValidationError(`${path}: ${message}`, path);
 };
 
+/** The `fail` of the receiving side: throws `WireDecodeError` (a body that breaks the contract). */
 export const failDecode: Fail = (message, path) => {
   throw new WireDecodeError(message, path);
 };
@@ -127,6 +129,7 @@ export function checkChunk(value: unknown, path: string, fail: Fail): ModelInput
   return chunk as unknown as ModelInputChunk;
 }
 
+/** Checks a wire model input (chunks, their types and tokens); calls `fail` with the path of the first problem. */
 export function checkModelInput(value: unknown, path: string, fail: Fail): WireModelInput {
   const mi = checkObject(value, path, fail);
   const chunks = checkArray(mi.chunks, `${path}.chunks`, fail);
@@ -181,6 +184,7 @@ export function chunkLength(chunk: ModelInputChunk): number | undefined {
   }
 }
 
+/** Tokens in a model input, or undefined when a chunk's length is unknown (an image without `expected_tokens`). */
 export function modelInputLength(mi: WireModelInput): number | undefined {
   let total = 0;
   for (const c of mi.chunks) {
@@ -247,6 +251,10 @@ export function checkValues(values: ArrayLike<unknown>, dtype: string, path: str
 
 const TENSOR_KEYS = new Set(["data", "dtype", "shape", "sparse_crow_indices", "sparse_col_indices"]);
 
+/**
+ * Checks a wire tensor (dtype, finite values, shape against data, CSR indices); calls `fail` with
+ * the path of the first problem. `forbidExtraFields` also refuses unknown keys.
+ */
 export function checkTensorData(
   value: unknown,
   path: string,

@@ -39,6 +39,7 @@ async function loadCodec(): Promise<ZstdCodec> {
   }
 }
 
+/** Compression level of `zstdCompress` (zstd's own default: fast, a fair ratio). */
 export const DEFAULT_ZSTD_LEVEL = 3;
 /** Default ceiling for decompressed output: well above any forward_backward body a server accepts. */
 export const DEFAULT_MAX_DECOMPRESSED_BYTES = 1 << 30;
@@ -58,9 +59,13 @@ const SKIPPABLE_MASK = 0xfffffff0;
 const SKIPPABLE_MAGIC = 0x184d2a50;
 const MAX_BLOCK = 128 * 1024;
 
+/** One frame found by `scanZstdFrames`: where it is and how big it may decompress. */
 export interface ZstdFrameInfo {
+  /** Byte offset of the frame's first byte. */
   start: number;
+  /** Byte offset just past the frame. */
   end: number;
+  /** A skippable frame (user data, decompresses to nothing). */
   skippable: boolean;
   /** As declared in the frame header, when it is. */
   contentSize?: number;
