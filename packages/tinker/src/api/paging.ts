@@ -6,12 +6,17 @@
 
 import { TinkerError, ValidationError } from "../client/errors.js";
 
+/** Which slice of a listing to fetch. */
 export interface PageRequest {
+  /** Page size, at least 1. */
   limit: number;
+  /** Items to skip, at least 0. */
   offset: number;
 }
 
+/** One fetched page, before it becomes a {@link Page}. */
 export interface PageData<T> {
+  /** The page's items, in the server's order. */
   items: T[];
   /** From the response's cursor; undefined when the response had none. */
   totalCount: number | undefined;
@@ -20,12 +25,15 @@ export interface PageData<T> {
 /** Fetches one page. Receives the caller's signal through the closure that builds it. */
 export type PageFetcher<T> = (request: PageRequest) => Promise<PageData<T>>;
 
+/** Most items `toArray()` collects unless told otherwise: a guard against pulling a huge listing into memory by accident. */
 export const DEFAULT_TO_ARRAY_LIMIT = 10_000;
 
 /** `toArray()` would have collected more items than its bound allows. */
 export class PageLimitError extends TinkerError {
   override name = "PageLimitError";
+  /** The bound that was reached. */
   readonly limit: number;
+  /** The message says how to collect more (a larger `limit`, or `for await`); `total` is included when known. */
   constructor(limit: number, total: number | undefined) {
     super(
       `The listing has more than ${limit} items${total !== undefined ? ` (${total} in all)` : ""}; ` +
@@ -35,6 +43,7 @@ export class PageLimitError extends TinkerError {
   }
 }
 
+/** Options of `toArray()`. */
 export interface ToArrayOptions {
   /** Most items to collect; more than this is an error (PageLimitError). Default 10 000. */
   limit?: number;
@@ -60,14 +69,22 @@ async function collect<T>(items: AsyncIterable<T>, bound: number, total: number 
   return out;
 }
 
+/**
+ * One page of a REST listing. Iterate it with `for await` for every item from here on (later
+ * pages are fetched as needed), or step with `hasNextPage()` / `nextPage()`.
+ */
 export class Page<T> implements AsyncIterable<T> {
+  /** This page's items. */
   readonly items: T[];
+  /** The page size that was asked for. */
   readonly limit: number;
+  /** Items before this page. */
   readonly offset: number;
   /** Items in all pages, when the server said (a cursor); undefined otherwise. */
   readonly totalCount: number | undefined;
   readonly #fetch: PageFetcher<T>;
 
+  /** Made by the SDK's list calls; `fetchPage` fetches any later page. */
   constructor(request: PageRequest, data: PageData<T>, fetchPage: PageFetcher<T>) {
     this.items = data.items;
     this.limit = request.limit;
@@ -81,6 +98,10 @@ export class Page<T> implements AsyncIterable<T> {
     return this.offset + this.items.length;
   }
 
+  /**
+   * Whether a later page may hold items: by the cursor's total when the server sent one, else
+   * when this page is full. An empty page always ends the listing.
+   */
   hasNextPage(): boolean {
     // An empty page ends the listing whatever the cursor claims: no request could make progress.
     if (this.items.length === 0) return false;
@@ -129,11 +150,13 @@ export class Page<T> implements AsyncIterable<T> {
  * The first page is fetched once, when first needed, and shared.
  */
 export class PagePromise<T> implements Promise<Page<T>>, AsyncIterable<T> {
+  /** `"PagePromise"`, what `Object.prototype.toString` shows. */
   readonly [Symbol.toStringTag] = "PagePromise";
   readonly #request: PageRequest;
   readonly #fetch: PageFetcher<T>;
   #first: Promise<Page<T>> | undefined;
 
+  /** Made by the SDK's list calls; nothing is fetched until it is awaited or iterated. */
   constructor(request: PageRequest, fetchPage: PageFetcher<T>) {
     this.#request = request;
     this.#fetch = fetchPage;
@@ -160,6 +183,7 @@ export class PagePromise<T> implements Promise<Page<T>>, AsyncIterable<T> {
     return this.#firstPage().finally(onFinally);
   }
 
+  /** Every item of every page, fetching each page when the previous one is used up. */
   async *[Symbol.asyncIterator](): AsyncGenerator<T> {
     yield* await this.#firstPage();
   }

@@ -20,7 +20,9 @@ const wireDate = z.string().transform((text, ctx) => {
 const int = z.number().int();
 const count = int.nonnegative();
 
+/** What a checkpoint holds: `training` (weights and optimizer state, to resume) or `sampler` (weights, to sample). */
 export type CheckpointType = "training" | "sampler";
+/** Which runs or sessions a list returns: `owned` (yours) or `accessible` (yours plus those shared with you). */
 export type AccessScope = "owned" | "accessible";
 
 export const checkpointSchema = z.object({
@@ -33,15 +35,19 @@ export const checkpointSchema = z.object({
   expires_at: wireDate.nullish(),
 });
 
+/** A saved checkpoint, as the REST endpoints list it. */
 export interface Checkpoint {
   /** `weights/<name>` or `sampler_weights/<name>`. */
   checkpointId: string;
+  /** Training state or sampler weights. */
   checkpointType: CheckpointType;
   /** When it was saved. */
   time: Date;
   /** `tinker://<run_id>/<checkpoint_id>`. */
   tinkerPath: string;
+  /** Bytes on the server; undefined when the server does not say. */
   sizeBytes: number | undefined;
+  /** Whether anyone with the path may read it (see `RestClient.publishCheckpoint`); false when not sent. */
   public: boolean;
   /** null: never expires. */
   expiresAt: Date | null;
@@ -61,9 +67,13 @@ export function toCheckpoint(w: z.infer<typeof checkpointSchema>): Checkpoint {
 
 export const cursorSchema = z.object({ offset: count, limit: count, total_count: count });
 
+/** Where a page sits in a listing. */
 export interface Cursor {
+  /** Items skipped before this page. */
   offset: number;
+  /** The page size that was asked for. */
   limit: number;
+  /** Items in the whole listing. */
   totalCount: number;
 }
 
@@ -80,16 +90,27 @@ export const trainingRunSchema = z.object({
   user_metadata: z.record(z.string(), z.string()).nullish(),
 });
 
+/** A training run (one per training client created), as the REST endpoints report it. */
 export interface TrainingRun {
+  /** The run's id, which is its model id. */
   trainingRunId: string;
+  /** The model it fine-tunes. */
   baseModel: string;
+  /** Who created it (the server's user id). */
   modelOwner: string;
+  /** Whether it trains a LoRA adapter. */
   isLora: boolean;
+  /** The server flagged the run's state as unusable; false when not sent. */
   corrupted: boolean;
+  /** LoRA rank, for LoRA runs. */
   loraRank: number | undefined;
+  /** When the run last received a training request. */
   lastRequestTime: Date;
+  /** Its newest training checkpoint, if any. */
   lastCheckpoint: Checkpoint | undefined;
+  /** Its newest sampler checkpoint, if any. */
   lastSamplerCheckpoint: Checkpoint | undefined;
+  /** The metadata given when the run was created. */
   userMetadata: Record<string, string> | undefined;
 }
 
@@ -125,9 +146,13 @@ export const getSessionResponse = z.object({
   sampler_ids: z.array(z.string()),
 });
 
+/** A session and what was created in it. */
 export interface SessionInfo {
+  /** The session's id. */
   sessionId: string;
+  /** Training runs created in the session. */
   trainingRunIds: string[];
+  /** Sampling sessions created in the session. */
   samplerIds: string[];
 }
 
@@ -137,8 +162,11 @@ export const samplerResponse = z.object({
   model_path: z.string().nullish(),
 });
 
+/** A sampling session: what it samples from. */
 export interface SamplerInfo {
+  /** The sampling session's id. */
   samplerId: string;
+  /** The base model it samples. */
   baseModel: string;
   /** The tinker path of the weights it samples from, when it was made from a checkpoint. */
   modelPath: string | undefined;
@@ -153,13 +181,19 @@ export const weightsInfoResponse = z.object({
   train_attn: z.boolean().nullish(),
 });
 
+/** What a checkpoint's weights are (from `tinker://` path info): enough to restore a run from them. */
 export interface WeightsInfo {
+  /** The base model the weights belong to. */
   baseModel: string;
+  /** Whether they are a LoRA adapter. */
   isLora: boolean;
+  /** The adapter's rank, for LoRA weights. */
   loraRank: number | undefined;
   /** Missing on the wire counts as true (contract 3.6). */
   trainUnembed: boolean;
+  /** Whether the MLP projections have adapters (missing counts as true). */
   trainMlp: boolean;
+  /** Whether the attention projections have adapters (missing counts as true). */
   trainAttn: boolean;
 }
 
@@ -176,9 +210,11 @@ export function toWeightsInfo(w: z.infer<typeof weightsInfoResponse>): WeightsIn
 
 export const archiveUrlBody = z.object({ url: z.string().min(1), expires: wireDate });
 
+/** Where to download a checkpoint's archive (a tar of its files). */
 export interface ArchiveUrl {
   /** A signed URL: download it with a plain GET and no credentials. */
   url: string;
+  /** When the URL stops working; ask for a new one after. */
   expires: Date;
 }
 
@@ -200,11 +236,17 @@ export const auditLogResponse = z.object({
   ),
 });
 
+/** One audit-log event (admins only): who did what to which checkpoint. */
 export interface AuditLogEntry {
+  /** When it happened. */
   timestamp: Date;
+  /** What happened, e.g. `checkpoint_save` or `checkpoint_download`. */
   event: string;
+  /** The training run concerned, when there is one. */
   modelId: string | undefined;
+  /** The checkpoint concerned, when there is one. */
   tinkerPath: string | undefined;
+  /** Why, as the server records it (e.g. the reason for a download), when given. */
   purpose: string | undefined;
 }
 
@@ -217,12 +259,40 @@ const eventInfoSchema = z.discriminatedUnion("type", [
   z.strictObject({ type: z.literal("storage"), gigabyte_hours: z.number().nonnegative() }),
 ]);
 
+/** What one billing bucket counted; `type` says which kind of usage. */
 export type BillingEventInfo =
-  | { type: "training"; tokenCount: number }
-  | { type: "sampling_prefill"; cached: boolean; tokenCount: number }
-  | { type: "sampling_sample"; tokenCount: number }
-  | { type: "checkpoint"; count: number }
-  | { type: "storage"; gigabyteHours: number };
+  | {
+      /** Tokens trained on (forward/backward). */
+      type: "training";
+      /** Tokens in the bucket. */
+      tokenCount: number;
+    }
+  | {
+      /** Prompt tokens read by sampling. */
+      type: "sampling_prefill";
+      /** Whether these were prefix-cache hits (billed differently). */
+      cached: boolean;
+      /** Tokens in the bucket. */
+      tokenCount: number;
+    }
+  | {
+      /** Tokens generated by sampling. */
+      type: "sampling_sample";
+      /** Tokens in the bucket. */
+      tokenCount: number;
+    }
+  | {
+      /** Checkpoints saved. */
+      type: "checkpoint";
+      /** Checkpoints in the bucket. */
+      count: number;
+    }
+  | {
+      /** Checkpoint storage. */
+      type: "storage";
+      /** Storage used over the bucket, in gigabyte-hours. */
+      gigabyteHours: number;
+    };
 
 function toEventInfo(w: z.infer<typeof eventInfoSchema>): BillingEventInfo {
   switch (w.type) {
@@ -256,21 +326,38 @@ export const billingUsageResponse = z.object({
     .nullish(),
 });
 
+/** Usage in one hourly bucket, for one model, user, session and project. */
 export interface BillingUsageEvent {
+  /** Start of the hour (UTC). */
   bucketStart: Date;
+  /** End of the hour (UTC). */
   bucketEnd: Date;
+  /** The model used, when the usage has one. */
   baseModel: string | undefined;
+  /** The user's id, when sent. */
   userId: string | undefined;
+  /** The user's display name, when sent. */
   userName: string | undefined;
+  /** The session the usage came from, when sent. */
   sessionId: string | undefined;
+  /** The session's project, when it has one. */
   projectId: string | undefined;
+  /** What was counted. */
   eventInfo: BillingEventInfo;
 }
 
+/** The answer of `RestClient.getBillingUsage`: usage buckets and the metadata of their sessions. */
 export interface BillingUsage {
+  /** The buckets, as the server orders them. */
   data: BillingUsageEvent[];
   /** Per session id: the session's user metadata, when it has any. */
-  sessions: Record<string, { userMetadata: Record<string, unknown> | undefined }>;
+  sessions: Record<
+    string,
+    {
+      /** The `userMetadata` given when the session was created. */
+      userMetadata: Record<string, unknown> | undefined;
+    }
+  >;
 }
 
 export function toBillingUsage(w: z.infer<typeof billingUsageResponse>): BillingUsage {

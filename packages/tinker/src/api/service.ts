@@ -16,10 +16,15 @@ export const PATHS = {
   legacyHeartbeat: "/api/v1/heartbeat",
 } as const;
 
+/** Per-call options: they override the client's settings for one call. */
 export interface CallOptions {
+  /** Aborts the call (and its retries); it then rejects with `APIUserAbortError`. */
   signal?: AbortSignal;
+  /** Per-attempt timeout in ms; defaults to the client's `timeout` (60 000). */
   timeout?: number;
+  /** Retries after the first attempt; defaults to the client's `maxRetries`. */
   maxRetries?: number;
+  /** Extra request headers for this call (they cannot replace the credential headers). */
   headers?: Record<string, string>;
 }
 
@@ -152,12 +157,17 @@ const capabilitiesResponse = z.object({
     .default([]),
 });
 
+/** One model a server offers. */
 export interface SupportedModel {
+  /** What to pass as `baseModel`; undefined when the server left it out. */
   modelName: string | undefined;
+  /** Most tokens per sequence (prompt plus completion), when the server says. */
   maxContextLength: number | undefined;
 }
 
+/** What `ServiceClient.getServerCapabilities()` returns: the models the server offers. */
 export interface ServerCapabilities {
+  /** The models, in the server's order. */
   supportedModels: SupportedModel[];
 }
 

@@ -95,8 +95,11 @@ export function expiryMs(claims: JWTPayload | undefined): number {
   return typeof exp === "number" && Number.isFinite(exp) ? exp * 1000 : 0;
 }
 
+/** Who the credential belongs to (`RestClient.whoami()`, `tinker whoami`), read from its JWT claims. */
 export interface Identity {
+  /** The user's URN, e.g. `tinker:user:…` (the JWT `sub`). */
   userUrn: string;
+  /** The user's e-mail; null when the credential carries none. */
   email: string | null;
 }
 

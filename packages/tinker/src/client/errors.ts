@@ -7,8 +7,15 @@
 
 import { redact } from "./redact.js";
 
+/**
+ * The base of every error the SDK (and the cookbook) throws: `catch (e) { if (e instanceof
+ * TinkerError) ... }` separates them from the caller's own errors. Its message has credentials
+ * redacted.
+ */
 export class TinkerError extends Error {
+  /** The class's name (`"TinkerError"`, `"RateLimitError"`...), set by each subclass so logs and `err.name` checks can tell them apart. */
   override name = "TinkerError";
+  /** `message` is redacted of anything that looks like a credential; `cause` is kept as the standard `Error.cause`. */
   constructor(message: string, options?: { cause?: unknown }) {
     super(redact(message), options);
   }
@@ -17,25 +24,38 @@ export class TinkerError extends Error {
 /** Bad input caught on the client, before anything was sent. `field` names what to fix. */
 export class ValidationError extends TinkerError {
   override name = "ValidationError";
+  /** The option or argument to fix, as the caller wrote it (e.g. `adamParams.learningRate`); undefined when it is the whole input. */
   readonly field: string | undefined;
+  /** `message` says what is wrong and what is allowed; `field` names the offending input. */
   constructor(message: string, field?: string) {
     super(message);
     this.field = field;
   }
 }
 
-/** The server answered with a status the call could not accept. */
+/**
+ * The server answered with a status the call could not accept. Each common status has its own
+ * subclass; which statuses are retried before one is thrown is in the README's retry table.
+ */
 export class APIError extends TinkerError {
   override name = "APIError";
+  /** The HTTP status of the response. */
   readonly status: number;
   /** Parsed JSON body when the response had one, else the raw text (possibly empty). */
   readonly body: unknown;
+  /** The response headers (e.g. `retry-after` on a 429). */
   readonly headers: Headers;
   /** The server's request id for this response, when it sent one. */
   readonly requestId: string | undefined;
+  /** The request's HTTP method, when known. */
   readonly method: string | undefined;
+  /** The request's path (without host or query), when known. */
   readonly path: string | undefined;
 
+  /**
+   * Made by the SDK (through `makeAPIError`, which picks the subclass for the status); the message
+   * defaults to `Error code: <status> (<method> <path>) - <detail>`.
+   */
   constructor(
     status: number,
     body: unknown,
@@ -69,30 +89,39 @@ export class APIError extends TinkerError {
   }
 }
 
+/** HTTP 400: the server refused the request's content; the message carries its `detail` (an empty-bodied 400, as proxies send, is retried first). */
 export class BadRequestError extends APIError {
   override name = "BadRequestError";
 }
+/** HTTP 401: the credential was missing, wrong or expired. */
 export class AuthenticationError extends APIError {
   override name = "AuthenticationError";
 }
+/** HTTP 403: the credential is valid but may not do this (e.g. another user's checkpoint). */
 export class PermissionDeniedError extends APIError {
   override name = "PermissionDeniedError";
 }
+/** HTTP 404: no such run, checkpoint, session or route. */
 export class NotFoundError extends APIError {
   override name = "NotFoundError";
 }
+/** HTTP 409: the request conflicts with the server's state (e.g. a checkpoint name that is taken). */
 export class ConflictError extends APIError {
   override name = "ConflictError";
 }
+/** HTTP 422: the request's body did not match the server's schema. */
 export class UnprocessableEntityError extends APIError {
   override name = "UnprocessableEntityError";
 }
+/** HTTP 429: too many requests. Retried with backoff (honouring `retry-after`); thrown when retries run out. */
 export class RateLimitError extends APIError {
   override name = "RateLimitError";
 }
+/** HTTP 402: billing stops the account's work. Work pauses and is retried for a while before this is thrown. */
 export class PaymentRequiredError extends APIError {
   override name = "PaymentRequiredError";
 }
+/** HTTP 5xx: the server failed. Retried with backoff; thrown when retries run out. */
 export class InternalServerError extends APIError {
   override name = "InternalServerError";
 }
@@ -132,6 +161,7 @@ export class APITimeoutError extends APIConnectionError {
 /** The caller's AbortSignal fired. */
 export class APIUserAbortError extends TinkerError {
   override name = "APIUserAbortError";
+  /** `cause` is the signal's `reason`, when it had one. */
   constructor(message = "Request was aborted.", options?: { cause?: unknown }) {
     super(message, options);
   }
@@ -142,13 +172,20 @@ export class ResponseValidationError extends TinkerError {
   override name = "ResponseValidationError";
 }
 
+/**
+ * Whose fault a failed request was, as the server says: `user` (the input was wrong, fix it),
+ * `server` (the service failed, trying again may work), `unknown` (the server did not say).
+ */
 export type FailureCategory = "unknown" | "server" | "user";
 
 /** A submitted request (a future) failed on the server. Terminal: never retried. */
 export class RequestFailedError extends TinkerError {
   override name = "RequestFailedError";
+  /** The server's id of the failed request (quote it when reporting a problem). */
   readonly requestId: string;
+  /** Whose fault it was; `user` means retrying the same input fails the same way. */
   readonly category: FailureCategory;
+  /** `message` is the server's error text. */
   constructor(message: string, requestId: string, category: FailureCategory) {
     super(message);
     this.requestId = requestId;
@@ -159,7 +196,9 @@ export class RequestFailedError extends TinkerError {
 /** The server no longer knows a future (HTTP 410). Sampling resubmits; training reports it. */
 export class FutureExpiredError extends TinkerError {
   override name = "FutureExpiredError";
+  /** The id of the request the server forgot. */
   readonly requestId: string;
+  /** `message` says which request expired and why it can no longer be fetched. */
   constructor(message: string, requestId: string) {
     super(message);
     this.requestId = requestId;
@@ -169,7 +208,9 @@ export class FutureExpiredError extends TinkerError {
 /** `result({ timeout })` gave up waiting. The future is still valid and can be awaited again. */
 export class FutureTimeoutError extends TinkerError {
   override name = "FutureTimeoutError";
+  /** The id of the request still being waited for; `result()` can be called again. */
   readonly requestId: string;
+  /** `message` says how long was waited. */
   constructor(message: string, requestId: string) {
     super(message);
     this.requestId = requestId;
@@ -179,6 +220,7 @@ export class FutureTimeoutError extends TinkerError {
 /** The client was closed; create a new one to make more calls. */
 export class ClientClosedError extends TinkerError {
   override name = "ClientClosedError";
+  /** The default message says to create a new ServiceClient. */
   constructor(message = "This ServiceClient is closed; create a new ServiceClient to make more calls.") {
     super(message);
   }

@@ -4,15 +4,25 @@
 
 import { redact } from "./redact.js";
 
+/** Structured context of a log line (e.g. `{ url, attempt, error }`), redacted before it reaches a logger. */
 export type LogFields = Record<string, unknown>;
 
+/**
+ * Where the SDK's log lines go (`ClientOptions.logger`). Any object with these four methods works,
+ * e.g. `console` or a pino logger; the SDK filters by level and redacts credentials before calling it.
+ */
 export interface Logger {
+  /** Detail for debugging (why a poll waits, a filled seq id gap, backpressure resubmits). */
   debug(message: string, fields?: LogFields): void;
+  /** Progress worth knowing (a retry and its delay, an archive being built, a heartbeat recovered). */
   info(message: string, fields?: LogFields): void;
+  /** Something may be wrong but the SDK carries on (e.g. heartbeats failing for minutes). */
   warn(message: string, fields?: LogFields): void;
+  /** Something failed that the SDK could not handle (e.g. a listener that threw). */
   error(message: string, fields?: LogFields): void;
 }
 
+/** The least severe level that is logged; `off` logs nothing. Default `warn` (`TINKER_LOG`). */
 export type LogLevel = "debug" | "info" | "warn" | "error" | "off";
 
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, off: 100 };

@@ -14,6 +14,7 @@ export const DEFAULT_BASE_URL = "https://tinker.thinkingmachines.dev/services/ti
 export const DEFAULT_TIMEOUT_MS = 60_000;
 export const DEFAULT_MAX_RETRIES = 10;
 
+/** How the session heartbeat runs (`ClientOptions.heartbeat`); the defaults suit the hosted service. */
 export interface HeartbeatOptions {
   /** Pause between the end of one beat and the start of the next. Default 10 000 ms. */
   intervalMs?: number;
@@ -25,6 +26,11 @@ export interface HeartbeatOptions {
   warnRepeatMs?: number;
 }
 
+/**
+ * Options of a ServiceClient (and a standalone RestClient). Every field is optional: most fall back
+ * to a `TINKER_*` environment variable, then to a default. Unusable values throw `ValidationError`
+ * from the constructor, before anything is sent.
+ */
 export interface ClientOptions {
   /** Tinker API key (`tml-…`) or a JWT (`eyJ…`). Default: TINKER_API_KEY. */
   apiKey?: string;
@@ -55,6 +61,7 @@ export interface ClientOptions {
   fetch?: typeof fetch;
   /** Shell command whose stdout is the credential. Default: TINKER_CREDENTIAL_CMD. */
   credentialCmd?: string;
+  /** Heartbeat interval, timeout and warning thresholds. */
   heartbeat?: HeartbeatOptions;
   /** Time source and timers; for tests. */
   clock?: Clock;

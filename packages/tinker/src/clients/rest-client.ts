@@ -49,6 +49,7 @@ import { pathSegment } from "../paths/segments.js";
 import { parseTinkerPath, TINKER_SCHEME, type TinkerPath } from "../paths/tinker-path.js";
 import { type Connection, connect } from "../session/connection.js";
 
+/** Per-call options of every RestClient method: an AbortSignal, a timeout, extra headers. */
 export type RestCallOptions = CallOptions;
 
 /** Something that hands out the session-less connection (a ServiceClient does). */
@@ -56,31 +57,41 @@ export interface ConnectionSource {
   connection(): Promise<Connection>;
 }
 
+/** Paging and filters of `RestClient.listTrainingRuns`. */
 export interface ListTrainingRunsParams {
   /** Page size. Default 20 (contract). */
   limit?: number;
+  /** Runs to skip before the first page. Default 0. */
   offset?: number;
   /** Default "owned". */
   accessScope?: AccessScope;
+  /** Only runs whose session is in this project. */
   projectId?: string;
 }
 
+/** Paging of `RestClient.listUserCheckpoints`. */
 export interface ListUserCheckpointsParams {
   /** Page size. Default 100 (contract). */
   limit?: number;
+  /** Checkpoints to skip before the first page. Default 0. */
   offset?: number;
 }
 
+/** Paging and scope of `RestClient.listSessions`. */
 export interface ListSessionsParams {
   /** Page size. Default 20 (contract). */
   limit?: number;
+  /** Sessions to skip before the first page. Default 0. */
   offset?: number;
+  /** Default "owned". */
   accessScope?: AccessScope;
 }
 
+/** What `onWait` is told while a checkpoint archive is still being built (HTTP 503). */
 export interface ArchiveWaitInfo {
   /** The attempt that was answered "still building" (1-based). */
   pass: number;
+  /** Attempts allowed in all (`archiveMaxPasses`). */
   maxPasses: number;
   /** How long the client waits now before asking again. */
   waitMs: number;
@@ -88,6 +99,7 @@ export interface ArchiveWaitInfo {
   elapsedMs: number;
 }
 
+/** Options of `RestClient.getCheckpointArchiveUrl`: how long to wait for an archive being built. */
 export interface ArchiveUrlOptions extends RestCallOptions {
   /** Wait between attempts while the server answers 503 "still building". Default 30 000 ms. */
   archiveWaitMs?: number;
@@ -97,7 +109,9 @@ export interface ArchiveUrlOptions extends RestCallOptions {
   onWait?: (info: ArchiveWaitInfo) => void;
 }
 
+/** Options of `RestClient.downloadCheckpoint`. */
 export interface DownloadCheckpointOptions extends ArchiveUrlOptions {
+  /** Called as bytes arrive (once at the start, then once per received chunk). */
   onProgress?: ArchiveDownloadOptions["onProgress"];
   /** Replace a non-empty target directory. Default false. */
   force?: boolean;
@@ -107,6 +121,7 @@ export interface DownloadCheckpointOptions extends ArchiveUrlOptions {
   fetch?: typeof fetch;
 }
 
+/** Options of `RestClient.exportSessionTrace`. */
 export interface TraceExportOptions extends RestCallOptions {
   /** Pause between polls while the export is pending. Default 5000 ms. */
   pollIntervalMs?: number;
@@ -114,6 +129,7 @@ export interface TraceExportOptions extends RestCallOptions {
   onPending?: (polls: number) => void;
 }
 
+/** The time range of `RestClient.getBillingUsage`: whole UTC hours, at most 14 days. */
 export interface BillingRange {
   /** Inclusive start: a Date or RFC 3339 text, on a UTC hour. */
   startingOn: Date | string;
@@ -124,8 +140,11 @@ export interface BillingRange {
 /** The server reported that a session trace export failed. */
 export class TraceExportFailedError extends TinkerError {
   override name = "TraceExportFailedError";
+  /** The session whose trace could not be exported. */
   readonly sessionId: string;
+  /** The server's reason, when it gave one. */
   readonly detail: string | undefined;
+  /** The message names the session and includes `detail`. */
   constructor(sessionId: string, detail: string | undefined) {
     super(`The trace export of session ${sessionId} failed${detail ? `: ${detail}` : ""}`);
     this.sessionId = sessionId;
@@ -206,6 +225,12 @@ function checkDay(day: string | Date | undefined): string | undefined {
   return day;
 }
 
+/**
+ * The REST side of Tinker: training runs, checkpoints (list, publish, TTL, archive download),
+ * sessions, samplers, the audit log and billing usage. Session-less (no heartbeat). Get one from
+ * `serviceClient.createRestClient()` or construct it with the same options as a ServiceClient.
+ * Bad ids, paths and ranges throw `ValidationError` before anything is sent.
+ */
 export class RestClient {
   readonly #source: ConnectionSource;
   readonly #owned: { close(): void } | undefined;
@@ -329,6 +354,7 @@ export class RestClient {
     return found;
   }
 
+  /** Deletes the checkpoint at `path` (a `tinker://` path you own). NotFoundError when there is none. */
   async deleteCheckpoint(path: string, options: RestCallOptions = {}): Promise<void> {
     const ref = checkpointRef(path);
     await rest.deleteCheckpoint(await this.http(), ref, options);
@@ -502,6 +528,7 @@ export class RestClient {
     );
   }
 
+  /** The training runs and samplers created in a session. `accessScope` defaults to "owned". */
   async getSession(
     sessionId: string,
     params: { accessScope?: AccessScope } = {},
@@ -557,6 +584,7 @@ export class RestClient {
     }
   }
 
+  /** What a sampling session samples from (base model and, if any, the checkpoint path). */
   async getSampler(samplerId: string, options: RestCallOptions = {}): Promise<SamplerInfo> {
     const id = pathSegment(samplerId, "samplerId");
     return rest.getSampler(await this.http(), id, options);

@@ -33,6 +33,7 @@ import type {
 import { chunkLength } from "../wire/validate.js";
 import { type ClientContext, checkWireFormat, type WireFormatOption } from "./context.js";
 
+/** How to sample, in the SDK's camelCase; every field optional. Checked before anything is sent. */
 export interface SamplingParams {
   /** Unset: up to the model's context. */
   maxTokens?: number;
@@ -48,9 +49,11 @@ export interface SamplingParams {
   stop?: string | string[] | number[];
 }
 
+/** Options of `SamplingClient.sample`. */
 export interface SampleOptions {
   /** Default 1. */
   numSamples?: number;
+  /** How to sample; the contract's defaults (temperature 1, no top-k or top-p limit) when absent. */
   samplingParams?: SamplingParams;
   /** Also return the log-probability of every prompt token (the first is null). */
   includePromptLogprobs?: boolean;
@@ -58,19 +61,29 @@ export interface SampleOptions {
   topkPromptLogprobs?: number;
 }
 
+/** One generated sequence. */
 export interface SampledSequenceResult {
+  /** The generated token ids (not the prompt); decode them with the model's tokenizer. */
   tokens: number[];
+  /** Log-probability of each generated token, when the server sent them. */
   logprobs?: number[];
+  /** `stop` (a stop string, stop token or end of sequence) or `length` (`maxTokens` or the context ran out). */
   stopReason: StopReason;
 }
 
+/** What `SamplingClient.sample` returns. */
 export interface SampleResult {
+  /** `numSamples` sequences. */
   sequences: SampledSequenceResult[];
+  /** With `includePromptLogprobs`: one per prompt token, null for the first. */
   promptLogprobs?: (number | null)[];
+  /** With `topkPromptLogprobs` > 0: per prompt position, the k most likely `[tokenId, logprob]` pairs. */
   topkPromptLogprobs?: TopkRow[];
+  /** Prompt tokens the server found in its prefix cache (0 when none or not reported). */
   promptCacheHitTokens: number;
 }
 
+/** How a sampling client retries lost or failed calls, and its wire format. */
 export interface SamplingClientOptions extends WireFormatOption {
   /**
    * How many times one call may be resubmitted after the server lost it (410) or the transport
@@ -84,8 +97,10 @@ export interface SamplingClientOptions extends WireFormatOption {
   stuckTimeoutMs?: number;
 }
 
+/** A prompt: a ModelInput, its wire form, or plain token ids. */
 export type PromptInput = ModelInput | WireModelInput | TokenInput;
 
+/** Options of `ServiceClient.createSamplingClient`: what to sample from (one of `modelPath`, `baseModel`). */
 export interface CreateSamplingClientOptions extends SamplingClientOptions {
   /** A `tinker://…` path of saved weights. */
   modelPath?: string;
@@ -242,7 +257,13 @@ function isResubmittable(error: unknown): boolean {
   return error.status === 408 || error.status === 429 || error.status >= 500;
 }
 
+/**
+ * Samples from a base model or saved weights. Get one from `ServiceClient.createSamplingClient`
+ * or `TrainingClient.saveWeightsAndGetSamplingClient`. Calls lost by the server (410) or by the
+ * transport are resubmitted (see `maxResubmits`); bad parameters throw `ValidationError` before sending.
+ */
 export class SamplingClient {
+  /** The server's id of this sampling session. */
   readonly samplingSessionId: string;
   readonly #ctx: ClientContext;
   readonly #wireFormat: WireFormat;

@@ -18,6 +18,11 @@ import { checkWeightsAccessToken } from "./training/params.js";
 import { TrainingClient } from "./training/training-client.js";
 import type { LoraTrainingOptions, TrainingFromStateOptions } from "./training/types.js";
 
+/**
+ * The entry point of the SDK: holds the credentials and the session, and creates training,
+ * sampling and REST clients. Nothing is sent until the first call (or `openSession()`); `close()`
+ * ends the session and its heartbeat. Options come from the arguments, then `TINKER_*` variables.
+ */
 export class ServiceClient {
   // #private: it holds the API key, and must not show up in console.log(client).
   readonly #options: ResolvedOptions;
@@ -109,6 +114,7 @@ export class ServiceClient {
     return this.events.on(event, listener);
   }
 
+  /** Removes a listener added with `on` (a listener not added is ignored). */
   off<E extends TinkerEventName>(event: E, listener: TinkerListener<E>): void {
     this.events.off(event, listener);
   }
@@ -206,6 +212,7 @@ export class ServiceClient {
     await Promise.allSettled([this.sessionPromise, this.connectionPromise]);
   }
 
+  /** Whether `close()` was called; a closed client refuses new calls with `ClientClosedError`. */
   get isClosed(): boolean {
     return this.closed;
   }

@@ -17,13 +17,17 @@ import { redact } from "../client/redact.js";
 import { ArchiveError, extractTar } from "./extract.js";
 import { makeStagingDir, placeStaged, removeQuietly, targetState } from "./target.js";
 
+/** What `onProgress` is told while an archive downloads. */
 export interface DownloadProgress {
+  /** Bytes received so far. */
   receivedBytes: number;
   /** From Content-Length; undefined when the server did not say. */
   totalBytes: number | undefined;
 }
 
+/** Options of a checkpoint-archive download (`RestClient.downloadCheckpoint`, `tinker checkpoint download`). */
 export interface ArchiveDownloadOptions {
+  /** Aborts the download; the target directory is left as it was. */
   signal?: AbortSignal;
   /** Called as bytes arrive (once per received chunk, and once at the start). */
   onProgress?: (progress: DownloadProgress) => void;
@@ -33,9 +37,11 @@ export interface ArchiveDownloadOptions {
   idleTimeout?: number;
   /** Files that must be in the archive's top level; each entry lists acceptable alternatives. */
   requiredFiles?: readonly (readonly string[])[];
+  /** The fetch used for the signed URL (no credentials are added). Default `globalThis.fetch`. */
   fetch?: typeof fetch;
 }
 
+/** A finished download: where the files are. */
 export interface DownloadResult {
   /** The absolute target directory. */
   dir: string;

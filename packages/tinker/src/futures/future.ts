@@ -11,6 +11,7 @@ import { watchAbort } from "../client/abort-watch.js";
 import { APIUserAbortError, FutureTimeoutError } from "../client/errors.js";
 import type { QueueStateEvent } from "./poll.js";
 
+/** Options of `TinkerFuture.result`: stop waiting without stopping the work. */
 export interface ResultOptions {
   /** Give up waiting after this many milliseconds (FutureTimeoutError). The future stays usable. */
   timeout?: number;
@@ -18,7 +19,9 @@ export interface ResultOptions {
   signal?: AbortSignal;
 }
 
+/** The events a TinkerFuture emits (`future.on(name, listener)`). */
 export interface FutureEvents {
+  /** The server reported where the request waits (running, or paused for capacity or rate limits). */
   queueState: QueueStateEvent;
 }
 
@@ -34,6 +37,11 @@ type State<T> =
   | { status: "fulfilled"; value: T }
   | { status: "rejected"; error: unknown };
 
+/**
+ * The result of a submitted request (forward/backward, optimizer step, save...): await it like a
+ * promise, or call `result({ timeout, signal })` to wait with a limit. The work runs whether or
+ * not anyone waits; its request ids are known once submitted.
+ */
 export class TinkerFuture<T> implements Promise<T> {
   readonly #promise: Promise<T>;
   #state: State<T> = { status: "pending" };
@@ -122,6 +130,7 @@ export class TinkerFuture<T> implements Promise<T> {
     return () => this.off(event, listener);
   }
 
+  /** Removes a listener added with `on`. */
   off<E extends keyof FutureEvents>(_event: E, listener: (payload: FutureEvents[E]) => void): void {
     this.#listeners.delete(listener);
   }
@@ -200,6 +209,7 @@ export class TinkerFuture<T> implements Promise<T> {
     return this.#promise.finally(onfinally);
   }
 
+  /** `"TinkerFuture"`, what `Object.prototype.toString` shows. */
   get [Symbol.toStringTag](): string {
     return "TinkerFuture";
   }

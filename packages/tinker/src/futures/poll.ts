@@ -21,12 +21,19 @@ import {
 import type { Logger } from "../client/logger.js";
 import { isBare400 } from "../client/retry.js";
 
+/**
+ * Where a waiting request stands: `active` (running or about to), `paused_rate_limit` /
+ * `paused_capacity` (held back by the server), `unknown` (a state this SDK does not know).
+ */
 export type QueueStateName = "active" | "paused_rate_limit" | "paused_capacity" | "unknown";
 
+/** A change of a waiting request's queue state, as a future's `queueState` event. */
 export interface QueueStateEvent {
+  /** The new state. */
   state: QueueStateName;
   /** The server's reason, or a fallback text for the paused states; undefined for active/unknown. */
   reason: string | undefined;
+  /** The request it is about. */
   requestId: string;
 }
 
@@ -52,6 +59,10 @@ export interface ResultDecoder<T> {
   json: (value: unknown) => T;
 }
 
+/**
+ * How request and result bodies travel: `proto` (protobuf, the default for the types that have a
+ * protobuf form) or `json` (what servers before 0.25 speak).
+ */
 export type WireFormat = "proto" | "json";
 
 export interface PollOptions<T> {

@@ -6,17 +6,23 @@
 import { ValidationError } from "../client/errors.js";
 import { segmentProblem } from "./segments.js";
 
+/** The prefix of every checkpoint path. */
 export const TINKER_SCHEME = "tinker://";
 
+/** The path segment of a checkpoint's kind: `weights` (training state) or `sampler_weights`. */
 export type CheckpointKind = "weights" | "sampler_weights";
 export const CHECKPOINT_KINDS: readonly CheckpointKind[] = ["weights", "sampler_weights"];
 
 /** What the REST API calls the two kinds (`Checkpoint.checkpoint_type`). */
 export type CheckpointType = "training" | "sampler";
 
+/** A parsed `tinker://<run_id>/<kind>/<name>` checkpoint path. */
 export interface TinkerPath {
+  /** The training run that saved it. */
   runId: string;
+  /** Training state or sampler weights. */
   kind: CheckpointKind;
+  /** The name it was saved under. */
   name: string;
   /** `<kind>/<name>`, e.g. `weights/0001`. */
   checkpointId: string;

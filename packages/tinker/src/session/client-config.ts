@@ -13,25 +13,46 @@ import {
 import type { HttpClient } from "../client/http.js";
 import { isRetryableStatus } from "../client/retry.js";
 
+/**
+ * The server's `client/config` answer (contract 2.2), read once at start-up: how this client
+ * authenticates, chunks, budgets and retries. A field the server leaves out takes the contract's default.
+ */
 export interface ClientConfig {
+  /** Exchange the API key for a JWT and send that. Default false. */
   pjwtAuthEnabled: boolean;
+  /** `api_key` (default) or `credential_cmd`, which forces `TINKER_CREDENTIAL_CMD`. */
   credentialDefaultSource: string;
+  /** Bytes of sampling requests being submitted at once. Default 10 MiB. */
   sampleDispatchBytesSemaphoreSize: number;
+  /** Bytes of large (metadata-only) results being fetched at once. Default 50 MiB. */
   inflightResponseBytesSemaphoreSize: number;
+  /** Submit the chunks of one forward/backward call concurrently. Default true. */
   parallelFwdbwdChunks: boolean;
+  /** zstd-compress protobuf forward/backward bodies. Default false. */
   protoCompressFwdbwd: boolean;
+  /** Most datums per forward/backward request. Default 1024. */
   fwdbwdMaxChunkLen: number;
+  /** Most estimated bytes per forward/backward request. Default 5 000 000. */
   fwdbwdMaxChunkBytesCount: number;
+  /** Estimated forward/backward bytes being submitted at once. Default 50 000 000. */
   fwdbwdDispatchBytesSemaphoreSize: number;
+  /** How long, in seconds, 402 answers pause work before they are fatal. Default 3600. */
   billingExceptionMaxPauseDurationSec: number;
+  /** Turn off the retry layer of `sample()`. Default false. */
   sampleNoRetries: boolean;
+  /** Let the sampling retry layer resubmit requests that look stuck. Default true. */
   sampleEnableStuckDetection: boolean;
+  /** Most sampling requests in flight. Default 2000. */
   sampleMaxConcurrentRequests: number;
+  /** The official Python client's transport switch; read but unused by tinker-ts. Default true. */
   usePyqwestTransport: boolean;
+  /** Restore from a checkpoint with one `load_weights` call instead of create-then-load. Default false. */
   createModelViaLoadWeights: boolean;
 }
 
+/** The server's `client/dynamic_config` answer, fetched again every `refreshIntervalSec`. */
 export interface DynamicConfig {
+  /** Seconds between refreshes (at least 10 are waited). Default 300. */
   refreshIntervalSec: number;
 }
 
@@ -115,6 +136,7 @@ export const DEFAULT_DYNAMIC_CONFIG: DynamicConfig = { refreshIntervalSec: 300 }
 
 /** The server has no `client/config`: it is not a Tinker server, or one older than the contract. */
 export class UnsupportedServerError extends TinkerError {
+  /** Always `"UnsupportedServerError"`. */
   override name = "UnsupportedServerError";
 }
 

@@ -4,34 +4,47 @@
 
 import type { Logger } from "../client/logger.js";
 
+/** Heartbeats have been failing for a while (repeated at intervals while they keep failing). */
 export interface HeartbeatWarningEvent {
+  /** The session whose heartbeats fail. */
   sessionId: string;
   /** Time since the last successful heartbeat (or since the session opened). */
   sinceLastSuccessMs: number;
+  /** Failed beats in a row. */
   consecutiveFailures: number;
   /** The error of the latest failed beat. */
   lastError: Error | undefined;
 }
 
+/** A heartbeat succeeded again after a warning. */
 export interface HeartbeatRecoveredEvent {
+  /** The session that recovered. */
   sessionId: string;
   /** Time between the last success before the outage and the first success after it. */
   outageMs: number;
 }
 
+/** The server refused a heartbeat outright (401, 403, 404): the session is probably gone. */
 export interface HeartbeatErrorEvent {
+  /** The session whose heartbeat was refused. */
   sessionId: string;
   /** 401, 403 or 404: the server rejects the heartbeat itself, not just a transient failure. */
   status: number;
 }
 
+/** The events a ServiceClient emits (`client.on(name, listener)`), by name, with their payloads. */
 export interface TinkerEvents {
+  /** Heartbeats keep failing; the server may end the session if this continues. */
   heartbeatWarning: HeartbeatWarningEvent;
+  /** Heartbeats work again after a warning. */
   heartbeatRecovered: HeartbeatRecoveredEvent;
+  /** The server refused a heartbeat (the session is likely lost). */
   heartbeatError: HeartbeatErrorEvent;
 }
 
+/** The name of one of the {@link TinkerEvents}. */
 export type TinkerEventName = keyof TinkerEvents;
+/** A listener of event `E`. One that throws is logged and does not affect the client. */
 export type TinkerListener<E extends TinkerEventName> = (event: TinkerEvents[E]) => void;
 
 export class EventRegistry {

@@ -24,13 +24,19 @@ export interface HeartbeatLoopOptions {
   warnRepeatMs: number;
 }
 
+/** Counters of a session's heartbeat, for diagnostics (`ServiceClient.heartbeatStats()`). */
 export interface HeartbeatStats {
+  /** Beats attempted so far. */
   beatsSent: number;
+  /** Beats the server accepted. */
   successes: number;
+  /** Beats that failed (any error). */
   failures: number;
+  /** Failures since the last success. */
   consecutiveFailures: number;
   /** When the last beat succeeded (ms since the epoch); undefined before the first success. */
   lastSuccessAt: number | undefined;
+  /** The error of the latest failed beat; undefined when none failed yet. */
   lastError: Error | undefined;
 }
 

