@@ -1,7 +1,8 @@
 // Flag parsing and checking shared by the examples. A bad value is the user's to fix, not a crash:
 // it prints "<program>: <message>" on stderr and exits with code 2, before anything is trained.
-// `--help` prints the usage on stdout and exits 0; an unknown flag prints the usage on stderr and
-// exits 2 (no stack trace).
+// Exit code 2 always means "did not run": `--help` prints the usage on stdout and exits 2 too (so
+// `example --help && next` does not go on as if the example had run), an unknown flag prints the
+// usage on stderr and exits 2, never with a stack trace. 0 is a finished run, 1 a failed one.
 
 import { type ParseArgsConfig, parseArgs } from "node:util";
 
@@ -48,6 +49,7 @@ function usageText(program: string, summary: string, options: ParseArgsOptionsCo
     ...rows,
     "",
     "Against a server of your own: TINKER_BASE_URL (and TINKER_API_KEY unless it is a tinker-local).",
+    "Exit status: 0 finished, 1 failed, 2 did not run (--help, an unknown flag or a bad value).",
     "",
   ].join("\n");
 }
@@ -76,7 +78,7 @@ export function exampleCli(program: string, summary = ""): ExampleCli {
       }
       if (values.help) {
         process.stdout.write(usageText(program, summary, all));
-        process.exit(0);
+        process.exit(2);
       }
       return values as never;
     },

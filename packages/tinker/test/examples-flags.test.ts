@@ -1,6 +1,7 @@
-// What every example shares (examples/lib): --help prints the usage and exits 0, an unknown flag
-// prints the usage on stderr and exits 2 with no stack trace, and TINKER_BASE_URL pointing at a
-// tinker-local (no TINKER_API_KEY) is recognised from the server's capabilities and used.
+// What every example shares (examples/lib): --help prints the usage on stdout and exits 2 (the
+// example did not run), an unknown flag prints the usage on stderr and exits 2, neither with a
+// stack trace, and TINKER_BASE_URL pointing at a tinker-local (no TINKER_API_KEY) is recognised
+// from the server's capabilities and used.
 
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -22,7 +23,7 @@ const EXAMPLES = [
 
 describe("example flags", () => {
   for (const example of EXAMPLES) {
-    it(`${example}: an unknown flag is a usage error (exit 2, usage, no stack trace); --help exits 0`, async () => {
+    it(`${example}: an unknown flag and --help both print the usage and exit 2 (did not run), no stack trace`, async () => {
       const bad = await runExample(example, ["--no-such-flag"]);
       assert.equal(bad.code, 2, describeRun(bad));
       assert.match(bad.stderr, /Unknown option '--no-such-flag'/);
@@ -30,8 +31,11 @@ describe("example flags", () => {
       assert.doesNotMatch(bad.stderr, /^\s+at /m, "no stack trace");
       assert.equal(bad.stdout, "");
       const help = await runExample(example, ["--help"]);
-      assert.equal(help.code, 0, describeRun(help));
+      assert.equal(help.code, 2, describeRun(help));
       assert.match(help.stdout, /^usage: /m);
+      assert.match(help.stdout, /^Exit status: 0 finished, 1 failed, 2 did not run/m);
+      assert.doesNotMatch(`${help.stdout}${help.stderr}`, /^\s+at /m, "no stack trace");
+      assert.equal(help.stderr, "");
       for (const flag of ["--model", "--tokenizer", "--data-dir", "--help"])
         assert.match(help.stdout, new RegExp(flag));
     });
