@@ -4,7 +4,10 @@
 export interface LocalLogger {
   /** Notes on what the server did on its own (e.g. an expired session's models dropped from memory). */
   info(message: string): void;
-  /** Something a person may want to know about that does not stop the server (e.g. the default key is in use). */
+  /**
+   * Something a person may want to know about that does not stop the server (e.g. the default key
+   * is in use).
+   */
   warn(message: string): void;
   /** An internal error (a failed worker, background work that threw). */
   error(message: string): void;

@@ -17,7 +17,10 @@ export type BatchSize =
       examples: number;
     }
   | {
-      /** Token budget per batch; a batch holds at least one record, so a longer record is a batch of its own. */
+      /**
+       * Token budget per batch; a batch holds at least one record, so a longer record is a batch of
+       * its own.
+       */
       tokens: number;
     };
 

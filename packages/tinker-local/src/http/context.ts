@@ -13,7 +13,10 @@ import type { ResolvedRestOptions } from "./rest-options.js";
 
 /** The `client/config` answer (contract 2.2). Every field is optional on the wire; we always send all. */
 export interface ClientConfig {
-  /** Clients exchange the API key for a JWT (`auth/token`) and send that. False unless the server runs with `jwt`. */
+  /**
+   * Clients exchange the API key for a JWT (`auth/token`) and send that. False unless the server
+   * runs with `jwt`.
+   */
   pjwt_auth_enabled: boolean;
   /** Where clients get their credential: `api_key`, or `credential_cmd` to force `TINKER_CREDENTIAL_CMD`. */
   credential_default_source: string;
@@ -39,7 +42,7 @@ export interface ClientConfig {
   sample_enable_stuck_detection: boolean;
   /** Most sampling requests a client keeps in flight. */
   sample_max_concurrent_requests: number;
-  /** The official Python client's transport choice; tinker-local always sends false (HTTP/1.1). */
+  /** The official Python client's transport choice; tinker-local sends false unless overridden. */
   use_pyqwest_transport: boolean;
   /** Restoring from a checkpoint becomes one `load_weights` call instead of create-then-load. */
   create_model_via_load_weights: boolean;

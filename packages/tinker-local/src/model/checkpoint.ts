@@ -29,7 +29,10 @@ export interface PeftAdapterConfig {
   bias: "none";
   /** Always false: weights are stored [out, in]. */
   fan_in_fan_out: boolean;
-  /** The projections with adapters (`q_proj`, `k_proj`, `v_proj`, `o_proj`, `up_proj`, `down_proj`, `lm_head`). */
+  /**
+   * The projections with adapters (`q_proj`, `k_proj`, `v_proj`, `o_proj`, `up_proj`, `down_proj`,
+   * `lm_head`).
+   */
   target_modules: string[];
   /** Always true: PEFT loads the adapter frozen, for inference. */
   inference_mode: boolean;

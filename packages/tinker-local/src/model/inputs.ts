@@ -5,7 +5,10 @@ import { checkClip, LOSS_SPECS, type LossFnName } from "./losses.js";
 
 /** A TensorData (contract 4.2), dense, as plain arrays. `shape` defaults to [data.length]. */
 export interface TensorInput {
-  /** `int64` for token ids (`target_tokens`), `float32` for everything else (weights, logprobs, advantages). */
+  /**
+   * `int64` for token ids (`target_tokens`), `float32` for everything else (weights, logprobs,
+   * advantages).
+   */
   dtype: "int64" | "float32";
   /** Dimensions; absent or null means one dimension of `data.length`. */
   shape?: readonly number[] | null;
@@ -17,7 +20,10 @@ export interface TensorInput {
 export interface Datum {
   /** The input token ids, each in [0, vocab size); at most the model's context length. */
   tokens: Int32Array | ArrayLike<number>;
-  /** The loss's inputs by key (`target_tokens`, `weights`, `logprobs`, `advantages`...), each one value per token. */
+  /**
+   * The loss's inputs by key (`target_tokens`, `weights`, `logprobs`, `advantages`...), each one
+   * value per token.
+   */
   lossFnInputs: Readonly<Record<string, TensorInput>>;
 }
 

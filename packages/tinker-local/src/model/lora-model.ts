@@ -66,7 +66,10 @@ export interface ForwardBackwardResult {
 
 /** What {@link LoraModel.optimStep} did. */
 export interface OptimStepResult {
-  /** `grad_norm:mean` (before clipping), `learning_rate:mean` and `step:max` (the step count after this one). */
+  /**
+   * `grad_norm:mean` (before clipping), `learning_rate:mean` and `step:max` (the step count after
+   * this one).
+   */
   metrics: Record<string, number>;
 }
 
@@ -388,7 +391,10 @@ export class LoraModel {
     return peftAdapterConfig(this.spec.name, live.lora);
   }
 
-  /** Copies of the gradients accumulated since the last optimStep, by PEFT tensor name (diagnostics, tests). */
+  /**
+   * Copies of the gradients accumulated since the last optimStep, by PEFT tensor name (diagnostics,
+   * tests).
+   */
   accumulatedGradients(): Record<string, Float64Array> {
     const out: Record<string, Float64Array> = {};
     for (const p of this.use().params) out[p.name] = p.grad.slice();

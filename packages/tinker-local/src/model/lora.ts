@@ -8,7 +8,10 @@ import { Prng } from "./prng.js";
 export interface LoraConfig {
   /** Adapter rank, an integer from 1 to {@link MAX_LORA_RANK}. */
   rank: number;
-  /** Seed of the adapter's initial weights; null or absent means 0, so an unseeded adapter is still reproducible. */
+  /**
+   * Seed of the adapter's initial weights; null or absent means 0, so an unseeded adapter is still
+   * reproducible.
+   */
   seed?: number | null;
   /** Put adapters on the attention projections. Default true. */
   train_attn?: boolean;

@@ -23,7 +23,10 @@ export interface SamplingParams {
 
 /** One generated sequence. */
 export interface SampledSequence {
-  /** The generated token ids (not the prompt); when a stop ended it, the last is the token that stopped it. */
+  /**
+   * The generated token ids (not the prompt); when a stop ended it, the last is the token that
+   * stopped it.
+   */
   tokens: number[];
   /** Log-probability of each sampled token under the model at temperature 1 (see docs/models.md). */
   logprobs: number[];

@@ -25,7 +25,10 @@ export interface PageData<T> {
 /** Fetches one page. Receives the caller's signal through the closure that builds it. */
 export type PageFetcher<T> = (request: PageRequest) => Promise<PageData<T>>;
 
-/** Most items `toArray()` collects unless told otherwise: a guard against pulling a huge listing into memory by accident. */
+/**
+ * Most items `toArray()` collects unless told otherwise: a guard against pulling a huge listing
+ * into memory by accident.
+ */
 export const DEFAULT_TO_ARRAY_LIMIT = 10_000;
 
 /** `toArray()` would have collected more items than its bound allows. */
@@ -33,7 +36,10 @@ export class PageLimitError extends TinkerError {
   override name = "PageLimitError";
   /** The bound that was reached. */
   readonly limit: number;
-  /** The message says how to collect more (a larger `limit`, or `for await`); `total` is included when known. */
+  /**
+   * The message says how to collect more (a larger `limit`, or `for await`); `total` is included
+   * when known.
+   */
   constructor(limit: number, total: number | undefined) {
     super(
       `The listing has more than ${limit} items${total !== undefined ? ` (${total} in all)` : ""}; ` +

@@ -20,9 +20,15 @@ const wireDate = z.string().transform((text, ctx) => {
 const int = z.number().int();
 const count = int.nonnegative();
 
-/** What a checkpoint holds: `training` (weights and optimizer state, to resume) or `sampler` (weights, to sample). */
+/**
+ * What a checkpoint holds: `training` (weights and optimizer state, to resume) or `sampler`
+ * (weights, to sample).
+ */
 export type CheckpointType = "training" | "sampler";
-/** Which runs or sessions a list returns: `owned` (yours) or `accessible` (yours plus those shared with you). */
+/**
+ * Which runs or sessions a list returns: `owned` (yours) or `accessible` (yours plus those shared
+ * with you).
+ */
 export type AccessScope = "owned" | "accessible";
 
 export const checkpointSchema = z.object({
@@ -246,7 +252,7 @@ export interface AuditLogEntry {
   modelId: string | undefined;
   /** The checkpoint concerned, when there is one. */
   tinkerPath: string | undefined;
-  /** Why, as the server records it (e.g. the reason for a download), when given. */
+  /** The purpose the server recorded with the event, when it gives one. */
   purpose: string | undefined;
 }
 
@@ -270,7 +276,7 @@ export type BillingEventInfo =
   | {
       /** Prompt tokens read by sampling. */
       type: "sampling_prefill";
-      /** Whether these were prefix-cache hits (billed differently). */
+      /** Whether these tokens were served from the prefix cache. */
       cached: boolean;
       /** Tokens in the bucket. */
       tokenCount: number;

@@ -13,9 +13,15 @@ import { redact } from "./redact.js";
  * redacted.
  */
 export class TinkerError extends Error {
-  /** The class's name (`"TinkerError"`, `"RateLimitError"`...), set by each subclass so logs and `err.name` checks can tell them apart. */
+  /**
+   * The class's name (`"TinkerError"`, `"RateLimitError"`...), set by each subclass so logs and
+   * `err.name` checks can tell them apart.
+   */
   override name = "TinkerError";
-  /** `message` is redacted of anything that looks like a credential; `cause` is kept as the standard `Error.cause`. */
+  /**
+   * `message` is redacted of anything that looks like a credential; `cause` is kept as the standard
+   * `Error.cause`.
+   */
   constructor(message: string, options?: { cause?: unknown }) {
     super(redact(message), options);
   }
@@ -24,7 +30,10 @@ export class TinkerError extends Error {
 /** Bad input caught on the client, before anything was sent. `field` names what to fix. */
 export class ValidationError extends TinkerError {
   override name = "ValidationError";
-  /** The option or argument to fix, as the caller wrote it (e.g. `adamParams.learningRate`); undefined when it is the whole input. */
+  /**
+   * The option or argument to fix, as the caller wrote it (e.g. `adamParams.learningRate`);
+   * undefined when it is the whole input.
+   */
   readonly field: string | undefined;
   /** `message` says what is wrong and what is allowed; `field` names the offending input. */
   constructor(message: string, field?: string) {
@@ -89,7 +98,10 @@ export class APIError extends TinkerError {
   }
 }
 
-/** HTTP 400: the server refused the request's content; the message carries its `detail` (an empty-bodied 400, as proxies send, is retried first). */
+/**
+ * HTTP 400: the server refused the request's content; the message carries its `detail` (an
+ * empty-bodied 400, as proxies send, is retried first).
+ */
 export class BadRequestError extends APIError {
   override name = "BadRequestError";
 }
@@ -113,11 +125,17 @@ export class ConflictError extends APIError {
 export class UnprocessableEntityError extends APIError {
   override name = "UnprocessableEntityError";
 }
-/** HTTP 429: too many requests. Retried with backoff (honouring `retry-after`); thrown when retries run out. */
+/**
+ * HTTP 429: too many requests. Retried with backoff (honouring `retry-after`); thrown when retries
+ * run out.
+ */
 export class RateLimitError extends APIError {
   override name = "RateLimitError";
 }
-/** HTTP 402: billing stops the account's work. Work pauses and is retried for a while before this is thrown. */
+/**
+ * HTTP 402: billing stops the account's work. While a future is polled, 402s pause it for a while
+ * (server flag `billing_exception_max_pause_duration_sec`) before this is thrown.
+ */
 export class PaymentRequiredError extends APIError {
   override name = "PaymentRequiredError";
 }

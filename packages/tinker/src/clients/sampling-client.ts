@@ -67,7 +67,10 @@ export interface SampledSequenceResult {
   tokens: number[];
   /** Log-probability of each generated token, when the server sent them. */
   logprobs?: number[];
-  /** `stop` (a stop string, stop token or end of sequence) or `length` (`maxTokens` or the context ran out). */
+  /**
+   * `stop` (a stop string, stop token or end of sequence) or `length` (`maxTokens` or the context
+   * ran out).
+   */
   stopReason: StopReason;
 }
 
@@ -357,7 +360,10 @@ export class SamplingClient {
     return this.#baseModel;
   }
 
-  /** The tokenizer of the base model; see docs/training-and-sampling.md for models tinker-ts does not know. */
+  /**
+   * The tokenizer of the base model; see docs/training-and-sampling.md for models tinker-ts does
+   * not know.
+   */
   async getTokenizer(options: ResolveTokenizerOptions = {}): Promise<Tokenizer> {
     return resolveTokenizer(await this.getBaseModel(), options);
   }

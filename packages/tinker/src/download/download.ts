@@ -25,7 +25,10 @@ export interface DownloadProgress {
   totalBytes: number | undefined;
 }
 
-/** Options of a checkpoint-archive download (`RestClient.downloadCheckpoint`, `tinker checkpoint download`). */
+/**
+ * Options of a checkpoint-archive download: `RestClient.downloadCheckpoint` and
+ * `tinker checkpoint download`.
+ */
 export interface ArchiveDownloadOptions {
   /** Aborts the download; the target directory is left as it was. */
   signal?: AbortSignal;

@@ -50,9 +50,9 @@ export interface ClientConfig {
   createModelViaLoadWeights: boolean;
 }
 
-/** The server's `client/dynamic_config` answer, fetched again every `refreshIntervalSec`. */
+/** The server's `client/dynamic_config` answer (start-up step 3); tinker-ts reads it once per connection. */
 export interface DynamicConfig {
-  /** Seconds between refreshes (at least 10 are waited). Default 300. */
+  /** How often, in seconds, the server asks clients to fetch it again (tinker-ts does not). Default 300. */
   refreshIntervalSec: number;
 }
 

@@ -26,7 +26,10 @@ export type LossFnInputValue = TensorData | NestedNumbers | TypedNumberArray;
 export interface DatumInit {
   /** A ModelInput, a wire model input, or plain token ids. */
   modelInput: ModelInput | WireModelInput | TokenInput;
-  /** The loss's inputs by name (`target_tokens`, `weights`, ...); per-token ones must match the input's length. */
+  /**
+   * The loss's inputs by name (`target_tokens`, `weights`, ...); per-token ones must match the
+   * input's length.
+   */
   lossFnInputs?: Record<string, LossFnInputValue>;
 }
 

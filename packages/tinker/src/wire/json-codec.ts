@@ -134,7 +134,10 @@ export function decodeForwardBackwardRequestJson(body: unknown): ForwardBackward
 
 // ---- ForwardBackwardOutput ----
 
-/** The JSON form of a forward_backward result. Throws `ValidationError` on NaN or Infinity (JSON cannot carry them). */
+/**
+ * The JSON form of a forward_backward result. Throws `ValidationError` on NaN or Infinity (JSON
+ * cannot carry them).
+ */
 export function encodeForwardBackwardOutputJson(out: ForwardBackwardOutput): ForwardBackwardOutput {
   return {
     loss_fn_output_type: out.loss_fn_output_type,
@@ -150,7 +153,10 @@ export function encodeForwardBackwardOutputJson(out: ForwardBackwardOutput): For
   };
 }
 
-/** Reads a forward_backward result from JSON. Throws `WireDecodeError` with the path of the first bad field. */
+/**
+ * Reads a forward_backward result from JSON. Throws `WireDecodeError` with the path of the first
+ * bad field.
+ */
 export function decodeForwardBackwardOutputJson(body: unknown): ForwardBackwardOutput {
   if (!isPlainObject(body)) failDecode("expected a JSON object", "ForwardBackwardOutput");
   if (typeof body.loss_fn_output_type !== "string") failDecode("must be a string", "loss_fn_output_type");

@@ -129,7 +129,10 @@ export function checkChunk(value: unknown, path: string, fail: Fail): ModelInput
   return chunk as unknown as ModelInputChunk;
 }
 
-/** Checks a wire model input (chunks, their types and tokens); calls `fail` with the path of the first problem. */
+/**
+ * Checks a wire model input (chunks, their types and tokens); calls `fail` with the path of the
+ * first problem.
+ */
 export function checkModelInput(value: unknown, path: string, fail: Fail): WireModelInput {
   const mi = checkObject(value, path, fail);
   const chunks = checkArray(mi.chunks, `${path}.chunks`, fail);
@@ -184,7 +187,10 @@ export function chunkLength(chunk: ModelInputChunk): number | undefined {
   }
 }
 
-/** Tokens in a model input, or undefined when a chunk's length is unknown (an image without `expected_tokens`). */
+/**
+ * Tokens in a model input, or undefined when a chunk's length is unknown (an image without
+ * `expected_tokens`).
+ */
 export function modelInputLength(mi: WireModelInput): number | undefined {
   let total = 0;
   for (const c of mi.chunks) {
