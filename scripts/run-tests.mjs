@@ -16,7 +16,7 @@
 //                               tests take ports from the OS and temporary folders of their own)
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { devNull, tmpdir } from "node:os";
 import { join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -104,10 +104,15 @@ const children = [...groups].map(([timeout, groupFiles], i) => {
       "--test-reporter=spec",
       "--test-reporter-destination=stdout",
       `--test-reporter=${reporter}`,
-      `--test-reporter-destination=${tallyFile}`,
+      `--test-reporter-destination=${devNull}`, // it writes TINKER_TALLY_FILE itself
       ...groupFiles,
     ],
-    { cwd: root, stdio: "inherit", detached: process.platform !== "win32" },
+    {
+      cwd: root,
+      stdio: "inherit",
+      detached: process.platform !== "win32",
+      env: { ...process.env, TINKER_TALLY_FILE: tallyFile },
+    },
   );
   const exited = new Promise((resolve) => child.on("exit", (code, signal) => resolve({ code, signal })));
   return { child, exited, tallyFile, timeout };
