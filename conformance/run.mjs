@@ -2,7 +2,8 @@
 // The official-client check (`npm run test:conformance`, part of `npm test`). Three steps, each
 // bounded by its own deadline, each failing the run when it fails:
 //   1. prepare Debian's python3 to import the unmodified official Python SDK (the shared folder's
-//      conformance/setup.sh: apt packages, pydantic 2 wheels, two shims);
+//      conformance/setup.sh: apt packages, pydantic 2 wheels, two shims), and check that the golden
+//      wire fixtures (conformance/golden/) are still what that SDK writes;
 //   2. start a tinker-local and run the shared folder's official_flow.py against it (27 steps of
 //      training, sampling and REST through the official client; its `N passed, M failed` line is
 //      printed here), twice at once: byte tokens on tinker-local/tiny, and CONFORMANCE_TOKENS=wide
@@ -165,6 +166,25 @@ async function main() {
     env: pyEnv,
     timeoutMs: SETUP_TIMEOUT_MS,
   });
+
+  // The golden wire fixtures of packages/tinker/test/wire-golden.test.ts are bytes the official SDK
+  // wrote; regenerating them must give the committed file, or they no longer say what the SDK sends.
+  await run(
+    "make_wire_fixtures.py --check",
+    PYTHON,
+    [join(root, "conformance", "golden", "make_wire_fixtures.py"), "--check"],
+    {
+      env: {
+        ...pyEnv,
+        PYTHONPATH: [
+          join(pyEnv.PYSHIM_DIR, "site"),
+          join(pyEnv.PYSHIM_DIR, "shims"),
+          pyEnv.TINKER_PY_SRC,
+        ].join(":"),
+      },
+      timeoutMs: 60_000,
+    },
+  );
 
   const dataDir = mkdtempSync(join(tmpdir(), "tinker-conformance-"));
   try {

@@ -9,11 +9,14 @@
 // packages from source through the "tinker-source" export condition.
 //
 //   node scripts/run-tests.mjs [substring...]   only test files whose path contains a substring
-//   TINKER_TEST_TIMEOUT_MS      per test (and per file) deadline, default 300000
+//   TINKER_TEST_TIMEOUT_MS      per test (and per file) deadline, default 300000; a file may ask
+//                               for more with a line `// run-tests: timeout-ms=N`
 //   TINKER_TEST_RUN_TIMEOUT_MS  whole run, default 900000
+//   TINKER_TEST_CONCURRENCY     test files run at once, default 2 (each file is its own process;
+//                               tests take ports from the OS and temporary folders of their own)
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { devNull, tmpdir } from "node:os";
 import { join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -25,13 +28,16 @@ function positiveEnv(name, fallback) {
   if (text === undefined || text === "") return fallback;
   const value = Number(text);
   if (!Number.isSafeInteger(value) || value <= 0) {
-    console.error(`run-tests: ${name} must be a positive integer of milliseconds, got "${text}"`);
+    console.error(`run-tests: ${name} must be a positive integer, got "${text}"`);
     process.exit(2);
   }
   return value;
 }
 const testTimeoutMs = positiveEnv("TINKER_TEST_TIMEOUT_MS", 300_000);
 const runTimeoutMs = positiveEnv("TINKER_TEST_RUN_TIMEOUT_MS", 900_000);
+// Node 20 runs one file at a time on a 2-core machine (cores - 1); most files wait on a server or
+// a child process much of the time, so two at once use the machine better.
+const concurrency = positiveEnv("TINKER_TEST_CONCURRENCY", 2);
 
 function collect(dir) {
   let out = [];
@@ -67,52 +73,85 @@ if (filter.length > 0) files = files.filter((f) => filter.some((x) => relative(r
 if (files.length === 0) problems.push(`no test file matches ${filter.map((x) => `"${x}"`).join(" ")}`);
 if (problems.length > 0 && files.length === 0) fail(problems);
 
+// A file may ask for a longer deadline than the default with a line `// run-tests: timeout-ms=N`
+// (the demo's full default run is one): node --test has one timeout per invocation, so such files
+// run in an invocation of their own, beside the main one, one file at a time.
+const TIMEOUT_DIRECTIVE = /^\/\/ run-tests: timeout-ms=(\d+)$/m;
+const groups = new Map(); // timeout -> files
+for (const file of files) {
+  const match = TIMEOUT_DIRECTIVE.exec(readFileSync(file, "utf8"));
+  const timeout = match ? Number(match[1]) : testTimeoutMs;
+  groups.set(timeout, [...(groups.get(timeout) ?? []), file]);
+}
+
+// The whole-run deadline covers the longest file deadline asked for.
+const runDeadlineMs = Math.max(runTimeoutMs, ...[...groups.keys()].map((t) => t + 60_000));
+
 const tallyDir = mkdtempSync(join(tmpdir(), "tinker-tests-"));
-const tallyFile = join(tallyDir, "tally.jsonl");
-const child = spawn(
-  process.execPath,
-  [
-    "--conditions=tinker-source",
-    "--import",
-    "tsx",
-    "--test",
-    `--test-timeout=${testTimeoutMs}`,
-    // A test that leaves a handle open (a server, a timer) must not keep the run alive.
-    "--test-force-exit",
-    "--test-reporter=spec",
-    "--test-reporter-destination=stdout",
-    `--test-reporter=${reporter}`,
-    `--test-reporter-destination=${tallyFile}`,
-    ...files,
-  ],
-  { cwd: root, stdio: "inherit", detached: process.platform !== "win32" },
-);
+const children = [...groups].map(([timeout, groupFiles], i) => {
+  const tallyFile = join(tallyDir, `tally-${i}.jsonl`);
+  const child = spawn(
+    process.execPath,
+    [
+      "--conditions=tinker-source",
+      "--import",
+      "tsx",
+      "--test",
+      `--test-timeout=${timeout}`,
+      `--test-concurrency=${timeout === testTimeoutMs ? concurrency : 1}`,
+      // A test that leaves a handle open (a server, a timer) must not keep the run alive.
+      "--test-force-exit",
+      "--test-reporter=spec",
+      "--test-reporter-destination=stdout",
+      `--test-reporter=${reporter}`,
+      `--test-reporter-destination=${devNull}`, // it writes TINKER_TALLY_FILE itself
+      ...groupFiles,
+    ],
+    {
+      cwd: root,
+      stdio: "inherit",
+      detached: process.platform !== "win32",
+      env: { ...process.env, TINKER_TALLY_FILE: tallyFile },
+    },
+  );
+  const exited = new Promise((resolve) => child.on("exit", (code, signal) => resolve({ code, signal })));
+  return { child, exited, tallyFile, timeout };
+});
 let timedOut = false;
 const watchdog = setTimeout(() => {
   timedOut = true;
-  console.error(`run-tests: the run passed its ${runTimeoutMs} ms deadline; killing it`);
-  try {
-    process.kill(-child.pid, "SIGKILL");
-  } catch {
-    child.kill("SIGKILL");
+  console.error(`run-tests: the run passed its ${runDeadlineMs} ms deadline; killing it`);
+  for (const { child } of children) {
+    try {
+      process.kill(-child.pid, "SIGKILL");
+    } catch {
+      child.kill("SIGKILL");
+    }
   }
-}, runTimeoutMs);
-const forward = (signal) => () => child.kill(signal);
+}, runDeadlineMs);
+const forward = (signal) => () => {
+  for (const { child } of children) child.kill(signal);
+};
 process.on("SIGINT", forward("SIGINT"));
 process.on("SIGTERM", forward("SIGTERM"));
 
-child.on("exit", (code, signal) => {
+Promise.all(children.map((c) => c.exited)).then((exits) => {
   clearTimeout(watchdog);
-  const records = readTally();
+  const records = children.flatMap((c) => readTally(c.tallyFile));
   rmSync(tallyDir, { recursive: true, force: true });
-  if (timedOut) problems.push(`the run was killed after ${runTimeoutMs} ms`);
-  else if (code !== 0) problems.push(`node --test exited with ${signal ?? code}`);
+  if (timedOut) problems.push(`the run was killed after ${runDeadlineMs} ms`);
+  exits.forEach(({ code, signal }, i) => {
+    if (!timedOut && code !== 0) {
+      const what = children.length > 1 ? ` (files with a ${children[i].timeout} ms deadline)` : "";
+      problems.push(`node --test${what} exited with ${signal ?? code}`);
+    }
+  });
   summarise(records);
   if (problems.length > 0) fail(problems);
   console.log("run-tests: ok");
 });
 
-function readTally() {
+function readTally(tallyFile) {
   if (!existsSync(tallyFile)) return [];
   return readFileSync(tallyFile, "utf8")
     .split("\n")

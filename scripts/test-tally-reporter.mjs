@@ -1,9 +1,16 @@
 // A node:test reporter for scripts/run-tests.mjs: one JSON line per finished test or file, so the
 // runner can count tests per package and refuse a run that skipped, left a todo, or ran a file that
 // defines no tests. The human-readable output comes from the spec reporter beside it.
+//
+// Lines are appended synchronously to the file in TINKER_TALLY_FILE, not yielded to a reporter
+// destination: with --test-force-exit and more than one file at once, Node 20 exits before such a
+// stream is flushed, and the last events (a failure, a skip) were lost.
+import { appendFileSync } from "node:fs";
 
 /** @param {AsyncIterable<{type: string, data: any}>} source */
 export default async function* tally(source) {
+  const out = process.env.TINKER_TALLY_FILE;
+  if (!out) throw new Error("test-tally-reporter: set TINKER_TALLY_FILE to the file to append to");
   for await (const event of source) {
     if (event.type !== "test:pass" && event.type !== "test:fail") continue;
     const { data } = event;
@@ -13,6 +20,7 @@ export default async function* tally(source) {
     // Each file runs in its own process and is reported as a test named by its path; a suite
     // (describe) is reported like a test with details.type "suite". Neither is a test of its own.
     const kind = data.name === data.file ? "file" : data.details?.type === "suite" ? "suite" : "test";
-    yield `${JSON.stringify({ file: data.file ?? null, name: data.name, kind, outcome })}\n`;
+    appendFileSync(out, `${JSON.stringify({ file: data.file ?? null, name: data.name, kind, outcome })}\n`);
   }
+  yield "";
 }

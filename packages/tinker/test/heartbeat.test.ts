@@ -202,6 +202,7 @@ describe("heartbeat loop", () => {
   it("never throws: a throwing transport, listener or logger does not stop it", async () => {
     const clock = new FakeClock();
     let n = 0;
+    const emitted: [string, number | undefined][] = [];
     const loop = new HeartbeatLoop({
       sessionId: "s",
       send: () => {
@@ -219,7 +220,8 @@ describe("heartbeat loop", () => {
         },
         error: () => {},
       },
-      emit: () => {
+      emit: (event, payload) => {
+        emitted.push([event, (payload as { consecutiveFailures?: number }).consecutiveFailures]);
         throw new Error("listener broke");
       },
       intervalMs: 10 * S,
@@ -231,6 +233,12 @@ describe("heartbeat loop", () => {
     await clock.advance(100 * S);
     assert.equal(n, 10);
     assert.equal(loop.stats().failures, 10);
+    // Beats fail at 10, 20, …, 100 s; past 20 s without success a warning is due every 10 s: the
+    // throwing listener was still called for each, with the failure count of that moment.
+    assert.deepEqual(
+      emitted,
+      [3, 4, 5, 6, 7, 8, 9, 10].map((k) => ["heartbeatWarning", k]),
+    );
     await loop.stop();
   });
 

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { type LocalServer, startServer } from "tinker-local";
-import { ServiceClient } from "tinker-ts";
+import { type HeartbeatWarningEvent, ServiceClient } from "tinker-ts";
 import { recordingLogger } from "./helpers/fake-clock.js";
 
 // Deliberately not shaped like the masking patterns' usual input (uppercase, odd characters).
@@ -49,7 +49,7 @@ describe("no secret in logs or errors (against tinker-local)", () => {
         fetch: fetchSpy,
         heartbeat: { intervalMs: 50, timeoutMs: 200, warnAfterMs: 100, warnRepeatMs: 50 },
       });
-      await client.openSession();
+      const sessionId = await client.openSession();
       // The server rejects beats with the key echoed back in the body.
       server.faults.add({
         path: "/api/v1/session_heartbeat",
@@ -57,8 +57,15 @@ describe("no secret in logs or errors (against tinker-local)", () => {
         body: { detail: `bad key ${KEY}` },
         times: 6,
       });
-      const warned = new Promise<void>((resolve) => client.on("heartbeatWarning", () => resolve()));
-      await warned;
+      const warning = await new Promise<HeartbeatWarningEvent>((resolve) =>
+        client.on("heartbeatWarning", resolve),
+      );
+      // What a listener is handed is output too: the session, the failures, and the 401 without the key.
+      assert.equal(warning.sessionId, sessionId);
+      assert.ok(warning.consecutiveFailures >= 1 && warning.consecutiveFailures <= 6);
+      assert.ok(warning.lastError instanceof Error);
+      assert.match(warning.lastError.message, /401/);
+      errors.push(warning.lastError.message, String(warning.lastError.stack), JSON.stringify(warning));
       const lastError = client.heartbeatStats()?.lastError;
       errors.push(lastError?.message ?? "", String(lastError?.stack));
       await client.close();

@@ -113,15 +113,56 @@ describe("ServiceClient without a server", () => {
     assert.equal(seen?.aborted, true);
   });
 
-  it("a listener API for heartbeat events", () => {
+  it("heartbeat listeners get the event's payload once each; a removed one gets nothing; a throwing one harms none", async () => {
+    // A transport that opens a session and rejects every heartbeat with 404: the loop emits
+    // heartbeatError once per rejecting status (and logs it once), however many beats fail.
+    let beats = 0;
+    const answer = (status: number, body: unknown) =>
+      new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
+    const fake = (async (input: string | URL | Request) => {
+      const path = new URL(String(input)).pathname;
+      if (path === "/api/v1/client/config") return answer(200, {});
+      if (path === "/api/v1/client/dynamic_config") return answer(200, {});
+      if (path === "/api/v1/create_session")
+        return answer(200, { type: "create_session", session_id: "sess-l" });
+      if (path === "/api/v1/session_heartbeat") {
+        beats++;
+        return answer(404, { detail: "unknown session" });
+      }
+      throw new Error(`unexpected request ${path}`);
+    }) as typeof fetch;
     const client = new ServiceClient({
       apiKey: "tml-nonetwork",
       baseUrl: "http://127.0.0.1:9",
-      fetch: noNetwork,
+      fetch: fake,
+      logLevel: "off",
+      maxRetries: 0,
+      heartbeat: { intervalMs: 10, warnAfterMs: 60_000 },
     });
-    const off = client.on("heartbeatWarning", () => {});
-    assert.equal(typeof off, "function");
-    off();
-    assert.throws(() => client.on("nope" as never, () => {}), /Unknown event/);
+    const order: string[] = [];
+    const errors: unknown[] = [];
+    const removed: unknown[] = [];
+    client.on("heartbeatError", () => {
+      order.push("throwing");
+      throw new Error("a listener that throws must not stop the others or the loop");
+    });
+    client.on("heartbeatError", (e) => {
+      order.push("recording");
+      errors.push(e);
+    });
+    const off = client.on("heartbeatError", (e) => removed.push(e));
+    assert.equal(off(), undefined);
+    client.on("heartbeatWarning", (e) => removed.push(e)); // 60 s of failures never pass here
+    assert.throws(() => client.on("nope" as never, () => {}), /Unknown event: nope/);
+    try {
+      assert.equal(await client.openSession(), "sess-l");
+      while (beats < 4) await new Promise((r) => setTimeout(r, 5));
+      assert.deepEqual(errors, [{ sessionId: "sess-l", status: 404 }]);
+      assert.deepEqual(order, ["throwing", "recording"], "listeners run in the order they were added");
+      assert.deepEqual(removed, []);
+      assert.ok((client.heartbeatStats()?.failures ?? 0) >= 3, "the loop kept beating after the throw");
+    } finally {
+      await client.close();
+    }
   });
 });
