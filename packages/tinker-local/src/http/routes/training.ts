@@ -28,7 +28,12 @@ import {
   requireBaseModel,
 } from "../checkpoint-access.js";
 import type { RouteContext, RouteGroup } from "../context.js";
-import { readForwardBackwardBody, toForwardBackwardOutput, toModelDatum } from "../wire-body.js";
+import {
+  bodyByteCount,
+  readForwardBackwardBody,
+  toForwardBackwardOutput,
+  toModelDatum,
+} from "../wire-body.js";
 
 /** `arch` in get_info's model_data: one architecture for every catalog model (docs/models.md). */
 const MODEL_ARCH = "tinker-local-transformer";
@@ -243,19 +248,30 @@ export const trainingRoutes: RouteGroup = (app, ctx: RouteContext) => {
     const entry = runtime.models.requireTraining(user.id, req.model_id);
     const forwardOnly = legacyForward || req.forward_only;
     const kind = forwardOnly ? "forward" : "forward_backward";
-    const requestId = runtime.submitOrdered(entry, req.seq_id, kind, () => async (model) => {
-      const started = performance.now();
-      const data = req.data.map(toModelDatum);
-      const result = await model.forwardBackward(data, req.loss_fn, req.loss_fn_config ?? null, forwardOnly);
-      touch(entry);
-      recordTraining(
-        entry,
-        data.reduce((n, datum) => n + datum.tokens.length, 0),
-        kind,
-        started,
-      );
-      return { type: "forward_backward", value: toForwardBackwardOutput(result) };
-    });
+    const requestId = runtime.submitOrdered(
+      entry,
+      req.seq_id,
+      kind,
+      () => async (model) => {
+        const started = performance.now();
+        const data = req.data.map(toModelDatum);
+        const result = await model.forwardBackward(
+          data,
+          req.loss_fn,
+          req.loss_fn_config ?? null,
+          forwardOnly,
+        );
+        touch(entry);
+        recordTraining(
+          entry,
+          data.reduce((n, datum) => n + datum.tokens.length, 0),
+          kind,
+          started,
+        );
+        return { type: "forward_backward", value: toForwardBackwardOutput(result) };
+      },
+      req.body_bytes,
+    );
     return ack(requestId, entry.id);
   };
 
@@ -268,14 +284,20 @@ export const trainingRoutes: RouteGroup = (app, ctx: RouteContext) => {
     const body = BodyReader.of(request.body);
     body.optionalLiteral("type", "optim_step");
     const entry = runtime.models.requireTraining(user.id, body.string("model_id"));
-    const requestId = runtime.submitOrdered(entry, body.integer("seq_id"), "optim_step", () => {
-      const adam = readAdamParams(body);
-      return async (model) => {
-        const { metrics } = await model.optimStep(adam);
-        touch(entry);
-        return { type: "json", value: { metrics } };
-      };
-    });
+    const requestId = runtime.submitOrdered(
+      entry,
+      body.integer("seq_id"),
+      "optim_step",
+      () => {
+        const adam = readAdamParams(body);
+        return async (model) => {
+          const { metrics } = await model.optimStep(adam);
+          touch(entry);
+          return { type: "json", value: { metrics } };
+        };
+      },
+      bodyByteCount(request),
+    );
     return ack(requestId, entry.id);
   });
 
@@ -284,33 +306,39 @@ export const trainingRoutes: RouteGroup = (app, ctx: RouteContext) => {
     const body = BodyReader.of(request.body);
     body.optionalLiteral("type", "save_weights");
     const entry = runtime.models.requireTraining(user.id, body.string("model_id"));
-    const requestId = runtime.submitOrdered(entry, body.integer("seq_id"), "save_weights", () => {
-      const checkpointId = checkpointIdFor("training", body.string("path"));
-      const ttlSeconds = readTtlSeconds(body);
-      const overwrite = body.optionalBoolean("overwrite") ?? false;
-      assertCheckpointFree(entry, checkpointId, overwrite);
-      return async (model) => {
-        const bytes = await model.save(true);
-        const files = {
-          [ADAPTER_WEIGHTS_FILE]: bytes.weights,
-          [ADAPTER_CONFIG_FILE]: Buffer.from(JSON.stringify(bytes.adapterConfig, null, 2)),
-          [OPTIMIZER_FILE]: bytes.optimizer as Uint8Array,
+    const requestId = runtime.submitOrdered(
+      entry,
+      body.integer("seq_id"),
+      "save_weights",
+      () => {
+        const checkpointId = checkpointIdFor("training", body.string("path"));
+        const ttlSeconds = readTtlSeconds(body);
+        const overwrite = body.optionalBoolean("overwrite") ?? false;
+        assertCheckpointFree(entry, checkpointId, overwrite);
+        return async (model) => {
+          const bytes = await model.save(true);
+          const files = {
+            [ADAPTER_WEIGHTS_FILE]: bytes.weights,
+            [ADAPTER_CONFIG_FILE]: Buffer.from(JSON.stringify(bytes.adapterConfig, null, 2)),
+            [OPTIMIZER_FILE]: bytes.optimizer as Uint8Array,
+          };
+          const saved = store.checkpoints.save(
+            {
+              runId: entry.id,
+              checkpointId,
+              kind: "training",
+              owner: entry.owner,
+              expiresAt: expiry(ttlSeconds),
+              overwrite,
+            },
+            files,
+          );
+          touch(entry);
+          return { type: "json", value: { path: saved.tinkerPath } };
         };
-        const saved = store.checkpoints.save(
-          {
-            runId: entry.id,
-            checkpointId,
-            kind: "training",
-            owner: entry.owner,
-            expiresAt: expiry(ttlSeconds),
-            overwrite,
-          },
-          files,
-        );
-        touch(entry);
-        return { type: "json", value: { path: saved.tinkerPath } };
-      };
-    });
+      },
+      bodyByteCount(request),
+    );
     rememberPending(entry.pendingCheckpoints, body, "training", requestId);
     return ack(requestId, entry.id);
   });
@@ -332,73 +360,79 @@ export const trainingRoutes: RouteGroup = (app, ctx: RouteContext) => {
     body.optionalLiteral("type", "save_weights_for_sampler");
     const entry = runtime.models.requireTraining(user.id, body.string("model_id"));
     let samplerId: string | undefined;
-    const requestId = runtime.submitOrdered(entry, body.integer("seq_id"), "save_weights_for_sampler", () => {
-      const name = body.optionalString("path");
-      const samplingSeqId = body.optionalInteger("sampling_session_seq_id", 0);
-      if (name === undefined && samplingSeqId === undefined) {
-        throw badRequest(
-          "save_weights_for_sampler needs 'path' (a name to save under) or 'sampling_session_seq_id' (to get a sampling session)",
-        );
-      }
-      const named = name !== undefined;
-      // Unnamed saves are ephemeral: usable by path, never listed (store/checkpoints.ts).
-      const checkpointId = named
-        ? checkpointIdFor("sampler", name)
-        : `sampler_weights/ephemeral-${samplingSeqId}`;
-      // Unnamed saves are made once per sampler (an RL loop makes one per iteration): without a TTL
-      // of their own they expire after the server's default, so the data dir does not grow forever.
-      // The sampler keeps its weights in memory, so it outlives the file.
-      const ttlSeconds = readTtlSeconds(body) ?? (named ? null : ctx.options.training.ephemeralTtlSeconds);
-      // Unnamed ids are unique per sampling session seq id; never let one replace a named checkpoint.
-      const overwrite = named ? (body.optionalBoolean("overwrite") ?? false) : false;
-      assertCheckpointFree(entry, checkpointId, overwrite);
-      if (samplingSeqId !== undefined) {
-        samplerId = `${entry.sessionId}:sample:${samplingSeqId}`;
-        assertSamplerFree(samplerId);
-      }
-      const newSamplerId = samplerId;
-      return async (model) => {
-        const { weights, adapterConfig } = await model.save(false);
-        const saved = store.checkpoints.save(
-          {
-            runId: entry.id,
-            checkpointId,
-            kind: "sampler",
-            owner: entry.owner,
-            expiresAt: expiry(ttlSeconds),
-            ephemeral: !named,
-            overwrite,
-          },
-          {
-            [ADAPTER_WEIGHTS_FILE]: weights,
-            [ADAPTER_CONFIG_FILE]: Buffer.from(JSON.stringify(adapterConfig, null, 2)),
-          },
-        );
-        touch(entry);
-        const value: Record<string, unknown> = {};
-        if (named) value.path = saved.tinkerPath;
-        if (newSamplerId !== undefined) {
-          store.samplers.create({
-            id: newSamplerId,
-            owner: entry.owner,
-            sessionId: entry.sessionId,
-            baseModel: entry.baseModel,
-            modelPath: saved.tinkerPath,
-          });
-          // A frozen copy: later training of the model does not change what this sampler samples.
-          runtime.models.addSampler({
-            id: newSamplerId,
-            owner: entry.owner,
-            sessionId: entry.sessionId,
-            baseModel: entry.baseModel,
-            modelPath: saved.tinkerPath,
-            model: await RemoteModel.fromCheckpoint(runtime.pool, weights),
-          });
-          value.sampling_session_id = newSamplerId;
+    const requestId = runtime.submitOrdered(
+      entry,
+      body.integer("seq_id"),
+      "save_weights_for_sampler",
+      () => {
+        const name = body.optionalString("path");
+        const samplingSeqId = body.optionalInteger("sampling_session_seq_id", 0);
+        if (name === undefined && samplingSeqId === undefined) {
+          throw badRequest(
+            "save_weights_for_sampler needs 'path' (a name to save under) or 'sampling_session_seq_id' (to get a sampling session)",
+          );
         }
-        return { type: "json", value };
-      };
-    });
+        const named = name !== undefined;
+        // Unnamed saves are ephemeral: usable by path, never listed (store/checkpoints.ts).
+        const checkpointId = named
+          ? checkpointIdFor("sampler", name)
+          : `sampler_weights/ephemeral-${samplingSeqId}`;
+        // Unnamed saves are made once per sampler (an RL loop makes one per iteration): without a TTL
+        // of their own they expire after the server's default, so the data dir does not grow forever.
+        // The sampler keeps its weights in memory, so it outlives the file.
+        const ttlSeconds = readTtlSeconds(body) ?? (named ? null : ctx.options.training.ephemeralTtlSeconds);
+        // Unnamed ids are unique per sampling session seq id; never let one replace a named checkpoint.
+        const overwrite = named ? (body.optionalBoolean("overwrite") ?? false) : false;
+        assertCheckpointFree(entry, checkpointId, overwrite);
+        if (samplingSeqId !== undefined) {
+          samplerId = `${entry.sessionId}:sample:${samplingSeqId}`;
+          assertSamplerFree(samplerId);
+        }
+        const newSamplerId = samplerId;
+        return async (model) => {
+          const { weights, adapterConfig } = await model.save(false);
+          const saved = store.checkpoints.save(
+            {
+              runId: entry.id,
+              checkpointId,
+              kind: "sampler",
+              owner: entry.owner,
+              expiresAt: expiry(ttlSeconds),
+              ephemeral: !named,
+              overwrite,
+            },
+            {
+              [ADAPTER_WEIGHTS_FILE]: weights,
+              [ADAPTER_CONFIG_FILE]: Buffer.from(JSON.stringify(adapterConfig, null, 2)),
+            },
+          );
+          touch(entry);
+          const value: Record<string, unknown> = {};
+          if (named) value.path = saved.tinkerPath;
+          if (newSamplerId !== undefined) {
+            store.samplers.create({
+              id: newSamplerId,
+              owner: entry.owner,
+              sessionId: entry.sessionId,
+              baseModel: entry.baseModel,
+              modelPath: saved.tinkerPath,
+            });
+            // A frozen copy: later training of the model does not change what this sampler samples.
+            runtime.models.addSampler({
+              id: newSamplerId,
+              owner: entry.owner,
+              sessionId: entry.sessionId,
+              baseModel: entry.baseModel,
+              modelPath: saved.tinkerPath,
+              model: await RemoteModel.fromCheckpoint(runtime.pool, weights),
+            });
+            value.sampling_session_id = newSamplerId;
+          }
+          return { type: "json", value };
+        };
+      },
+      bodyByteCount(request),
+    );
     rememberPending(entry.pendingCheckpoints, body, "sampler", requestId);
     if (samplerId !== undefined && isPending(requestId))
       runtime.models.pendingSamplers.set(samplerId, requestId);
@@ -412,18 +446,24 @@ export const trainingRoutes: RouteGroup = (app, ctx: RouteContext) => {
     if (body.has("model_id")) {
       const entry = runtime.models.requireTraining(user.id, body.string("model_id"));
       const readers = await checkpointReaders(ctx, request, body);
-      const requestId = runtime.submitOrdered(entry, body.integer("seq_id"), "load_weights", () => {
-        const checkpoint = readableCheckpointAt(ctx, readers, body.string("path"));
-        const optimizer = readOptimizerFlag(body, checkpoint);
-        return async (model) => {
-          await model.load(
-            readCheckpointFile(ctx, checkpoint, ADAPTER_WEIGHTS_FILE),
-            optimizer ? readCheckpointFile(ctx, checkpoint, OPTIMIZER_FILE) : null,
-          );
-          touch(entry);
-          return { type: "json", value: { path: checkpoint.tinkerPath, model_id: entry.id } };
-        };
-      });
+      const requestId = runtime.submitOrdered(
+        entry,
+        body.integer("seq_id"),
+        "load_weights",
+        () => {
+          const checkpoint = readableCheckpointAt(ctx, readers, body.string("path"));
+          const optimizer = readOptimizerFlag(body, checkpoint);
+          return async (model) => {
+            await model.load(
+              readCheckpointFile(ctx, checkpoint, ADAPTER_WEIGHTS_FILE),
+              optimizer ? readCheckpointFile(ctx, checkpoint, OPTIMIZER_FILE) : null,
+            );
+            touch(entry);
+            return { type: "json", value: { path: checkpoint.tinkerPath, model_id: entry.id } };
+          };
+        },
+        bodyByteCount(request),
+      );
       return ack(requestId, entry.id);
     }
     if (!body.has("session_id")) {
