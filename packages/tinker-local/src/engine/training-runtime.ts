@@ -7,7 +7,7 @@ import { badRequest } from "../errors.js";
 import type { LocalLogger } from "../log.js";
 import { ModelInputError } from "../model/errors.js";
 import type { ResolvedLoraConfig } from "../model/lora.js";
-import { CheckpointFileMissingError } from "../store/checkpoint-files.js";
+import { CheckpointDamagedError, CheckpointFileMissingError } from "../store/checkpoint-files.js";
 import { CheckpointIdError } from "../store/checkpoint-ids.js";
 import { CheckpointExistsError } from "../store/checkpoints.js";
 import {
@@ -474,6 +474,11 @@ export class TrainingRuntime {
     if (error instanceof RequestFailure) return { error: error.message, category: error.category };
     if (error instanceof PoolClosedError) return { error: error.message, category: "server" };
     if (isUserError(error)) return { error: (error as Error).message, category: "user" };
+    if (error instanceof CheckpointDamagedError) {
+      // The server's fault, and one the client can quote: the message names the checkpoint only.
+      this.logger.error(`${record.kind} ${record.requestId} failed: ${error.message}`);
+      return { error: `${error.message} (request ${record.requestId})`, category: "server" };
+    }
     this.logger.error(
       `${record.kind} ${record.requestId} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
     );

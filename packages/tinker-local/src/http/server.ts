@@ -212,10 +212,13 @@ function installErrorHandling(app: FastifyInstance, logger: LocalLogger): void {
     }
     // An unexpected error's message may hold server file paths or internals: it is logged above,
     // never sent. Errors fastify raised itself (reported status) describe the request and are sent.
+    // A server error always carries the request id, so the client can quote it.
     const detail =
-      status >= 500 && reported === undefined
-        ? `Internal server error (request ${request.id}); the server log has the details`
-        : error.message;
+      status < 500
+        ? error.message
+        : reported === undefined
+          ? `Internal server error (request ${request.id}); the server log has the details`
+          : `${error.message} (request ${request.id})`;
     return reply.code(status).send({ detail });
   });
   app.setNotFoundHandler((request, reply) =>
