@@ -36,7 +36,9 @@ import { type RestServerOptions, resolveRestOptions } from "./rest-options.js";
 import { futureRoutes } from "./routes/futures.js";
 import { samplingRoutes } from "./routes/sampling.js";
 import { serviceRoutes } from "./routes/service.js";
-import { trainingRoutes } from "./routes/training.js";
+import { trainingModelRoutes } from "./routes/training-models.js";
+import { trainingSaveRoutes } from "./routes/training-saves.js";
+import { trainingStepRoutes } from "./routes/training-steps.js";
 
 /**
  * One entry per module under routes/ (the REST group's handlers live in rest/). Fastify matches a
@@ -45,7 +47,9 @@ import { trainingRoutes } from "./routes/training.js";
 const ROUTE_GROUPS: readonly RouteGroup[] = [
   serviceRoutes,
   restRoutes,
-  trainingRoutes,
+  trainingModelRoutes,
+  trainingStepRoutes,
+  trainingSaveRoutes,
   samplingRoutes,
   futureRoutes,
 ];
