@@ -41,6 +41,7 @@ export class CheckpointDamagedError extends Error {
 
 /** What the store records of one file at save time. */
 export interface FileDigest {
+  /** Bytes. */
   readonly size: number;
   /** Lowercase hex. */
   readonly sha256: string;
