@@ -12,6 +12,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { createModel, type Datum, encode, MODEL_CATALOG, type ModelSpec } from "tinker-local";
+import { Prng } from "../packages/tinker-local/src/model/prng.js";
+import { chooseToken, resolveSamplingParams } from "../packages/tinker-local/src/model/sampling.js";
+import { chooseTokenByHeap } from "../packages/tinker-local/src/model/sampling-reference.js";
 import { type BenchResult, REPO_ROOT, round, runIfMain } from "./lib.js";
 
 const REPS = 5;
@@ -224,6 +227,53 @@ function bestOfInterleaved(fns: readonly (() => void)[], reps: number): number[]
   return best;
 }
 
+/** Qwen3's vocabulary: what a twin samples over for every token. */
+const TWIN_VOCAB = 151_936;
+const DRAWS = 20;
+
+/**
+ * Choosing one token with top_p over a twin's vocabulary: the rank-order heap walk this replaced
+ * (before) and the selection (after), on the same rows and draws. A nearly flat row is what an
+ * untrained twin gives (the nucleus is most of the vocabulary); a peaked one, a trained model.
+ */
+function samplingRows(): BenchResult[] {
+  const out: BenchResult[] = [];
+  const rows = new Prng(1, 1);
+  for (const [shape, spread] of [
+    ["nearly flat", 0.05],
+    ["peaked", 12],
+  ] as const) {
+    const logits = Float64Array.from({ length: TWIN_VOCAB }, () => rows.nextFloat() * spread);
+    for (const [what, params] of [
+      ["top_p 0.9", { top_p: 0.9, temperature: 1 }],
+      ["top_k 50 + top_p 0.9", { top_k: 50, top_p: 0.9, temperature: 1 }],
+    ] as const) {
+      const resolved = resolveSamplingParams(params, TWIN_VOCAB);
+      const draws = (choose: typeof chooseToken) => () => {
+        const rng = new Prng(7, 2);
+        for (let i = 0; i < DRAWS; i++) choose(logits, 0, TWIN_VOCAB, resolved, rng);
+      };
+      const [heapMs = 0, selectMs = 0] = bestOfInterleaved([draws(chooseTokenByHeap), draws(chooseToken)], 3);
+      const label = `choose a token, ${what}, ${shape} ${TWIN_VOCAB}-token row`;
+      out.push(
+        {
+          metric: `${label}, heap walk (before)`,
+          value: round(heapMs / DRAWS, 2),
+          unit: "ms/token",
+          notes: `least CPU time of 3, ${DRAWS} draws each`,
+        },
+        {
+          metric: `${label}, selection (after)`,
+          value: round(selectMs / DRAWS, 2),
+          unit: "ms/token",
+          notes: `${round(heapMs / selectMs, 1)}x faster; same tokens (test/model-nucleus.test.ts)`,
+        },
+      );
+    }
+  }
+  return out;
+}
+
 export const name = "kernels";
 export const description =
   "Reference matmul GFLOP/s of this machine (blocked float64/float32 JS loops) next to forward_backward GFLOP/s on tinker-local/small before (the model layer at commit " +
@@ -303,6 +353,7 @@ export async function run(): Promise<BenchResult[]> {
   });
   if (!before)
     rows.push({ metric: `baseline ${BASELINE_REF} unavailable (no git history)`, value: 0, unit: "-" });
+  rows.push(...samplingRows());
   rows[0] = {
     ...(rows[0] as BenchResult),
     notes: `least CPU time of ${REPS}, interleaved, after 2 warm-ups; one thread`,

@@ -36,6 +36,7 @@ export {
 export type { LocalLogger } from "./log.js";
 // Tiny language models (tokenizer, transformer, LoRA, losses, Adam, sampling, safetensors).
 export * from "./model/index.js";
+export type { FileDigest, FileManifest } from "./store/checkpoint-files.js";
 export type { CheckpointKind } from "./store/checkpoint-ids.js";
 export { parseTinkerPath, tinkerPathFor } from "./store/checkpoint-ids.js";
 export type { CheckpointRecord } from "./store/checkpoints.js";

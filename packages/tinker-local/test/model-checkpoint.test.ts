@@ -123,7 +123,7 @@ test("save then load restores weights exactly, with or without optimizer state",
   const weights = a.saveWeights();
   const b = createModel(TINY, { rank: 4, seed: 99 }); // another seed: loading must overwrite A too
   b.loadWeights(weights);
-  // The header records each model's own LoRA seed; the tensors must be identical.
+  // The tensors must be identical (the header's seed is the checkpoint's: see the next test).
   assert.deepEqual(readSafetensors(b.saveWeights()).tensors, readSafetensors(weights).tensors);
   assert.deepEqual(logprobsOf(b, DATA[0]!), logprobsOf(a, DATA[0]!));
   assert.equal(b.info().optimizerStep, 0);
@@ -131,6 +131,20 @@ test("save then load restores weights exactly, with or without optimizer state",
   assert.ok(same(c.saveWeights(), weights));
   assert.ok(same(c.saveOptimizer(), a.saveOptimizer()));
   assert.equal(c.info().optimizerStep, 3);
+});
+
+test("a model restored from a checkpoint keeps the original run's LoRA seed in what it saves", () => {
+  const original = createModel(TINY, { rank: 4, seed: 1234 });
+  step(original, 1);
+  // Restoring as the SDK does: a model created without a seed (so the default, 0), then loaded.
+  const restored = createModel(TINY, { rank: 4 });
+  assert.equal(readCheckpointInfo(restored.saveWeights()).lora.seed, 0);
+  restored.loadWeights(original.saveWeights());
+  restored.loadOptimizer(original.saveOptimizer());
+  for (const saved of [restored.saveWeights(), restored.saveOptimizer()]) {
+    assert.equal(readCheckpointInfo(saved).lora.seed, 1234);
+  }
+  assert.equal(createModelFromCheckpoint(restored.saveWeights()).lora?.seed, 1234);
 });
 
 test("resuming from a checkpoint continues bit-identically to never having saved", () => {

@@ -3,13 +3,15 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { LaneQueue, type SeqEntry, SeqStream } from "../src/engine/scheduler.js";
 
-function stream(keepBehind = 3, maxAhead = 5) {
+function stream(keepBehind = 3, maxAhead = 5, maxHeld = 1000, maxHeldBytes = 1 << 30) {
   const released: number[] = [];
   const abandoned: number[][] = [];
   const seqs = new SeqStream("m", {
     gapTimeoutMs: 60_000,
     maxAhead,
     keepBehind,
+    maxHeld,
+    maxHeldBytes,
     release: (seqId, run) => {
       released.push(seqId);
       run();
@@ -96,4 +98,55 @@ test("LaneQueue runs each lane's jobs in order, awaiting each, lanes side by sid
   queue.push("x", () => order.push("after close"));
   await queue.idle();
   assert.deepEqual(order, ["x1 start", "y1", "x1 end", "x3"]);
+});
+
+test("SeqStream bounds what it holds by count and bytes, and frees it on release, abandon and close", async () => {
+  const { seqs, released } = stream(100, 100, 2, 100);
+  seqs.accept(2, entry(2), () => {}, 40);
+  seqs.accept(3, entry(3), () => {}, 40);
+  assert.equal(seqs.heldByteCount, 80);
+  // A third held request is past the count; a 30-byte one past the bytes.
+  assert.throws(
+    () => seqs.accept(4, entry(4), () => {}, 1),
+    (e: Error & { statusCode?: number }) =>
+      e.statusCode === 429 && /2 requests are already held/.test(e.message),
+  );
+  assert.deepEqual(seqs.heldSeqIds(), [2, 3]);
+  // The next seq is never held, so it is never refused, whatever its size.
+  seqs.accept(1, entry(1), () => {}, 10_000);
+  assert.deepEqual(released, [1, 2, 3]);
+  assert.equal(seqs.heldByteCount, 0);
+  seqs.accept(5, entry(5), () => {}, 90);
+  assert.throws(
+    () => seqs.accept(6, entry(6), () => {}, 20),
+    (e: Error & { statusCode?: number }) => e.statusCode === 429 && /90 \+ 20 bytes/.test(e.message),
+  );
+  assert.equal(seqs.heldByteCount, 90);
+  // Closing hands back what was held and frees its bytes.
+  assert.deepEqual(
+    seqs.close().map((h) => h.seqId),
+    [5],
+  );
+  assert.equal(seqs.heldByteCount, 0);
+});
+
+test("SeqStream frees the bytes of requests abandoned by the gap timeout", async () => {
+  const abandoned: number[][] = [];
+  const seqs = new SeqStream("m", {
+    gapTimeoutMs: 1,
+    maxAhead: 100,
+    keepBehind: 100,
+    maxHeld: 10,
+    maxHeldBytes: 100,
+    release: (_seqId, run) => run(),
+    abandon: (held) => abandoned.push(held.map((h) => h.seqId)),
+  });
+  seqs.accept(2, entry(2), () => {}, 60);
+  seqs.accept(3, entry(3), () => {}, 40);
+  while (abandoned.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+  assert.deepEqual(abandoned, [[2, 3]]);
+  assert.equal(seqs.heldByteCount, 0);
+  seqs.accept(4, entry(4), () => {}, 100);
+  assert.deepEqual(seqs.heldSeqIds(), [4]);
+  seqs.close();
 });

@@ -87,8 +87,31 @@ async function handle(request: WorkerRequest): Promise<WorkerReply> {
   }
 }
 
+/**
+ * The buffers of a reply's typed arrays, to be moved to the main thread rather than copied: saved
+ * weights and optimizer state run to megabytes per save. Only arrays that own their whole buffer
+ * are moved (every result array here is freshly allocated; a view into a buffer the worker keeps
+ * would be detached by the move).
+ */
+function transferables(value: unknown, out: Set<ArrayBuffer> = new Set(), depth = 0): ArrayBuffer[] {
+  if (ArrayBuffer.isView(value)) {
+    const { buffer } = value;
+    if (buffer instanceof ArrayBuffer && value.byteOffset === 0 && value.byteLength === buffer.byteLength) {
+      out.add(buffer);
+    }
+  } else if (value !== null && typeof value === "object" && depth < 4) {
+    for (const item of Array.isArray(value) ? value : Object.values(value)) {
+      transferables(item, out, depth + 1);
+    }
+  }
+  return [...out];
+}
+
 // Messages are handled strictly one after another, even across the tokenizer await.
 let turn: Promise<void> = Promise.resolve();
 port.on("message", (request: WorkerRequest) => {
-  turn = turn.then(async () => port.postMessage(await handle(request)));
+  turn = turn.then(async () => {
+    const reply = await handle(request);
+    port.postMessage(reply, reply.ok ? transferables(reply.value) : []);
+  });
 });

@@ -5,12 +5,14 @@
 // has arrived; a repeated seq is reported so the caller can answer the original request id
 // (decision 6). A gap that never fills is not waited on forever: when no request of the model has
 // been released for `gapTimeoutMs`, the held requests fail (the caller is told which) and are
-// skipped when their turn comes, so a late arrival of the missing seq still runs.
+// skipped when their turn comes, so a late arrival of the missing seq still runs. What is held is
+// bounded per model, by count and by body bytes: beyond either, a request that would be held is
+// refused with a 429 (the client retries it, and by then the missing seq has usually arrived).
 //
 // `LaneQueue` runs released work one job at a time per model, models side by side; the model work
 // runs in worker threads (worker-pool.ts), so polls, heartbeats and new submissions are answered
 // while it computes.
-import { badRequest } from "../errors.js";
+import { badRequest, HttpError } from "../errors.js";
 
 export interface SeqEntry {
   readonly requestId: string;
@@ -24,6 +26,10 @@ export interface SeqStreamOptions {
   maxAhead: number;
   /** Seq ids remembered below the next expected one, to answer repeats. */
   keepBehind: number;
+  /** Requests held behind a gap at most; one more is refused with a 429. */
+  maxHeld: number;
+  /** Body bytes held behind a gap at most; a request past this is refused with a 429. */
+  maxHeldBytes: number;
   /** Runs a request whose turn has come (in seq order). */
   release: (seqId: number, run: () => void) => void;
   /** Called with the held requests abandoned because `missing` never arrived. */
@@ -34,7 +40,8 @@ export class SeqStream {
   /** The seq id whose turn is next. */
   private next = 1;
   private readonly known = new Map<number, SeqEntry>();
-  private readonly held = new Map<number, () => void>();
+  private readonly held = new Map<number, { run: () => void; bytes: number }>();
+  private heldBytes = 0;
   /** Abandoned by the gap timeout: passed over when their turn comes. */
   private readonly skipped = new Set<number>();
   private readonly appliedIds: number[] = [];
@@ -71,12 +78,43 @@ export class SeqStream {
     }
   }
 
-  /** Accepts a new request; it runs (through `release`) once every lower seq id has run. */
-  accept(seqId: number, entry: SeqEntry, run: () => void): void {
+  /**
+   * Throws a 429 when a request of `bytes` at `seqId` would have to be held and the model's held
+   * requests are at their bound. Call after `check`.
+   */
+  checkRoom(seqId: number, bytes: number): void {
+    if (seqId === this.next) return;
+    const { maxHeld, maxHeldBytes } = this.options;
+    const why =
+      this.held.size + 1 > maxHeld
+        ? `${this.held.size} requests are already held`
+        : this.heldBytes + bytes > maxHeldBytes
+          ? `${this.heldBytes} + ${bytes} bytes of held requests would pass the limit of ${maxHeldBytes} bytes`
+          : undefined;
+    if (why === undefined) return;
+    throw new HttpError(
+      429,
+      `seq_id ${seqId} of model ${this.modelId} cannot be held: ${why} while waiting for seq_id ${this.next} (at most ${maxHeld} requests and ${maxHeldBytes} bytes may wait per model); send seq_id ${this.next}, then retry`,
+      { "retry-after": "1" },
+    );
+  }
+
+  /**
+   * Accepts a new request of `bytes` body bytes; it runs (through `release`) once every lower seq
+   * id has run.
+   */
+  accept(seqId: number, entry: SeqEntry, run: () => void, bytes = 0): void {
     this.check(seqId);
+    this.checkRoom(seqId, bytes);
     this.known.set(seqId, entry);
-    this.held.set(seqId, run);
+    this.held.set(seqId, { run, bytes });
+    this.heldBytes += bytes;
     this.pump();
+  }
+
+  /** Body bytes of the requests held now. */
+  get heldByteCount(): number {
+    return this.heldBytes;
   }
 
   /** Records that the request of `seqId` did its work (for tests and diagnostics). */
@@ -101,6 +139,7 @@ export class SeqStream {
     this.clearTimer();
     const held = this.heldEntries();
     this.held.clear();
+    this.heldBytes = 0;
     return held;
   }
 
@@ -111,10 +150,11 @@ export class SeqStream {
   private pump(): void {
     let moved = false;
     for (;;) {
-      const run = this.held.get(this.next);
-      if (run !== undefined) {
+      const held = this.held.get(this.next);
+      if (held !== undefined) {
         this.held.delete(this.next);
-        this.options.release(this.next, run);
+        this.heldBytes -= held.bytes;
+        this.options.release(this.next, held.run);
       } else if (this.skipped.has(this.next)) {
         this.skipped.delete(this.next);
       } else {
@@ -146,6 +186,7 @@ export class SeqStream {
       this.held.delete(seqId);
       this.skipped.add(seqId);
     }
+    this.heldBytes = 0;
     if (held.length > 0) this.options.abandon(held, this.next);
   }
 }

@@ -7,7 +7,7 @@ import { badRequest } from "../errors.js";
 import type { LocalLogger } from "../log.js";
 import { ModelInputError } from "../model/errors.js";
 import type { ResolvedLoraConfig } from "../model/lora.js";
-import { CheckpointFileMissingError } from "../store/checkpoint-files.js";
+import { CheckpointDamagedError, CheckpointFileMissingError } from "../store/checkpoint-files.js";
 import { CheckpointIdError } from "../store/checkpoint-ids.js";
 import { CheckpointExistsError } from "../store/checkpoints.js";
 import {
@@ -34,6 +34,13 @@ export const DEFAULT_EPHEMERAL_TTL_SECONDS = 3600;
 /** A request may run ahead of the next expected seq id by at most this many. */
 export const MAX_SEQ_AHEAD = 100_000;
 const KEEP_SEQ_BEHIND = 10_000;
+/**
+ * Requests held behind a missing seq_id, per model. The official client sends the chunks of one
+ * forward_backward together, the first one last (contract 5.4), and keeps at most 50 MB of them in
+ * flight (`fwdbwd_dispatch_bytes_semaphore_size`), so it stays well inside both bounds.
+ */
+export const DEFAULT_MAX_HELD_REQUESTS_PER_MODEL = 1024;
+export const DEFAULT_MAX_HELD_BYTES_PER_MODEL = 128 * 1024 * 1024;
 
 /** Server options of the training side: result retention, request ordering, workers, backpressure. */
 export interface TrainingServerOptions {
@@ -62,6 +69,16 @@ export interface TrainingServerOptions {
    * operations wait for a busy worker. Default 4 per worker.
    */
   maxQueuedWork?: number;
+  /**
+   * Requests of one model that may wait for a missing lower `seq_id`; one more is answered 429
+   * (with Retry-After) until the gap fills. Default 1024.
+   */
+  maxHeldRequestsPerModel?: number;
+  /**
+   * Request body bytes (after zstd decompression) of one model that may wait for a missing lower
+   * `seq_id`; a request past this is answered 429 until the gap fills. Default 128 MiB.
+   */
+  maxHeldBytesPerModel?: number;
 }
 
 export interface ResolvedTrainingOptions {
@@ -71,6 +88,8 @@ export interface ResolvedTrainingOptions {
   readonly ephemeralTtlSeconds: number;
   readonly workers: number;
   readonly maxQueuedWork: number;
+  readonly maxHeldRequestsPerModel: number;
+  readonly maxHeldBytesPerModel: number;
 }
 
 function positive(name: string, value: number | undefined, fallback: number): number {
@@ -102,9 +121,26 @@ export function resolveTrainingOptions(options: TrainingServerOptions): Resolved
   if (!Number.isSafeInteger(workers) || !Number.isSafeInteger(maxQueuedWork)) {
     throw new RangeError(`workers and maxQueuedWork must be integers, got ${workers} and ${maxQueuedWork}`);
   }
+  const maxHeldRequestsPerModel = positive(
+    "maxHeldRequestsPerModel",
+    options.maxHeldRequestsPerModel,
+    DEFAULT_MAX_HELD_REQUESTS_PER_MODEL,
+  );
+  const maxHeldBytesPerModel = positive(
+    "maxHeldBytesPerModel",
+    options.maxHeldBytesPerModel,
+    DEFAULT_MAX_HELD_BYTES_PER_MODEL,
+  );
+  if (!Number.isSafeInteger(maxHeldRequestsPerModel) || !Number.isSafeInteger(maxHeldBytesPerModel)) {
+    throw new RangeError(
+      `maxHeldRequestsPerModel and maxHeldBytesPerModel must be integers, got ${maxHeldRequestsPerModel} and ${maxHeldBytesPerModel}`,
+    );
+  }
   return {
     workers,
     maxQueuedWork,
+    maxHeldRequestsPerModel,
+    maxHeldBytesPerModel,
     futureRetentionMs:
       positive("futureRetentionSeconds", options.futureRetentionSeconds, DEFAULT_FUTURE_RETENTION_SECONDS) *
       1000,
@@ -186,6 +222,8 @@ export class TrainingRuntime {
       gapTimeoutMs: this.options.seqGapTimeoutMs,
       maxAhead: MAX_SEQ_AHEAD,
       keepBehind: KEEP_SEQ_BEHIND,
+      maxHeld: this.options.maxHeldRequestsPerModel,
+      maxHeldBytes: this.options.maxHeldBytesPerModel,
       release: (_seqId, run) => this.queue.push(laneOf(spec.id), run),
       abandon: (held, missing) => {
         for (const { seqId, entry } of held) {
@@ -221,13 +259,15 @@ export class TrainingRuntime {
   /**
    * Submits a request at `seqId` of a model. A repeated seq id answers the original request id
    * (never applied twice); otherwise `prepare` validates the request (throwing HttpErrors) and
-   * returns its work, which runs when every lower seq id has run.
+   * returns its work, which runs when every lower seq id has run. `bytes` is the request's body
+   * size, counted against the model's bound on held requests while it waits for a lower seq id.
    */
   submitOrdered(
     entry: TrainingModelEntry,
     seqId: number,
     kind: FutureKind,
     prepare: () => (model: RemoteModel) => FutureResult | Promise<FutureResult>,
+    bytes = 0,
   ): string {
     if (!Number.isSafeInteger(seqId) || seqId < 1) {
       throw badRequest(
@@ -244,22 +284,28 @@ export class TrainingRuntime {
       return known.requestId;
     }
     entry.seqs.check(seqId);
+    entry.seqs.checkRoom(seqId, bytes);
     const work = prepare();
     const record = this.futures.create(entry.owner, kind, entry.id);
-    entry.seqs.accept(seqId, { requestId: record.requestId, kind }, async () => {
-      const ran = await this.run(record, () => {
-        const model = entry.model;
-        if (model === null) {
-          throw new RequestFailure(
-            entry.creationError === null
-              ? `model ${entry.id} is not available`
-              : `model ${entry.id} could not be created: ${entry.creationError}`,
-          );
-        }
-        return work(model);
-      });
-      if (ran) entry.seqs.markApplied(seqId);
-    });
+    entry.seqs.accept(
+      seqId,
+      { requestId: record.requestId, kind },
+      async () => {
+        const ran = await this.run(record, () => {
+          const model = entry.model;
+          if (model === null) {
+            throw new RequestFailure(
+              entry.creationError === null
+                ? `model ${entry.id} is not available`
+                : `model ${entry.id} could not be created: ${entry.creationError}`,
+            );
+          }
+          return work(model);
+        });
+        if (ran) entry.seqs.markApplied(seqId);
+      },
+      bytes,
+    );
     return record.requestId;
   }
 
@@ -428,6 +474,11 @@ export class TrainingRuntime {
     if (error instanceof RequestFailure) return { error: error.message, category: error.category };
     if (error instanceof PoolClosedError) return { error: error.message, category: "server" };
     if (isUserError(error)) return { error: (error as Error).message, category: "user" };
+    if (error instanceof CheckpointDamagedError) {
+      // The server's fault, and one the client can quote: the message names the checkpoint only.
+      this.logger.error(`${record.kind} ${record.requestId} failed: ${error.message}`);
+      return { error: `${error.message} (request ${record.requestId})`, category: "server" };
+    }
     this.logger.error(
       `${record.kind} ${record.requestId} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
     );

@@ -69,9 +69,7 @@ export class ArchiveService {
           throw notFound(`Checkpoint tinker://${target.runId}/${target.checkpointId} no longer exists`);
         }
         const tar = await buildCheckpointArchive(
-          this.ctx.store.dataDir,
-          checkpoint.runId,
-          checkpoint.checkpointId,
+          (fileName) => this.ctx.store.checkpoints.readFile(checkpoint, fileName),
           new Date(checkpoint.createdAt),
         );
         this.ctx.store.checkpoints.recordDownload(checkpoint);

@@ -6,7 +6,6 @@ import { RemoteModel } from "../engine/remote-model.js";
 import { badRequest } from "../errors.js";
 import type { ModelSpec } from "../model/catalog.js";
 import { ModelInputError } from "../model/errors.js";
-import { checkpointFiles } from "../store/checkpoint-files.js";
 import { parseTinkerPath } from "../store/checkpoint-ids.js";
 import type { CheckpointRecord } from "../store/checkpoints.js";
 import { readableCheckpoint } from "./access.js";
@@ -55,12 +54,13 @@ export function readableCheckpointAt(ctx: RouteContext, readers: readonly string
   throw firstError;
 }
 
+/** One file of a checkpoint, checked against what was recorded at save time (store/checkpoints.ts). */
 export function readCheckpointFile(
   ctx: RouteContext,
   checkpoint: CheckpointRecord,
   file: string,
 ): Uint8Array {
-  return checkpointFiles.read(ctx.store.dataDir, checkpoint.runId, checkpoint.checkpointId, file);
+  return ctx.store.checkpoints.readFile(checkpoint, file);
 }
 
 /**

@@ -80,6 +80,7 @@ export interface ResolvedServerOptions {
   readonly bodyLimitBytes: number;
   /** How many requests the request log keeps. */
   readonly requestLogCapacity: number;
+  readonly requestTimeoutMs: number;
   /** The models served (get_server_capabilities order): own models plus twins. */
   readonly models: readonly ModelSpec[];
   /** Options of the REST side (archives, trace export, audit admins). */

@@ -36,7 +36,9 @@ import { type RestServerOptions, resolveRestOptions } from "./rest-options.js";
 import { futureRoutes } from "./routes/futures.js";
 import { samplingRoutes } from "./routes/sampling.js";
 import { serviceRoutes } from "./routes/service.js";
-import { trainingRoutes } from "./routes/training.js";
+import { trainingModelRoutes } from "./routes/training-models.js";
+import { trainingSaveRoutes } from "./routes/training-saves.js";
+import { trainingStepRoutes } from "./routes/training-steps.js";
 
 /**
  * One entry per module under routes/ (the REST group's handlers live in rest/). Fastify matches a
@@ -45,7 +47,9 @@ import { trainingRoutes } from "./routes/training.js";
 const ROUTE_GROUPS: readonly RouteGroup[] = [
   serviceRoutes,
   restRoutes,
-  trainingRoutes,
+  trainingModelRoutes,
+  trainingStepRoutes,
+  trainingSaveRoutes,
   samplingRoutes,
   futureRoutes,
 ];
@@ -62,6 +66,8 @@ export const DEFAULT_LONG_POLL_HOLD_MS = 25_000;
 export const DEFAULT_BODY_LIMIT_BYTES = 64 * 1024 * 1024;
 /** How many requests `LocalServer.requests()` keeps, oldest dropped first. */
 export const DEFAULT_REQUEST_LOG_CAPACITY = 10_000;
+/** A request whose headers and body have not all arrived after this long is answered 408. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
 
 /**
  * Options of {@link startServer}. Every field is optional: the defaults give a loopback server on a
@@ -101,6 +107,13 @@ export interface ServerOptions extends RestServerOptions, TrainingServerOptions 
   bodyLimitBytes?: number;
   /** Requests kept by `requests()`. Default 10000. */
   requestLogCapacity?: number;
+  /**
+   * A request whose headers and body have not all been received this long after it started is
+   * answered 408 `{"detail"}` and its connection closed, so a client that stalls mid-body cannot
+   * hold a connection (and its buffered bytes) forever. Time spent in a handler (a long-polled
+   * retrieve_future) does not count. Default 60000, the official client's write timeout.
+   */
+  requestTimeoutMs?: number;
   /**
    * Twins of hosted models to serve, by name (`--model`); tinker-local's own models are always
    * served. Default: every twin whose tokenizer data is installed.
@@ -203,10 +216,13 @@ function installErrorHandling(app: FastifyInstance, logger: LocalLogger): void {
     }
     // An unexpected error's message may hold server file paths or internals: it is logged above,
     // never sent. Errors fastify raised itself (reported status) describe the request and are sent.
+    // A server error always carries the request id, so the client can quote it.
     const detail =
-      status >= 500 && reported === undefined
-        ? `Internal server error (request ${request.id}); the server log has the details`
-        : error.message;
+      status < 500
+        ? error.message
+        : reported === undefined
+          ? `Internal server error (request ${request.id}); the server log has the details`
+          : `${error.message} (request ${request.id})`;
     return reply.code(status).send({ detail });
   });
   app.setNotFoundHandler((request, reply) =>
@@ -275,6 +291,12 @@ function resolveOptions(options: ServerOptions, dataDir: string): ResolvedServer
       DEFAULT_REQUEST_LOG_CAPACITY,
       true,
     ),
+    requestTimeoutMs: positive(
+      "requestTimeoutMs",
+      options.requestTimeoutMs,
+      DEFAULT_REQUEST_TIMEOUT_MS,
+      true,
+    ),
     rest: resolveRestOptions(options),
     training: resolveTrainingOptions(options),
   };
@@ -325,9 +347,18 @@ export async function startServer(options: ServerOptions = {}): Promise<LocalSer
     auth,
   };
 
+  const { requestTimeoutMs } = resolved;
   const app = Fastify({
     logger: false,
     bodyLimit: resolved.bodyLimitBytes,
+    // Node checks for expired requests every `connectionsCheckingInterval` (30 s by default), which
+    // would let a short timeout run up to 30 s late; check a few times per timeout instead.
+    requestTimeout: requestTimeoutMs,
+    http: {
+      requestTimeout: requestTimeoutMs,
+      headersTimeout: Math.min(requestTimeoutMs, 60_000),
+      connectionsCheckingInterval: Math.min(1000, Math.max(25, Math.floor(requestTimeoutMs / 4))),
+    },
     // close() must not wait for held or hanging requests.
     forceCloseConnections: true,
     return503OnClosing: false,

@@ -142,6 +142,15 @@ interface Live {
   params: Param[];
 }
 
+/** The LoRA seed a tinker-local checkpoint records; undefined for files without our metadata. */
+function checkpointSeed(metadata: Record<string, string>): number | undefined {
+  try {
+    return infoFromMetadata(metadata).lora.seed;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * A base model with at most one LoRA adapter: forward/backward, AdamW steps, sampling and
  * checkpoints, all synchronous CPU work. Create one with {@link createModel} or
@@ -150,8 +159,12 @@ interface Live {
 export class LoraModel {
   /** The base model's shape. */
   readonly spec: ModelSpec;
-  /** The adapter's configuration; null for the bare base model (sampling and forward only). */
-  readonly lora: ResolvedLoraConfig | null;
+  /**
+   * The adapter's configuration; null for the bare base model (sampling and forward only). Its
+   * seed is the one the weights descend from: after loadWeights, the checkpoint's (so a restored
+   * run records the original seed, not the default it was created with).
+   */
+  lora: ResolvedLoraConfig | null;
   private live: Live | null;
   private step = 0;
   private unseededCalls = 0;
@@ -357,6 +370,8 @@ export class LoraModel {
       for (let j = 0; j < src.length; j++) p.value[j] = Math.fround(src[j] as number);
       p.grad.fill(0);
     });
+    const seed = checkpointSeed(metadata);
+    if (seed !== undefined) this.lora = { ...live.lora, seed };
   }
 
   /** Restores Adam moments and the step count written by saveOptimizer. */

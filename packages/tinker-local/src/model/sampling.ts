@@ -1,6 +1,7 @@
 // Sampling parameters (contract 4.7) and the choice of one token from a row of logits.
 import { ModelInputError } from "./errors.js";
 import type { Prng } from "./prng.js";
+import { RankSelector, ranksBefore } from "./rank-select.js";
 
 /** The contract's SamplingParams (4.12) as the sampler reads them; every field optional. */
 export interface SamplingParams {
@@ -106,19 +107,12 @@ export function endsWithStopString(tokens: readonly number[], stops: readonly Ui
   return false;
 }
 
-/** True when token a ranks before token b: higher logit first, lower id on ties. */
-function before(logits: Float64Array, off: number, a: number, b: number): boolean {
-  const la = logits[off + a] as number;
-  const lb = logits[off + b] as number;
-  return la > lb || (la === lb && a < b);
-}
-
 /**
  * Candidates in rank order (higher logit first, lower id on ties), popped from a binary heap:
  * building it is O(V) and each pop O(log V), so taking the first m costs O(V + m log V) instead
  * of sorting all V (150k–200k for twins) for every sampled token.
  */
-class RankHeap {
+export class RankHeap {
   private readonly heap: Int32Array;
   private size: number;
   constructor(
@@ -152,8 +146,8 @@ class RankHeap {
     for (;;) {
       let c = 2 * i + 1;
       if (c >= n) break;
-      if (c + 1 < n && before(this.logits, this.off, h[c + 1] as number, h[c] as number)) c++;
-      if (!before(this.logits, this.off, h[c] as number, x)) break;
+      if (c + 1 < n && ranksBefore(this.logits, this.off, h[c + 1] as number, h[c] as number)) c++;
+      if (!ranksBefore(this.logits, this.off, h[c] as number, x)) break;
       h[i] = h[c] as number;
       i = c;
     }
@@ -170,6 +164,13 @@ export function topKIndices(logits: Float64Array, off: number, V: number, k: num
 }
 
 let scratch = new Float64Array(0);
+let idsScratch = new Int32Array(0);
+
+/** A reusable id buffer of at least n entries (see weightScratch). */
+function idScratch(n: number): Int32Array {
+  if (idsScratch.length < n) idsScratch = new Int32Array(n);
+  return idsScratch;
+}
 
 /** A reusable buffer of at least n values (sampling is synchronous: one user at a time per thread). */
 function weightScratch(n: number): Float64Array {
@@ -216,47 +217,31 @@ export function chooseToken(
     }
     return V - 1;
   }
-  // Candidates in rank order. With top_k: the first k, their total; then top_p keeps the shortest
-  // prefix whose mass reaches top_p of that total (at least one token). Without top_k, the total is
-  // over the whole vocabulary and only the prefix is popped from the heap.
-  const heap = new RankHeap(logits, off, V);
-  const candidates: number[] = [];
-  const weights: number[] = [];
-  let total = 0;
+  // Truncated: the candidates are the top_k best (all tokens without top_k), their total the sum
+  // of their weights; top_p then keeps the shortest rank-order prefix whose mass reaches top_p of
+  // that total (at least one token), and the draw walks that prefix in rank order. Both the
+  // prefix's end and the drawn token are found by selection (rank-select.ts), not by sorting.
+  const ids = idScratch(V);
+  for (let j = 0; j < V; j++) ids[j] = j;
+  const w = weightScratch(V);
+  const select = new RankSelector(logits, off, ids, w);
+  let n = V;
   if (s.topK > 0 && s.topK < V) {
-    while (candidates.length < s.topK) {
-      const j = heap.pop();
-      candidates.push(j);
-      const w = weight(j);
-      weights.push(w);
-      total += w;
-    }
-  } else {
-    for (let j = 0; j < V; j++) total += weight(j);
+    select.partitionTopK(V, s.topK);
+    n = s.topK;
+  }
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const j = ids[i] as number;
+    const x = weight(j);
+    w[j] = x;
+    total += x;
   }
   if (s.topP < 1) {
-    let acc = 0;
-    let keep = 0;
-    for (;;) {
-      if (keep === candidates.length) {
-        if (heap.remaining === 0) break;
-        const j = heap.pop();
-        candidates.push(j);
-        weights.push(weight(j));
-      }
-      acc += weights[keep] as number;
-      keep++;
-      if (acc >= s.topP * total) break;
-    }
-    candidates.length = keep;
-    weights.length = keep;
-    total = acc;
+    const nucleus = select.selectByMass(n, s.topP * total, false);
+    n = nucleus.at + 1;
+    total = nucleus.prefix;
   }
   const u = rng.nextFloat() * total;
-  let acc = 0;
-  for (let i = 0; i < candidates.length; i++) {
-    acc += weights[i] as number;
-    if (u < acc) return candidates[i] as number;
-  }
-  return candidates[candidates.length - 1] as number;
+  return ids[select.selectByMass(n, u, true).at] as number;
 }

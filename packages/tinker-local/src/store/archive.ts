@@ -1,22 +1,19 @@
 // Checkpoint archives: an uncompressed tar holding the adapter files of one checkpoint, the layout
 // `tinker checkpoint download` and PEFT loaders expect. The optimizer state stays server-side.
 import { pack } from "tar-stream";
-import { checkpointFiles } from "./checkpoint-files.js";
 
 export const ARCHIVE_FILES = ["adapter_config.json", "adapter_model.safetensors"] as const;
 
-/** The tar bytes of a checkpoint; throws CheckpointFileMissingError when a file is missing. */
+/**
+ * The tar bytes of a checkpoint, its files read through `readFile` (the store's checked read:
+ * CheckpointFileMissingError or CheckpointDamagedError stop it before any bytes are produced).
+ */
 export async function buildCheckpointArchive(
-  dataDir: string,
-  runId: string,
-  checkpointId: string,
+  readFile: (fileName: string) => Uint8Array,
   mtime: Date,
 ): Promise<Buffer> {
-  // Read everything first so a missing file fails before any bytes are produced.
-  const entries = ARCHIVE_FILES.map((name) => ({
-    name,
-    bytes: checkpointFiles.read(dataDir, runId, checkpointId, name),
-  }));
+  // Read everything first so a missing or damaged file fails before any bytes are produced.
+  const entries = ARCHIVE_FILES.map((name) => ({ name, bytes: readFile(name) }));
   const archive = pack();
   const chunks: Buffer[] = [];
   const done = new Promise<Buffer>((resolve, reject) => {

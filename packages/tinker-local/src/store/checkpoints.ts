@@ -3,7 +3,7 @@
 import type { Statement } from "better-sqlite3";
 import type { Clock } from "../clock.js";
 import type { AuditStore } from "./audit.js";
-import { checkpointFiles } from "./checkpoint-files.js";
+import { checkpointFiles, type FileManifest, manifestSize } from "./checkpoint-files.js";
 import { type CheckpointKind, parseCheckpointId, tinkerPathFor } from "./checkpoint-ids.js";
 import type { SqliteDatabase } from "./db.js";
 import type { Page, RunStore } from "./runs.js";
@@ -31,6 +31,11 @@ export interface CheckpointRecord {
   createdAt: number;
   /** Null: never expires. */
   expiresAt: number | null;
+  /**
+   * Size and SHA-256 of each file, recorded at save time and checked on every read. Null for a row
+   * recorded without files (`add`) or saved before digests were recorded.
+   */
+  files: FileManifest | null;
 }
 
 export interface NewCheckpoint {
@@ -48,6 +53,8 @@ export interface NewCheckpoint {
   createdAt?: number;
   /** Replace an existing checkpoint of the same id instead of throwing CheckpointExistsError. */
   overwrite?: boolean;
+  /** The files' digests (`checkpointFiles.write` returns them). Default: none recorded. */
+  files?: FileManifest | null;
 }
 
 export interface CheckpointListOptions {
@@ -73,6 +80,7 @@ interface CheckpointRow {
   ephemeral: number;
   created_at: number;
   expires_at: number | null;
+  files: string | null;
 }
 
 function fromRow(row: CheckpointRow): CheckpointRecord {
@@ -87,6 +95,7 @@ function fromRow(row: CheckpointRow): CheckpointRecord {
     ephemeral: row.ephemeral === 1,
     createdAt: row.created_at,
     expiresAt: row.expires_at,
+    files: row.files === null ? null : (JSON.parse(row.files) as FileManifest),
   };
 }
 
@@ -107,6 +116,8 @@ export class CheckpointStore {
   private readonly setExpiryStmt: Statement;
   private readonly expiredStmt: Statement;
   private sweeper: NodeJS.Timeout | undefined;
+  /** Checkpoint files whose hash was checked, by path: the size, times and inode they had then. */
+  private readonly verified = new Map<string, string>();
 
   constructor(
     private readonly db: SqliteDatabase,
@@ -118,9 +129,9 @@ export class CheckpointStore {
   ) {
     this.insertStmt = db.prepare(
       `INSERT INTO checkpoints (run_id, checkpoint_id, kind, owner, size_bytes, public, ephemeral,
-         created_at, expires_at)
+         created_at, expires_at, files)
        VALUES (@runId, @checkpointId, @kind, @owner, @sizeBytes, @public, @ephemeral, @createdAt,
-         @expiresAt)`,
+         @expiresAt, @files)`,
     );
     this.getStmt = db.prepare("SELECT * FROM checkpoints WHERE run_id = ? AND checkpoint_id = ?");
     this.deleteStmt = db.prepare("DELETE FROM checkpoints WHERE run_id = ? AND checkpoint_id = ?");
@@ -169,10 +180,31 @@ export class CheckpointStore {
    * The whole save in one call: checks the name, writes `files`, records the row. Files are written
    * only when the save is allowed, so a refused save leaves the existing checkpoint untouched.
    */
-  save(checkpoint: Omit<NewCheckpoint, "sizeBytes">, files: Readonly<Record<string, Uint8Array>>) {
+  save(
+    checkpoint: Omit<NewCheckpoint, "sizeBytes" | "files">,
+    files: Readonly<Record<string, Uint8Array>>,
+  ): CheckpointRecord {
     this.assertSavable(checkpoint);
-    const sizeBytes = checkpointFiles.write(this.dataDir, checkpoint.runId, checkpoint.checkpointId, files);
-    return this.insert({ ...checkpoint, sizeBytes });
+    const manifest = checkpointFiles.write(this.dataDir, checkpoint.runId, checkpoint.checkpointId, files);
+    return this.insert({ ...checkpoint, sizeBytes: manifestSize(manifest), files: manifest });
+  }
+
+  /**
+   * One file of a checkpoint, checked against the size and SHA-256 recorded when it was saved:
+   * throws CheckpointDamagedError (a server error) rather than return bytes that do not match.
+   */
+  readFile(record: CheckpointRecord, fileName: string): Uint8Array {
+    return checkpointFiles.read(this.dataDir, record.runId, record.checkpointId, fileName, record.files);
+  }
+
+  /**
+   * Throws CheckpointDamagedError unless every recorded file of the checkpoint is on disk with its
+   * recorded size and hash. Files unchanged (size, mtime, ctime, inode) since they last passed are
+   * not hashed again, so listing stays cheap.
+   */
+  verify(record: CheckpointRecord): void {
+    if (record.files === null) return;
+    checkpointFiles.verify(this.dataDir, record.runId, record.checkpointId, record.files, this.verified);
   }
 
   /** Undefined when absent or expired (an expired one is deleted now, files included). */
@@ -251,7 +283,7 @@ export class CheckpointStore {
     const record = this.get(runId, checkpointId);
     if (record === undefined) return false;
     this.deleteStmt.run(runId, checkpointId);
-    checkpointFiles.remove(this.dataDir, runId, checkpointId);
+    this.removeFiles(runId, checkpointId);
     this.recordEvent(record, "checkpoint_delete", null);
     return true;
   }
@@ -312,10 +344,16 @@ export class CheckpointStore {
       ephemeral: checkpoint.ephemeral ?? false,
       createdAt: checkpoint.createdAt ?? this.clock.now(),
       expiresAt: checkpoint.expiresAt,
+      files: checkpoint.files ?? null,
     };
     this.db.transaction(() => {
       this.deleteStmt.run(record.runId, record.checkpointId);
-      this.insertStmt.run({ ...record, public: record.public ? 1 : 0, ephemeral: record.ephemeral ? 1 : 0 });
+      this.insertStmt.run({
+        ...record,
+        public: record.public ? 1 : 0,
+        ephemeral: record.ephemeral ? 1 : 0,
+        files: record.files === null ? null : JSON.stringify(record.files),
+      });
       this.recordEvent(record, "checkpoint_save", record.ephemeral ? "ephemeral sampler weights" : null);
       this.usage.record({
         owner: record.owner,
@@ -331,9 +369,15 @@ export class CheckpointStore {
     return record;
   }
 
+  private removeFiles(runId: string, checkpointId: string): void {
+    const directory = checkpointFiles.directory(this.dataDir, runId, checkpointId);
+    checkpointFiles.remove(this.dataDir, runId, checkpointId);
+    for (const path of this.verified.keys()) if (path.startsWith(directory)) this.verified.delete(path);
+  }
+
   private expire(record: CheckpointRecord): void {
     this.deleteStmt.run(record.runId, record.checkpointId);
-    checkpointFiles.remove(this.dataDir, record.runId, record.checkpointId);
+    this.removeFiles(record.runId, record.checkpointId);
     this.recordEvent(record, "checkpoint_expire", "ttl expired", record.expiresAt ?? undefined);
   }
 

@@ -118,4 +118,11 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX usage_events_by_session ON usage_events (session_id, at);
     `,
   },
+  {
+    version: 4,
+    name: "checkpoint_file_digests",
+    // Each checkpoint's files as saved: JSON {file name: {size, sha256}}, checked on every read.
+    // NULL for checkpoints saved before this step (their files are served unchecked).
+    sql: `ALTER TABLE checkpoints ADD COLUMN files TEXT;`,
+  },
 ];

@@ -118,6 +118,8 @@ export function registerRunRoutes(app: FastifyInstance, ctx: RouteContext, archi
     const user = requireUser(request);
     const run = readableRun(store, user.id, request.params.runId, "accessible");
     const checkpoints = store.checkpoints.listByRun(run.id, { publicOnly: run.owner !== user.id });
+    // A damaged checkpoint is never listed as good: the listing fails with a 500 naming it.
+    for (const checkpoint of checkpoints) store.checkpoints.verify(checkpoint);
     return { checkpoints: checkpoints.map(checkpointJson) };
   });
 
@@ -166,6 +168,7 @@ export function registerRunRoutes(app: FastifyInstance, ctx: RouteContext, archi
     const user = requireUser(request);
     const paging = pagingParams(request, DEFAULT_CHECKPOINTS_LIMIT);
     const page = store.checkpoints.listByOwner(user.id, paging);
+    for (const checkpoint of page.items) store.checkpoints.verify(checkpoint);
     return {
       checkpoints: page.items.map(checkpointJson),
       cursor: { offset: paging.offset, limit: paging.limit, total_count: page.totalCount },
