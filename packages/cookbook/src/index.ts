@@ -70,6 +70,13 @@ export {
   readRecord,
   writeRecord,
 } from "./run/run-dir.js";
+export {
+  type FinishedRun,
+  type RunPaths,
+  type RunStartOptions,
+  resumeOrStart,
+  type StartedRun,
+} from "./run/start.js";
 /** The supervised recipe: `supervised.train({...})`, conversation files and batching. */
 export * as supervised from "./supervised/index.js";
 export { buildSupervisedExamples, type SupervisedExamplesOptions } from "./supervised.js";

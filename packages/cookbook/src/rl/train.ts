@@ -9,19 +9,13 @@
 // seed). A restart creates a run from that state with the optimizer, and since tinker-local
 // samples deterministically from a seed, replays the same episodes and ends with the same weights.
 
-import type { AdamStepParams, Datum, LossFnConfig, ServiceClient, TrainingClient } from "tinker-ts";
+import type { AdamStepParams, Datum, LossFnConfig, ServiceClient } from "tinker-ts";
 import { type LrSchedule, learningRateAt } from "../hyperparams/schedule.js";
 import { RecipeError } from "../run/errors.js";
 import { ProgressLine, type ProgressSink } from "../run/progress.js";
 import { Rng } from "../run/rng.js";
-import {
-  MetricsLog,
-  openRunDir,
-  type ResumeRecord,
-  readMetrics,
-  readRecord,
-  writeRecord,
-} from "../run/run-dir.js";
+import { type ResumeRecord, readMetrics, readRecord, writeRecord } from "../run/run-dir.js";
+import { resumeOrStart } from "../run/start.js";
 import { groupAdvantages } from "./advantages.js";
 import { trajectoryDatums } from "./datums.js";
 import { type RolloutOptions, rolloutGroups } from "./rollout.js";
@@ -159,14 +153,9 @@ export async function train(config: RlConfig): Promise<RlSummary> {
     maxTurns: config.maxTurns ?? 16,
     saveEvery,
   });
-  const paths = openRunDir(config.runDir);
-  const record = readRecord<RlPosition>(paths.record, "rl", fingerprint);
-  if (record?.done) return summarise(paths.metrics, record, 0, config.runDir);
-
-  const training: TrainingClient = record
-    ? await config.service.createTrainingClientFromState(record.statePath, { withOptimizer: true })
-    : await config.service.createLoraTrainingClient(config.model, { rank, seed });
-  const metrics = new MetricsLog(paths.metrics, record?.metricsBytes ?? 0);
+  const run = await resumeOrStart<RlPosition>({ ...config, rank, seed, loop: "rl", fingerprint });
+  if (run.finished) return summarise(run.paths.metrics, run.finished, 0, config.runDir);
+  const { record, training, metrics, paths } = run;
   const rng = record ? Rng.fromState(record.rngState) : new Rng(seed);
   const progress = config.progress === false ? undefined : new ProgressLine(config.progress);
   const started = performance.now();

@@ -10,20 +10,14 @@
 // record (steps trained by the killed process) belongs to the killed training run and is not part
 // of the resumed weights, so the result equals an uninterrupted run and no batch is in it twice.
 
-import type { AdamStepParams, ServiceClient, TrainingClient } from "tinker-ts";
+import type { AdamStepParams, ServiceClient } from "tinker-ts";
 import { NllEvaluator } from "../eval/nll.js";
 import { type LrSchedule, learningRateAt } from "../hyperparams/schedule.js";
 import type { Renderer, TrainOn } from "../renderers/types.js";
 import { RecipeError } from "../run/errors.js";
 import { ProgressLine, type ProgressSink } from "../run/progress.js";
-import {
-  MetricsLog,
-  openRunDir,
-  type ResumeRecord,
-  readMetrics,
-  readRecord,
-  writeRecord,
-} from "../run/run-dir.js";
+import { type ResumeRecord, readMetrics, readRecord, writeRecord } from "../run/run-dir.js";
+import { resumeOrStart } from "../run/start.js";
 import { type Batch, type BatchSize, ConversationBatches, type DataPosition } from "./batches.js";
 import { JsonlFile } from "./jsonl-file.js";
 
@@ -206,14 +200,9 @@ export async function train(config: SupervisedConfig): Promise<SupervisedSummary
       shuffle: config.shuffle ?? true,
       saveEvery,
     });
-    const paths = openRunDir(config.runDir);
-    const record = readRecord<DataPosition>(paths.record, "supervised", fingerprint);
-    if (record?.done) return summarise(paths.metrics, record, 0, config.runDir);
-
-    const training: TrainingClient = record
-      ? await config.service.createTrainingClientFromState(record.statePath, { withOptimizer: true })
-      : await config.service.createLoraTrainingClient(config.model, { rank, seed });
-    const metrics = new MetricsLog(paths.metrics, record?.metricsBytes ?? 0);
+    const run = await resumeOrStart<DataPosition>({ ...config, rank, seed, loop: "supervised", fingerprint });
+    if (run.finished) return summarise(run.paths.metrics, run.finished, 0, config.runDir);
+    const { record, training, metrics, paths } = run;
     const progress = config.progress === false ? undefined : new ProgressLine(config.progress);
     const started = performance.now();
     const seconds = () => Number(((performance.now() - started) / 1000).toFixed(3));
