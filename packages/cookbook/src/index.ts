@@ -4,6 +4,17 @@
 export { type DatumOptions, datumFromExample } from "./datum.js";
 export { RendererError } from "./errors.js";
 export { NllEvaluator } from "./eval/nll.js";
+export { evalSamplesPath, SAMPLES_DIR, writeEvalSamples } from "./eval/samples-file.js";
+export {
+  type Completion,
+  type SamplingEval,
+  type SamplingEvalExample,
+  type SamplingEvalOptions,
+  type SamplingEvalRecord,
+  type SamplingEvalResult,
+  SamplingEvaluator,
+  type Scorer,
+} from "./eval/sampling.js";
 export {
   HIDDEN_SIZES,
   LORA_LR_FACTOR,
