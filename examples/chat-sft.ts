@@ -41,6 +41,7 @@ import {
 } from "tinker-ts-cookbook";
 import { type ExampleCli, exampleCli } from "./lib/args.js";
 import { openBackend } from "./lib/backend.js";
+import { recipeFlags, recipeSettings } from "./lib/recipe-flags.js";
 
 const cli: ExampleCli = exampleCli(
   "chat-sft",
@@ -50,10 +51,6 @@ const cli: ExampleCli = exampleCli(
 const flags = cli.parse({
   steps: { type: "string", default: "40" },
   batch: { type: "string", default: "4" },
-  lr: { type: "string", default: "0.003" },
-  rank: { type: "string", default: "16" },
-  seed: { type: "string", default: "0" },
-  renderer: { type: "string" },
   "max-length": { type: "string" },
   data: { type: "string", default: new URL("data/kitchen-chat.jsonl", import.meta.url).pathname },
   "eval-data": {
@@ -61,20 +58,15 @@ const flags = cli.parse({
     default: new URL("data/kitchen-chat-eval.jsonl", import.meta.url).pathname,
   },
   "eval-every": { type: "string", default: "5" },
-  "save-every": { type: "string", default: "10" },
-  "run-dir": { type: "string" },
+  ...recipeFlags({ lr: "0.003", "save-every": "10" }),
 });
 
 const steps = cli.positiveInt(flags.steps, "--steps");
 const batchSize = cli.positiveInt(flags.batch, "--batch");
-const rank = cli.positiveInt(flags.rank, "--rank");
-const seed = cli.nonNegativeInt(flags.seed, "--seed");
 const maxLength =
   flags["max-length"] === undefined ? undefined : cli.positiveInt(flags["max-length"], "--max-length");
 const evalEvery = cli.positiveInt(flags["eval-every"], "--eval-every");
-const saveEvery = cli.positiveInt(flags["save-every"], "--save-every");
-const learningRate = Number(flags.lr);
-if (!(learningRate > 0)) cli.usage("--lr must be a positive number");
+const { learningRate, rank, seed, saveEvery, ...shared } = recipeSettings(flags, cli);
 
 const HELD_OUT: Message[] = [
   { role: "system", content: "You are Pip, a terse kitchen helper." },
@@ -110,7 +102,7 @@ async function main(): Promise<void> {
     // Tokenizer, renderer and data first: a mistake in any of them must fail before a (billed)
     // training run exists.
     const tokenizer = await backend.tokenizer();
-    const rendererName = flags.renderer ?? recommendedRenderer(model);
+    const rendererName = shared.renderer ?? recommendedRenderer(model);
     const renderer = getRenderer(rendererName, tokenizer);
     let examples: number;
     try {
@@ -120,8 +112,7 @@ async function main(): Promise<void> {
       throw e;
     }
     const runDir = resolve(
-      flags["run-dir"] ??
-        join(flags["data-dir"], "runs", `chat-sft-${model.replaceAll("/", "_")}-seed${seed}`),
+      shared.runDir ?? join(flags["data-dir"], "runs", `chat-sft-${model.replaceAll("/", "_")}-seed${seed}`),
     );
     console.log(
       `model ${model}, renderer ${rendererName}, ${examples} examples, ${steps} steps of ${batchSize}, LoRA rank ${rank}, lr ${learningRate}, run folder ${runDir}`,

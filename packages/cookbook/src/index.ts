@@ -4,6 +4,17 @@
 export { type DatumOptions, datumFromExample } from "./datum.js";
 export { RendererError } from "./errors.js";
 export { NllEvaluator } from "./eval/nll.js";
+export { evalSamplesPath, SAMPLES_DIR, writeEvalSamples } from "./eval/samples-file.js";
+export {
+  type Completion,
+  type SamplingEval,
+  type SamplingEvalExample,
+  type SamplingEvalOptions,
+  type SamplingEvalRecord,
+  type SamplingEvalResult,
+  SamplingEvaluator,
+  type Scorer,
+} from "./eval/sampling.js";
 export {
   HIDDEN_SIZES,
   LORA_LR_FACTOR,
@@ -70,6 +81,13 @@ export {
   readRecord,
   writeRecord,
 } from "./run/run-dir.js";
+export {
+  type FinishedRun,
+  type RunPaths,
+  type RunStartOptions,
+  resumeOrStart,
+  type StartedRun,
+} from "./run/start.js";
 /** The supervised recipe: `supervised.train({...})`, conversation files and batching. */
 export * as supervised from "./supervised/index.js";
 export { buildSupervisedExamples, type SupervisedExamplesOptions } from "./supervised.js";

@@ -13,6 +13,10 @@ export interface AdvantageOptions {
 /** The advantage of each episode of one group, from their total rewards. */
 export function groupAdvantages(rewards: readonly number[], options: AdvantageOptions = {}): number[] {
   if (rewards.length === 0) return [];
+  // Checked on the rewards, not on the centred values: the mean of equal floats is not always
+  // that float (eight times 0.2 averages to 0.20000000000000004), and the residue, divided by a
+  // near-zero standard deviation, would train on noise.
+  if (rewards.every((r) => r === rewards[0])) return rewards.map(() => 0);
   const mean = rewards.reduce((a, b) => a + b, 0) / rewards.length;
   const centred = rewards.map((r) => r - mean);
   if (!options.scaleByStd) return centred;

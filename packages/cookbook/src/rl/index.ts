@@ -6,6 +6,7 @@ export { trajectoryDatums, trajectorySequences } from "./datums.js";
 export {
   ArithmeticEnv,
   type ArithmeticOptions,
+  arithmeticEvaluator,
   arithmeticGroups,
   arithmeticReward,
 } from "./envs/arithmetic.js";

@@ -9,19 +9,15 @@
 // seed). A restart creates a run from that state with the optimizer, and since tinker-local
 // samples deterministically from a seed, replays the same episodes and ends with the same weights.
 
-import type { AdamStepParams, Datum, LossFnConfig, ServiceClient, TrainingClient } from "tinker-ts";
+import type { AdamStepParams, Datum, LossFnConfig, SamplingClient, ServiceClient } from "tinker-ts";
+import { writeEvalSamples } from "../eval/samples-file.js";
+import type { SamplingEval, SamplingEvalResult } from "../eval/sampling.js";
 import { type LrSchedule, learningRateAt } from "../hyperparams/schedule.js";
 import { RecipeError } from "../run/errors.js";
 import { ProgressLine, type ProgressSink } from "../run/progress.js";
 import { Rng } from "../run/rng.js";
-import {
-  MetricsLog,
-  openRunDir,
-  type ResumeRecord,
-  readMetrics,
-  readRecord,
-  writeRecord,
-} from "../run/run-dir.js";
+import { type ResumeRecord, readMetrics, readRecord, writeRecord } from "../run/run-dir.js";
+import { resumeOrStart } from "../run/start.js";
 import { groupAdvantages } from "./advantages.js";
 import { trajectoryDatums } from "./datums.js";
 import { type RolloutOptions, rolloutGroups } from "./rollout.js";
@@ -57,6 +53,14 @@ export interface RlConfig extends RolloutOptions {
   rank?: number;
   /** Seed of the LoRA initialisation, the problems and the samples. Default 0. */
   seed?: number;
+  /**
+   * Sample and score a prompt set on the current weights every `samplingEvalEvery` iterations
+   * (and before the first and after the last): `accuracy` in metrics.jsonl, each completion in
+   * `samples/step-NNNNNN.jsonl` of the run folder.
+   */
+  samplingEvaluator?: SamplingEval;
+  /** Default 5. */
+  samplingEvalEvery?: number;
   /** Save state and the resume record every this many iterations (and after the last). Default 5. */
   saveEvery?: number;
   /** Where the progress line goes (only a TTY shows it); false for none. */
@@ -95,6 +99,10 @@ export interface RlSummary {
   rewardFirst5: number;
   /** Mean reward of the last five iterations. */
   rewardLast5: number;
+  /** The sampling evaluator's accuracy before training (undefined without one). */
+  firstAccuracy: number | undefined;
+  /** Its accuracy after the last iteration. */
+  lastAccuracy: number | undefined;
   /** Final state. */
   statePath: string;
   /** The run folder. */
@@ -135,6 +143,7 @@ export async function train(config: RlConfig): Promise<RlSummary> {
   const rank = positiveInt(config.rank, "rank", 32);
   const iterations = positiveInt(config.iterations, "iterations", 1);
   const saveEvery = positiveInt(config.saveEvery, "saveEvery", 5);
+  const samplingEvery = positiveInt(config.samplingEvalEvery, "samplingEvalEvery", 5);
   positiveInt(config.maxTokens, "maxTokens", 1);
   const schedule: LrSchedule = config.schedule ?? { kind: "constant" };
   learningRateAt(schedule, config.learningRate, 0, iterations);
@@ -159,21 +168,30 @@ export async function train(config: RlConfig): Promise<RlSummary> {
     maxTurns: config.maxTurns ?? 16,
     saveEvery,
   });
-  const paths = openRunDir(config.runDir);
-  const record = readRecord<RlPosition>(paths.record, "rl", fingerprint);
-  if (record?.done) return summarise(paths.metrics, record, 0, config.runDir);
-
-  const training: TrainingClient = record
-    ? await config.service.createTrainingClientFromState(record.statePath, { withOptimizer: true })
-    : await config.service.createLoraTrainingClient(config.model, { rank, seed });
-  const metrics = new MetricsLog(paths.metrics, record?.metricsBytes ?? 0);
+  const run = await resumeOrStart<RlPosition>({ ...config, rank, seed, loop: "rl", fingerprint });
+  if (run.finished) return summarise(run.paths.metrics, run.finished, 0, config.runDir);
+  const { record, training, metrics, paths } = run;
   const rng = record ? Rng.fromState(record.rngState) : new Rng(seed);
   const progress = config.progress === false ? undefined : new ProgressLine(config.progress);
   const started = performance.now();
   const resumedFrom = record?.step ?? 0;
+  const seconds = () => Number(((performance.now() - started) / 1000).toFixed(3));
+  // The evaluation's sampler holds the weights the next iteration samples from: it is reused.
+  let sampler: SamplingClient | undefined;
+  const evaluate = async (step: number): Promise<SamplingEvalResult | undefined> => {
+    if (!config.samplingEvaluator) return undefined;
+    sampler ??= await training.saveWeightsAndGetSamplingClient();
+    const result = await config.samplingEvaluator.evaluate(sampler);
+    writeEvalSamples(config.runDir, step, result);
+    return result;
+  };
   try {
+    if (!record && config.samplingEvaluator) {
+      const sampled = (await evaluate(0))!;
+      metrics.write({ step: 0, accuracy: sampled.accuracy, unparsed: sampled.unparsed, seconds: seconds() });
+    }
     for (let it = resumedFrom; it < iterations; it++) {
-      const sampler = await training.saveWeightsAndGetSamplingClient();
+      sampler ??= await training.saveWeightsAndGetSamplingClient();
       const groups = await config.groups(it, rng);
       const seeds = groups.map(() => rng.seed());
       const played = await rolloutGroups(groups, seeds, sampler, config);
@@ -195,7 +213,10 @@ export async function train(config: RlConfig): Promise<RlSummary> {
         const opt = training.optimStep({ ...config.adam, learningRate: lr });
         const [result] = await Promise.all([fb, opt]);
         lossMetrics = Object.fromEntries(Object.entries(result.metrics).map(([k, v]) => [`loss/${k}`, v]));
+        sampler = undefined; // the weights moved on
       }
+      const last = it + 1 === iterations;
+      const sampled = (it + 1) % samplingEvery === 0 || last ? await evaluate(it + 1) : undefined;
       const episodes = played.flat();
       const row: RlMetrics = {
         step: it + 1,
@@ -206,13 +227,13 @@ export async function train(config: RlConfig): Promise<RlSummary> {
         lr,
         ...envMetrics(played),
         ...lossMetrics,
-        seconds: Number(((performance.now() - started) / 1000).toFixed(3)),
+        ...(sampled ? { accuracy: sampled.accuracy, unparsed: sampled.unparsed } : {}),
+        seconds: seconds(),
       };
       metrics.write(row);
       config.onMetrics?.(row);
-      progress?.update("rl", it + 1, iterations, { reward: row.reward });
+      progress?.update("rl", it + 1, iterations, { reward: row.reward, accuracy: sampled?.accuracy });
 
-      const last = it + 1 === iterations;
       if ((it + 1) % saveEvery === 0 || last) {
         const { path } = await training.saveState(`iter-${String(it + 1).padStart(6, "0")}`);
         metrics.sync();
@@ -245,7 +266,9 @@ function summarise(
   runDir: string,
   resumedFrom = record.step,
 ): RlSummary {
-  const rewards = readMetrics(metricsPath).map((r) => r.reward as number);
+  const rows = readMetrics(metricsPath);
+  const rewards = rows.filter((r) => typeof r.reward === "number").map((r) => r.reward as number);
+  const accuracies = rows.filter((r) => typeof r.accuracy === "number").map((r) => r.accuracy as number);
   const window = Math.min(5, rewards.length);
   return {
     iterations: record.step,
@@ -253,6 +276,8 @@ function summarise(
     resumedFrom,
     rewardFirst5: mean(rewards.slice(0, window)),
     rewardLast5: mean(rewards.slice(-window)),
+    firstAccuracy: accuracies[0],
+    lastAccuracy: accuracies.at(-1),
     statePath: record.statePath,
     runDir,
   };

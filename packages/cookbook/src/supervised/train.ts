@@ -10,20 +10,16 @@
 // record (steps trained by the killed process) belongs to the killed training run and is not part
 // of the resumed weights, so the result equals an uninterrupted run and no batch is in it twice.
 
-import type { AdamStepParams, ServiceClient, TrainingClient } from "tinker-ts";
+import type { AdamStepParams, ServiceClient } from "tinker-ts";
 import { NllEvaluator } from "../eval/nll.js";
+import { writeEvalSamples } from "../eval/samples-file.js";
+import type { SamplingEval, SamplingEvalResult } from "../eval/sampling.js";
 import { type LrSchedule, learningRateAt } from "../hyperparams/schedule.js";
 import type { Renderer, TrainOn } from "../renderers/types.js";
 import { RecipeError } from "../run/errors.js";
 import { ProgressLine, type ProgressSink } from "../run/progress.js";
-import {
-  MetricsLog,
-  openRunDir,
-  type ResumeRecord,
-  readMetrics,
-  readRecord,
-  writeRecord,
-} from "../run/run-dir.js";
+import { type ResumeRecord, readMetrics, readRecord, writeRecord } from "../run/run-dir.js";
+import { resumeOrStart } from "../run/start.js";
 import { type Batch, type BatchSize, ConversationBatches, type DataPosition } from "./batches.js";
 import { JsonlFile } from "./jsonl-file.js";
 
@@ -67,6 +63,14 @@ export interface SupervisedConfig {
   shuffle?: boolean;
   /** Held-out NLL every this many steps (and before the first and after the last). Default 10. */
   evalEvery?: number;
+  /**
+   * Sample and score a prompt set on the current weights every `samplingEvalEvery` steps (and
+   * before the first and after the last): `accuracy` in metrics.jsonl, each completion in
+   * `samples/step-NNNNNN.jsonl` of the run folder.
+   */
+  samplingEvaluator?: SamplingEval;
+  /** Default: `evalEvery`. */
+  samplingEvalEvery?: number;
   /** Save state and the resume record every this many steps (and after the last). Default 20. */
   saveEvery?: number;
   /** Submit the next step before awaiting the previous one. Default true. */
@@ -87,6 +91,10 @@ export interface SupervisedMetrics {
   loss?: number;
   /** Held-out NLL per trained token after the step. */
   nll?: number;
+  /** The sampling evaluator's mean score after the step. */
+  accuracy?: number;
+  /** Its completions that did not end where a message ends. */
+  unparsed?: number;
   /** The step's learning rate. */
   lr?: number;
   /** Examples, tokens, trained tokens, truncated examples, cut tokens, skipped records. */
@@ -121,6 +129,10 @@ export interface SupervisedSummary {
   firstNll: number | undefined;
   /** Held-out NLL after the last step. */
   lastNll: number | undefined;
+  /** The sampling evaluator's accuracy before training (undefined without one). */
+  firstAccuracy: number | undefined;
+  /** Its accuracy after the last step. */
+  lastAccuracy: number | undefined;
   /** Examples cut by maxLength, and tokens cut, over the whole run. */
   truncated: number;
   /** Tokens cut off over the whole run. */
@@ -139,6 +151,7 @@ interface InFlight {
   lr: number;
   result: Promise<{ metrics: Record<string, number> }> | undefined;
   nll: Promise<number> | undefined;
+  sampled: Promise<SamplingEvalResult> | undefined;
 }
 
 /** A promise that does not count as unhandled while it waits its turn in the pipeline. */
@@ -160,6 +173,7 @@ export async function train(config: SupervisedConfig): Promise<SupervisedSummary
   const seed = config.seed ?? 0;
   const rank = positiveInt(config.rank, "rank", 32);
   const evalEvery = positiveInt(config.evalEvery, "evalEvery", 10);
+  const samplingEvery = positiveInt(config.samplingEvalEvery, "samplingEvalEvery", evalEvery);
   const saveEvery = positiveInt(config.saveEvery, "saveEvery", 20);
   const schedule: LrSchedule = config.schedule ?? { kind: "linear" };
   const render = {
@@ -206,14 +220,9 @@ export async function train(config: SupervisedConfig): Promise<SupervisedSummary
       shuffle: config.shuffle ?? true,
       saveEvery,
     });
-    const paths = openRunDir(config.runDir);
-    const record = readRecord<DataPosition>(paths.record, "supervised", fingerprint);
-    if (record?.done) return summarise(paths.metrics, record, 0, config.runDir);
-
-    const training: TrainingClient = record
-      ? await config.service.createTrainingClientFromState(record.statePath, { withOptimizer: true })
-      : await config.service.createLoraTrainingClient(config.model, { rank, seed });
-    const metrics = new MetricsLog(paths.metrics, record?.metricsBytes ?? 0);
+    const run = await resumeOrStart<DataPosition>({ ...config, rank, seed, loop: "supervised", fingerprint });
+    if (run.finished) return summarise(run.paths.metrics, run.finished, 0, config.runDir);
+    const { record, training, metrics, paths } = run;
     const progress = config.progress === false ? undefined : new ProgressLine(config.progress);
     const started = performance.now();
     const seconds = () => Number(((performance.now() - started) / 1000).toFixed(3));
@@ -227,11 +236,31 @@ export async function train(config: SupervisedConfig): Promise<SupervisedSummary
       let step = resumedFrom;
       let position: DataPosition = record?.position ?? { epoch: 0, cursor: 0 };
       let statePath = record?.statePath ?? "";
-      if (!record && evaluator) log({ step: 0, nll: await evaluator.evaluate(training), seconds: seconds() });
+      // The sampler is saved in the client's order, so it holds exactly the weights of the steps
+      // submitted before it.
+      const sample = (at: number) => {
+        const sampler = config.samplingEvaluator;
+        if (!sampler) return undefined;
+        return quiet(
+          training.saveWeightsAndGetSamplingClient().then(async (client) => {
+            const result = await sampler.evaluate(client);
+            writeEvalSamples(config.runDir, at, result);
+            return result;
+          }),
+        );
+      };
+      const accuracyOf = (r: SamplingEvalResult | undefined) =>
+        r ? { accuracy: r.accuracy, unparsed: r.unparsed } : {};
+      if (!record && (evaluator || config.samplingEvaluator)) {
+        const nll = evaluator ? await evaluator.evaluate(training) : undefined;
+        const sampled = await sample(0);
+        log({ step: 0, ...(nll !== undefined ? { nll } : {}), ...accuracyOf(sampled), seconds: seconds() });
+      }
 
       const finish = async (f: InFlight) => {
         const r = f.result ? await f.result : undefined;
         const nll = f.nll ? await f.nll : undefined;
+        const sampled = f.sampled ? await f.sampled : undefined;
         const s = f.batch.stats;
         const loss = r ? (r.metrics["loss:sum"] ?? Number.NaN) / s.trainedTokens : undefined;
         log({
@@ -239,11 +268,12 @@ export async function train(config: SupervisedConfig): Promise<SupervisedSummary
           epoch: f.batch.next.epoch,
           loss,
           ...(nll !== undefined ? { nll } : {}),
+          ...accuracyOf(sampled),
           lr: f.lr,
           ...s,
           seconds: seconds(),
         });
-        progress?.update("train", f.step, totalSteps, { loss, nll });
+        progress?.update("train", f.step, totalSteps, { loss, nll, accuracy: sampled?.accuracy });
       };
 
       let previous: InFlight | undefined;
@@ -261,7 +291,8 @@ export async function train(config: SupervisedConfig): Promise<SupervisedSummary
         const last = step === totalSteps;
         const nll =
           evaluator && (step % evalEvery === 0 || last) ? quiet(evaluator.evaluate(training)) : undefined;
-        const current: InFlight = { step, batch, lr, result, nll };
+        const sampled = step % samplingEvery === 0 || last ? sample(step) : undefined;
+        const current: InFlight = { step, batch, lr, result, nll, sampled };
         const save = step % saveEvery === 0 || last;
         if (config.pipeline ?? true) {
           if (previous) await finish(previous);
@@ -314,6 +345,7 @@ function summarise(
   const rows = readMetrics(metricsPath) as unknown as SupervisedMetrics[];
   const losses = rows.filter((r) => typeof r.loss === "number").map((r) => r.loss as number);
   const nlls = rows.filter((r) => typeof r.nll === "number").map((r) => r.nll as number);
+  const accuracies = rows.filter((r) => typeof r.accuracy === "number").map((r) => r.accuracy as number);
   return {
     steps: record.step,
     stepsThisProcess,
@@ -322,6 +354,8 @@ function summarise(
     lastLoss: losses.at(-1),
     firstNll: nlls[0],
     lastNll: nlls.at(-1),
+    firstAccuracy: accuracies[0],
+    lastAccuracy: accuracies.at(-1),
     truncated: rows.reduce((a, r) => a + (r.truncated ?? 0), 0),
     cutTokens: rows.reduce((a, r) => a + (r.cutTokens ?? 0), 0),
     statePath: record.statePath,

@@ -33,6 +33,9 @@ describe("groupAdvantages", () => {
     assert.deepEqual(rl.groupAdvantages([0.3, 0.3]), [0, 0]);
     assert.deepEqual(rl.groupAdvantages([0.3, 0.3], { scaleByStd: true }), [0, 0]);
     assert.deepEqual(rl.groupAdvantages([]), []);
+    // 8 x 0.2 averages to 0.20000000000000004: still zeros, not 1e-17 scaled up by a zero std.
+    assert.deepEqual(rl.groupAdvantages(Array(8).fill(0.2)), Array(8).fill(0));
+    assert.deepEqual(rl.groupAdvantages(Array(8).fill(0.2), { scaleByStd: true }), Array(8).fill(0));
   });
 });
 
@@ -93,8 +96,10 @@ describe("environments", () => {
   it("arithmetic: exact first number is 1, digits share the format weight, else 0", () => {
     assert.deepEqual(rl.arithmeticReward("7", 7), { reward: 1, correct: 1 });
     assert.deepEqual(rl.arithmeticReward("7 apples", 7), { reward: 1, correct: 1 });
-    assert.deepEqual(rl.arithmeticReward("12", 7), { reward: 0.2, correct: 0 });
-    assert.deepEqual(rl.arithmeticReward("1x", 7), { reward: 0.1, correct: 0 });
+    // Wrong numbers: 0.2 x digit share x (1/2 + 1/2 / (1 + distance)).
+    assert.deepEqual(rl.arithmeticReward("8", 7), { reward: 0.2 * 0.75, correct: 0 });
+    assert.deepEqual(rl.arithmeticReward("12", 7), { reward: 0.2 * (0.5 + 0.5 / 6), correct: 0 });
+    assert.deepEqual(rl.arithmeticReward("1x", 7), { reward: 0.1 * (0.5 + 0.5 / 7), correct: 0 });
     assert.deepEqual(rl.arithmeticReward("xy", 7), { reward: 0, correct: 0 });
     const env = new rl.ArithmeticEnv(renderer, 2, 3);
     const obs = env.initialObservation();

@@ -2,11 +2,16 @@
 // number in the reply is the sum. Until a model answers right at all, an all-zero group teaches
 // nothing, so a small format reward (up to `formatWeight`, for the share of the reply that is
 // digits) lets an untrained model first learn to answer with a number; the exact answer is
-// always worth more than any format.
+// always worth more than any format. Half of the format reward goes by how near the number is to
+// the sum: a format reward alone is the same for every problem, and a policy that learned "some
+// digit" collapsed onto one digit (wrong for most problems) before it found the right ones; the
+// nearness part points each problem's group toward its own answer.
 
+import { SamplingEvaluator } from "../../eval/sampling.js";
 import type { Message } from "../../messages.js";
 import { textOf } from "../../messages.js";
 import type { Renderer } from "../../renderers/types.js";
+import { RecipeError } from "../../run/errors.js";
 import type { Rng } from "../../run/rng.js";
 import type { Env, EnvGroupBuilder, GroupSource, Observation, StepResult } from "../types.js";
 
@@ -18,7 +23,25 @@ export interface ArithmeticOptions {
   formatWeight?: number;
 }
 
-/** What the reply is worth: 1 for the right first number, else the format share. */
+function maxOperandOf(options: ArithmeticOptions): number {
+  const max = options.maxOperand ?? 4;
+  if (!Number.isSafeInteger(max) || max < 0)
+    throw new RecipeError(`maxOperand must be an integer >= 0, got ${max}`);
+  const weight = options.formatWeight ?? 0.2;
+  if (!(weight >= 0 && weight < 1))
+    throw new RecipeError(`formatWeight must be >= 0 and below 1 (the exact answer's reward), got ${weight}`);
+  return max;
+}
+
+/** The question the environment asks for `a + b`. */
+function question(a: number, b: number): Message[] {
+  return [{ role: "user", content: `${a}+${b}=` }];
+}
+
+/**
+ * What the reply is worth: 1 for the right first number n; else `formatWeight` × the share of
+ * the reply that is digits × (½ + ½ / (1 + |n − answer|)).
+ */
 export function arithmeticReward(
   reply: string,
   answer: number,
@@ -33,7 +56,9 @@ export function arithmeticReward(
   if (first && Number(first[0]) === answer) return { reward: 1, correct: 1 };
   const chars = [...reply];
   const digits = chars.filter((c) => c >= "0" && c <= "9").length;
-  return { reward: chars.length === 0 ? 0 : (formatWeight * digits) / chars.length, correct: 0 };
+  if (chars.length === 0 || !first) return { reward: 0, correct: 0 };
+  const nearness = 0.5 + 0.5 / (1 + Math.abs(Number(first[0]) - answer));
+  return { reward: ((formatWeight * digits) / chars.length) * nearness, correct: 0 };
 }
 
 /** One addition, answered in one turn. */
@@ -51,7 +76,7 @@ export class ArithmeticEnv implements Env {
     /** Most a wrong reply can earn for looking like a number (0.2 by default; 0 turns shaping off). */
     readonly formatWeight = 0.2,
   ) {
-    this.#messages = [{ role: "user", content: `${a}+${b}=` }];
+    this.#messages = question(a, b);
   }
 
   /** The question as a generation prompt. */
@@ -77,7 +102,7 @@ export function arithmeticGroups(
   groupSize: number,
   options: ArithmeticOptions = {},
 ): GroupSource {
-  const max = options.maxOperand ?? 4;
+  const max = maxOperandOf(options);
   return (_iteration: number, rng: Rng): EnvGroupBuilder[] =>
     Array.from({ length: groups }, () => {
       const a = rng.int(max + 1);
@@ -88,4 +113,28 @@ export function arithmeticGroups(
           Array.from({ length: groupSize }, () => new ArithmeticEnv(renderer, a, b, options.formatWeight)),
       };
     });
+}
+
+/**
+ * A sampling evaluator over every problem of the distribution (all `a + b` with operands
+ * 0..maxOperand), scored 1 for the exact sum as the environment scores it (the format reward left
+ * out): with the default temperature 0, the share of problems the policy's most likely answer gets
+ * right.
+ */
+export function arithmeticEvaluator(
+  renderer: Renderer,
+  maxTokens: number,
+  options: Pick<ArithmeticOptions, "maxOperand"> = {},
+): SamplingEvaluator<{ messages: Message[]; answer: number }> {
+  const max = maxOperandOf(options);
+  const problems = Array.from({ length: (max + 1) ** 2 }, (_, i) => {
+    const a = Math.floor(i / (max + 1));
+    const b = i % (max + 1);
+    return { messages: question(a, b), answer: a + b };
+  });
+  return new SamplingEvaluator(problems, {
+    renderer,
+    maxTokens,
+    score: (completion, problem) => arithmeticReward(completion.text.trim(), problem.answer, 0).correct,
+  });
 }
