@@ -89,6 +89,21 @@ export type {
   TrainingFromStateOptions,
   TrainingInfo,
 } from "./clients/training/types.js";
+export type {
+  DerivedLoss,
+  DifferentiableLossFn,
+  DifferentiableLossOutput,
+  LossOperand,
+} from "./custom-loss/index.js";
+export {
+  addAll,
+  concat,
+  constant,
+  differentiableLoss,
+  gradients,
+  LossTensor,
+  stopGradient,
+} from "./custom-loss/index.js";
 export type { ArchiveDownloadOptions, DownloadProgress, DownloadResult } from "./download/download.js";
 export { CHECKPOINT_FILES, downloadArchive } from "./download/download.js";
 export { ArchiveError } from "./download/extract.js";
