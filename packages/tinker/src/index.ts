@@ -133,6 +133,8 @@ export type {
   TinkerListener,
 } from "./session/events.js";
 export type { HeartbeatStats } from "./session/heartbeat.js";
+export type { TelemetryEvent, TelemetrySeverity } from "./telemetry/events.js";
+export { Telemetry } from "./telemetry/telemetry.js";
 export type {
   AddedTokenOverride,
   ApplyChatTemplateOptions,

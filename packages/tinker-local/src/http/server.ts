@@ -36,6 +36,7 @@ import { type RestServerOptions, resolveRestOptions } from "./rest-options.js";
 import { futureRoutes } from "./routes/futures.js";
 import { samplingRoutes } from "./routes/sampling.js";
 import { serviceRoutes } from "./routes/service.js";
+import { telemetryRoutes } from "./routes/telemetry.js";
 import { trainingRoutes } from "./routes/training.js";
 
 /**
@@ -48,6 +49,7 @@ const ROUTE_GROUPS: readonly RouteGroup[] = [
   trainingRoutes,
   samplingRoutes,
   futureRoutes,
+  telemetryRoutes,
 ];
 
 /** Loopback only: nothing outside this machine can reach a default server. */
