@@ -70,6 +70,7 @@ export type {
   SamplingParams as SampleParams,
 } from "./clients/sampling-client.js";
 export { SamplingClient } from "./clients/sampling-client.js";
+export type { SamplingClientDescriptor } from "./clients/sampling-descriptor.js";
 export { ServiceClient } from "./clients/service-client.js";
 export { MAX_LEARNING_RATE } from "./clients/training/params.js";
 export { TrainingClient } from "./clients/training/training-client.js";
