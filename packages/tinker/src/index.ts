@@ -70,6 +70,7 @@ export type {
   SamplingParams as SampleParams,
 } from "./clients/sampling-client.js";
 export { SamplingClient } from "./clients/sampling-client.js";
+export type { SamplingClientDescriptor } from "./clients/sampling-descriptor.js";
 export { ServiceClient } from "./clients/service-client.js";
 export { MAX_LEARNING_RATE } from "./clients/training/params.js";
 export { TrainingClient } from "./clients/training/training-client.js";
@@ -89,6 +90,21 @@ export type {
   TrainingFromStateOptions,
   TrainingInfo,
 } from "./clients/training/types.js";
+export type {
+  DerivedLoss,
+  DifferentiableLossFn,
+  DifferentiableLossOutput,
+  LossOperand,
+} from "./custom-loss/index.js";
+export {
+  addAll,
+  concat,
+  constant,
+  differentiableLoss,
+  gradients,
+  LossTensor,
+  stopGradient,
+} from "./custom-loss/index.js";
 export type { ArchiveDownloadOptions, DownloadProgress, DownloadResult } from "./download/download.js";
 export { CHECKPOINT_FILES, downloadArchive } from "./download/download.js";
 export { ArchiveError } from "./download/extract.js";
@@ -118,6 +134,8 @@ export type {
   TinkerListener,
 } from "./session/events.js";
 export type { HeartbeatStats } from "./session/heartbeat.js";
+export type { TelemetryEvent, TelemetrySeverity } from "./telemetry/events.js";
+export { Telemetry } from "./telemetry/telemetry.js";
 export type {
   AddedTokenOverride,
   ApplyChatTemplateOptions,

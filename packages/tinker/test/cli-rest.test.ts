@@ -305,15 +305,19 @@ describe("tinker CLI (built binary) against tinker-local", () => {
 
   it("checkpoint download: both formats, safetensors as stored, no progress noise off a terminal", async () => {
     const dirJson = join(work, "dl-json");
-    const r = await tinker(["checkpoint", "download", path, "-o", dirJson, "--format", "json"]);
+    const r = await tinker(["checkpoint", "download", path, "--dir", dirJson, "--format", "json"]);
     const result = json(r) as { dir: string; files: string[]; archive_bytes: number };
     assert.equal(result.dir, dirJson);
     assert.deepEqual([...result.files].sort(), ["adapter_config.json", "adapter_model.safetensors"]);
     assert.deepEqual(new Uint8Array(readFileSync(join(dirJson, "adapter_model.safetensors"))), weights);
     assert.equal(r.stderr.includes("\r"), false);
-    fails(await tinker(["checkpoint", "download", path, "-o", dirJson]), 2, /not empty; pass force.*--force/);
+    fails(
+      await tinker(["checkpoint", "download", path, "--dir", dirJson]),
+      2,
+      /not empty; pass force.*--force/,
+    );
     assert.match(
-      ok(await tinker(["checkpoint", "download", path, "-o", dirJson, "--force", "--format", "table"])),
+      ok(await tinker(["checkpoint", "download", path, "--dir", dirJson, "--force", "--format", "table"])),
       /^Downloaded /,
     );
     // Default directory name, relative to the working directory.

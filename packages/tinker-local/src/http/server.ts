@@ -36,6 +36,7 @@ import { type RestServerOptions, resolveRestOptions } from "./rest-options.js";
 import { futureRoutes } from "./routes/futures.js";
 import { samplingRoutes } from "./routes/sampling.js";
 import { serviceRoutes } from "./routes/service.js";
+import { telemetryRoutes } from "./routes/telemetry.js";
 import { trainingModelRoutes } from "./routes/training-models.js";
 import { trainingSaveRoutes } from "./routes/training-saves.js";
 import { trainingStepRoutes } from "./routes/training-steps.js";
@@ -52,6 +53,7 @@ const ROUTE_GROUPS: readonly RouteGroup[] = [
   trainingSaveRoutes,
   samplingRoutes,
   futureRoutes,
+  telemetryRoutes,
 ];
 
 /** Loopback only: nothing outside this machine can reach a default server. */

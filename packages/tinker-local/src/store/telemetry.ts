@@ -1,6 +1,7 @@
 // Counts of telemetry events per (owner, session id).
 import type { Statement } from "better-sqlite3";
 import type { SqliteDatabase } from "./db.js";
+import { TelemetryEventLog } from "./telemetry-events.js";
 
 export interface TelemetryCount {
   batches: number;
@@ -11,6 +12,8 @@ export interface TelemetryCount {
 export class TelemetryStore {
   private readonly upsertStmt: Statement;
   private readonly getStmt: Statement;
+  /** The batches themselves, in memory (the newest 10 000 events), for tests and debugging. */
+  readonly received = new TelemetryEventLog();
 
   constructor(db: SqliteDatabase) {
     this.upsertStmt = db.prepare(

@@ -23,7 +23,7 @@ export interface CommonOptions {
 /** The global option names, as Commander stores them. */
 const GLOBAL_KEYS = ["baseUrl", "apiKey", "format", "maxRetries"] as const;
 
-/** Adds --base-url, --api-key, --format and --max-retries to a command (the program or a command). */
+/** Adds --base-url, --api-key, -f/--format and --max-retries to a command (the program or a command). */
 export function withCommonOptions(command: Command): Command {
   return command
     .option("--base-url <url>", "server base URL (default: TINKER_BASE_URL, else the hosted service)")
@@ -32,9 +32,10 @@ export function withCommonOptions(command: Command): Command {
       "API key (default: TINKER_API_KEY; prefer the variable, arguments are visible to other users)",
     )
     .addOption(
-      new Option("--format <format>", "output format (default: table on a terminal, json otherwise)").choices(
-        ["table", "json"],
-      ),
+      new Option(
+        "-f, --format <format>",
+        "output format (default: table on a terminal, json otherwise)",
+      ).choices(["table", "json"]),
     )
     .option("--max-retries <n>", "retries per request on connection errors, 429 and 5xx (default: 10)");
 }

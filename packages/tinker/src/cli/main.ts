@@ -17,6 +17,7 @@ import * as probe from "./probe.js";
 import * as run from "./run.js";
 import * as session from "./session.js";
 import * as version from "./version.js";
+import * as whoami from "./whoami.js";
 
 const EXIT_OK = 0;
 const EXIT_FAILURE = 1;
@@ -26,7 +27,7 @@ interface CliCommand {
   register(program: Command): void;
 }
 
-const COMMANDS: CliCommand[] = [probe, version, run, checkpoint, session, billing];
+const COMMANDS: CliCommand[] = [probe, version, whoami, run, checkpoint, session, billing];
 
 function buildProgram(): { program: Command; options: () => CommonOptions } {
   let running: Command | undefined;

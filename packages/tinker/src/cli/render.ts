@@ -63,19 +63,6 @@ export function checkpointsTable(checkpoints: Checkpoint[]): string {
   );
 }
 
-export function runsTable(runs: TrainingRun[]): string {
-  return table(
-    ["Run ID", "Base model", "LoRA rank", "Last request", "Last checkpoint"],
-    runs.map((r) => [
-      r.trainingRunId,
-      r.baseModel,
-      r.isLora ? String(r.loraRank ?? "-") : "full",
-      formatTime(r.lastRequestTime),
-      r.lastCheckpoint?.checkpointId ?? r.lastSamplerCheckpoint?.checkpointId ?? "-",
-    ]),
-  );
-}
-
 export function runDetails(r: TrainingRun): string {
   const rows: [string, string | number | boolean][] = [
     ["Run ID", r.trainingRunId],

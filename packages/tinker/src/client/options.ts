@@ -63,6 +63,11 @@ export interface ClientOptions {
   credentialCmd?: string;
   /** Heartbeat interval, timeout and warning thresholds. */
   heartbeat?: HeartbeatOptions;
+  /**
+   * Send the Python SDK's telemetry events (session start/end, failures; no payloads, no keys) to
+   * the server. Default: on unless TINKER_TELEMETRY is set to something other than 1/true/yes/on.
+   */
+  telemetry?: boolean;
   /** Time source and timers; for tests. */
   clock?: Clock;
 }
@@ -91,6 +96,7 @@ export interface ResolvedOptions {
   defaultHeaders: Record<string, string>;
   fetch: typeof fetch;
   heartbeat: ResolvedHeartbeatOptions;
+  telemetry: boolean;
   clock: Clock;
 }
 
@@ -159,6 +165,14 @@ function positiveMs(value: number | undefined, name: string, fallback: number): 
     throw new ValidationError(`${name} must be a positive number of milliseconds, got ${value}`, name);
   }
   return value;
+}
+
+/**
+ * Whether TINKER_TELEMETRY leaves telemetry on: unset, `1`, `true`, `yes` or `on` (any case) is
+ * on; any other value (e.g. `0`) is off (contract 1.2).
+ */
+function telemetryEnabledByEnv(value: string | undefined): boolean {
+  return ["1", "true", "yes", "on"].includes((value ?? "1").toLowerCase());
 }
 
 /** Resolves options against the environment. Throws ValidationError on anything unusable. */
@@ -231,6 +245,7 @@ export function resolveOptions(options: ClientOptions = {}, env: Env = processEn
       warnAfterMs: positiveMs(hb.warnAfterMs, "heartbeat.warnAfterMs", 120_000),
       warnRepeatMs: positiveMs(hb.warnRepeatMs, "heartbeat.warnRepeatMs", 30_000),
     },
+    telemetry: options.telemetry ?? telemetryEnabledByEnv(env.TINKER_TELEMETRY),
     clock: options.clock ?? systemClock,
   };
 }

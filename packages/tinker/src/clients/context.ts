@@ -10,6 +10,7 @@ import type { Logger } from "../client/logger.js";
 import type { PollTransport, WireFormat } from "../futures/poll.js";
 import { httpPollTransport } from "../futures/transport.js";
 import type { ClientConfig } from "../session/client-config.js";
+import type { Telemetry } from "../telemetry/telemetry.js";
 import { DispatchThrottles } from "./dispatch-throttles.js";
 
 /** Per-session counters (contract 2.7): one per ServiceClient, shared by all its clients. */
@@ -36,6 +37,8 @@ export interface ClientContextInit {
   transport?: PollTransport;
   /** Shared by every client of one ServiceClient (contract 1.7: per holder). */
   throttles?: DispatchThrottles;
+  /** The session's telemetry; absent when it is off. */
+  telemetry?: Telemetry;
 }
 
 /** @internal */
@@ -47,6 +50,7 @@ export class ClientContext {
   readonly signal: AbortSignal;
   readonly transport: PollTransport;
   readonly throttles: DispatchThrottles;
+  readonly telemetry: Telemetry | undefined;
   readonly #sleep: ((ms: number, signal?: AbortSignal) => Promise<void>) | undefined;
 
   constructor(init: ClientContextInit) {
@@ -58,6 +62,7 @@ export class ClientContext {
     this.#sleep = init.sleep;
     this.transport = init.transport ?? httpPollTransport(init.http);
     this.throttles = init.throttles ?? new DispatchThrottles(init.config, () => init.http.clock.now());
+    this.telemetry = init.telemetry;
   }
 
   get logger(): Logger {

@@ -13,6 +13,7 @@ import {
   RateLimitError,
   ValidationError,
 } from "../client/errors.js";
+import type { ClientOptions } from "../client/options.js";
 import { type FutureHandle, TinkerFuture } from "../futures/future.js";
 import { pollFuture, type ResultDecoder, type WireFormat } from "../futures/poll.js";
 import { submitWithRetries } from "../futures/submit.js";
@@ -32,6 +33,12 @@ import type {
 } from "../wire/types.js";
 import { chunkLength } from "../wire/validate.js";
 import { type ClientContext, checkWireFormat, type WireFormatOption } from "./context.js";
+import {
+  checkDescriptor,
+  openDescriptorContext,
+  SAMPLING_DESCRIPTOR_KIND,
+  type SamplingClientDescriptor,
+} from "./sampling-descriptor.js";
 
 /** How to sample, in the SDK's camelCase; every field optional. Checked before anything is sent. */
 export interface SamplingParams {
@@ -274,6 +281,7 @@ export class SamplingClient {
   readonly #stuckTimeoutMs: number;
   readonly #semaphore: Semaphore;
   #baseModel: string | undefined;
+  #close: (() => void) | undefined;
   #seq = 0;
   #lastProgressAt: number;
 
@@ -294,6 +302,57 @@ export class SamplingClient {
     this.#baseModel = options.baseModel;
     this.#semaphore = new Semaphore(ctx.config.sampleMaxConcurrentRequests);
     this.#lastProgressAt = ctx.now();
+  }
+
+  /**
+   * This client as plain data (no credential in it), to hand to a worker_thread with postMessage
+   * or to another process as JSON; rebuild it there with {@link SamplingClient.fromDescriptor}.
+   */
+  toDescriptor(): SamplingClientDescriptor {
+    return {
+      kind: SAMPLING_DESCRIPTOR_KIND,
+      version: 1,
+      baseUrl: this.#ctx.http.baseUrl,
+      sessionId: this.#ctx.sessionId,
+      samplingSessionId: this.samplingSessionId,
+      ...(this.#baseModel !== undefined ? { baseModel: this.#baseModel } : {}),
+      wireFormat: this.#wireFormat,
+      maxResubmits: Number.isFinite(this.#maxResubmits) ? this.#maxResubmits : null,
+      stuckTimeoutMs: this.#stuckTimeoutMs,
+    };
+  }
+
+  /**
+   * A SamplingClient on the same session and sampler as the one `descriptor` was made from, as the
+   * Python SDK's unpickling gives: for worker threads and other processes. It opens its own
+   * connection (credential from `options` or TINKER_API_KEY, as a ServiceClient would; the server
+   * is the descriptor's unless `options.baseUrl` says otherwise) and creates no session. Call
+   * {@link SamplingClient.close} when done.
+   */
+  static async fromDescriptor(
+    descriptor: SamplingClientDescriptor,
+    options: ClientOptions = {},
+  ): Promise<SamplingClient> {
+    const d = checkDescriptor(descriptor);
+    const { ctx, close } = await openDescriptorContext(d, options);
+    const client = new SamplingClient(ctx, d.samplingSessionId, {
+      wireFormat: d.wireFormat,
+      maxResubmits: d.maxResubmits ?? Number.POSITIVE_INFINITY,
+      stuckTimeoutMs: d.stuckTimeoutMs,
+      ...(d.baseModel !== undefined ? { baseModel: d.baseModel } : {}),
+    });
+    client.#close = close;
+    return client;
+  }
+
+  /**
+   * Closes the connection of a client made by {@link SamplingClient.fromDescriptor} (pending calls
+   * then fail with an abort). For other clients it does nothing: their ServiceClient owns the
+   * connection and closes it.
+   */
+  close(): void {
+    this.#close?.();
+    this.#close = undefined;
   }
 
   /** @internal create_sampling_session, then the client. */

@@ -10,6 +10,7 @@ import { type Connection, type ConnectionHooks, connect } from "../session/conne
 import { EventRegistry, type TinkerEventName, type TinkerListener } from "../session/events.js";
 import type { HeartbeatStats } from "../session/heartbeat.js";
 import { SessionHolder } from "../session/session-holder.js";
+import type { Telemetry } from "../telemetry/telemetry.js";
 import { ClientContext, SessionCounters } from "./context.js";
 import { DispatchThrottles } from "./dispatch-throttles.js";
 import { RestClient } from "./rest-client.js";
@@ -119,6 +120,27 @@ export class ServiceClient {
     this.events.off(event, listener);
   }
 
+  /**
+   * The session's telemetry (Python's `get_telemetry()`), to log events of your own; undefined
+   * before the session is open and when telemetry is off (`TINKER_TELEMETRY=0`).
+   */
+  getTelemetry(): Telemetry | undefined {
+    return this.holder?.telemetry;
+  }
+
+  /**
+   * Runs a public call; if it fails, reports the failure to telemetry as fatal (the exception and
+   * SESSION_END, sent before the error is raised), as the Python SDK's public methods do.
+   */
+  async #captured<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      await this.holder?.telemetry?.logFatalException(error);
+      throw error;
+    }
+  }
+
   /** Heartbeat counters of the open session; undefined before the session is open. */
   heartbeatStats(): HeartbeatStats | undefined {
     return this.holder?.heartbeatStats();
@@ -149,6 +171,7 @@ export class ServiceClient {
       sessionId: holder.sessionId,
       counters: this.counters,
       signal: this.lifetime.signal,
+      ...(holder.telemetry ? { telemetry: holder.telemetry } : {}),
       ...(this.hooks.sleep ? { sleep: this.hooks.sleep } : {}),
     });
   }
@@ -161,7 +184,9 @@ export class ServiceClient {
     baseModel: string,
     options: LoraTrainingOptions = {},
   ): Promise<TrainingClient> {
-    return TrainingClient.createLora(await this.clientContext(), baseModel, options);
+    return this.#captured(async () =>
+      TrainingClient.createLora(await this.clientContext(), baseModel, options),
+    );
   }
 
   /**
@@ -173,10 +198,12 @@ export class ServiceClient {
     path: string,
     options: TrainingFromStateOptions = {},
   ): Promise<TrainingClient> {
-    const token = checkWeightsAccessToken(options.weightsAccessToken);
-    const ctx = await this.clientContext();
-    if (token === undefined) return TrainingClient.fromState(ctx, path, options);
-    return TrainingClient.fromState(ctx, path, options, (p) => this.#weightsInfoWithToken(p, token));
+    return this.#captured(async () => {
+      const token = checkWeightsAccessToken(options.weightsAccessToken);
+      const ctx = await this.clientContext();
+      if (token === undefined) return TrainingClient.fromState(ctx, path, options);
+      return TrainingClient.fromState(ctx, path, options, (p) => this.#weightsInfoWithToken(p, token));
+    });
   }
 
   /**
@@ -194,7 +221,7 @@ export class ServiceClient {
 
   /** A SamplingClient on saved weights (`modelPath`, a tinker:// path) or on a base model. */
   async createSamplingClient(options: CreateSamplingClientOptions): Promise<SamplingClient> {
-    return SamplingClient.create(await this.clientContext(), options);
+    return this.#captured(async () => SamplingClient.create(await this.clientContext(), options));
   }
 
   /**

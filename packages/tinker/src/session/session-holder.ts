@@ -5,10 +5,12 @@
 import { createSession, sessionHeartbeat } from "../api/service.js";
 import type { ResolvedOptions } from "../client/options.js";
 import { SDK_VERSION } from "../client/version.js";
+import type { Telemetry } from "../telemetry/telemetry.js";
 import type { ClientConfig, DynamicConfig } from "./client-config.js";
 import { type Connection, type ConnectionHooks, connect } from "./connection.js";
 import type { EventRegistry } from "./events.js";
 import { HeartbeatLoop, type HeartbeatStats } from "./heartbeat.js";
+import { openTelemetry } from "./telemetry-link.js";
 
 export class SessionHolder {
   private closed = false;
@@ -17,6 +19,8 @@ export class SessionHolder {
     readonly sessionId: string,
     private readonly connection: Connection,
     private readonly heartbeat: HeartbeatLoop,
+    /** Undefined when telemetry is off. */
+    readonly telemetry: Telemetry | undefined,
   ) {}
 
   static async open(
@@ -54,7 +58,8 @@ export class SessionHolder {
         ...options.heartbeat,
       });
       heartbeat.start();
-      return new SessionHolder(sessionId, connection, heartbeat);
+      const telemetry = options.telemetry ? openTelemetry(http, sessionId, options) : undefined;
+      return new SessionHolder(sessionId, connection, heartbeat, telemetry);
     } catch (error) {
       connection.close();
       throw error;
@@ -89,6 +94,8 @@ export class SessionHolder {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // What telemetry has queued goes out before the connection closes (one try per batch, 5 s).
+    await this.telemetry?.close();
     await this.heartbeat.stop();
     this.connection.close();
   }

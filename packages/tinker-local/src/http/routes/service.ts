@@ -1,5 +1,5 @@
-// Service-level routes: configuration, auth token, sessions, telemetry, health and capabilities
-// (contract sections 2.2-2.5, 3.8, 3.9).
+// Service-level routes: configuration, auth token, sessions, health and capabilities
+// (contract sections 2.2-2.5, 3.9). Telemetry (3.8) is in telemetry.ts.
 import type { FastifyInstance } from "fastify";
 import { requireUser } from "../auth.js";
 import { BodyReader } from "../body-reader.js";
@@ -59,16 +59,6 @@ export const serviceRoutes: RouteGroup = (app: FastifyInstance, ctx: RouteContex
     body.optionalLiteral("type", "session_heartbeat");
     ctx.sessions.heartbeat(user.id, body.string("session_id"));
     return { type: "session_heartbeat" };
-  });
-
-  app.post("/api/v1/telemetry", async (request) => {
-    const user = requireUser(request);
-    const body = BodyReader.of(request.body);
-    const events = body.array("events");
-    // Counted under the id the client names, which may be `sessionless-<uuid>` (contract 2.1).
-    const sessionId = body.optionalString("session_id") ?? "";
-    ctx.store.telemetry.record(user.id, sessionId, events.length, ctx.clock.now());
-    return { status: "accepted" };
   });
 
   app.get("/api/v1/healthz", { config: { auth: false } }, async () => ({ status: "ok" }));

@@ -26,6 +26,7 @@ import {
   weightsInfo,
 } from "../../api/training.js";
 import { ResponseValidationError, ValidationError } from "../../client/errors.js";
+import type { LossTensor } from "../../custom-loss/tensor.js";
 import { TinkerFuture } from "../../futures/future.js";
 import { pollFuture, type WireFormat } from "../../futures/poll.js";
 import { parseTinkerPath } from "../../paths/tinker-path.js";
@@ -205,7 +206,8 @@ export class TrainingClient {
    * Forward and backward with a loss computed here (contract 4.4): a forward pass gives the
    * logprobs of `target_tokens`, `lossFn` turns them into a loss and its gradient, and a
    * cross-entropy pass with weights −gradient puts exactly that gradient into the model. Datums may
-   * carry only `target_tokens` (and `weights`, which is ignored).
+   * carry only `target_tokens` (and `weights`, which is ignored). Write the loss once with
+   * {@link LossTensor} operations and pass `differentiableLoss(fn)` to have the gradient derived.
    */
   forwardBackwardCustom(data: readonly DatumLike[], lossFn: CustomLossFn): TinkerFuture<CustomLossResult> {
     return forwardBackwardCustom(this.#seq, this.#baseModel, data, lossFn);
