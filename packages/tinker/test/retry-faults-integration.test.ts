@@ -94,7 +94,9 @@ describe("retry table against a real tinker-local", () => {
 
   it("per-attempt timeout: the hung attempt is abandoned and retried with the same key", async () => {
     server.faults.add({ path: SESSION_PATH, hang: true });
-    const res = await createSession(client(), BODY, { timeout: 300 });
+    // Long enough that the answered retry never runs into it on a loaded machine (with 300 ms a
+    // slow retry timed out too: [0, 200, 200]); the hung first attempt always does.
+    const res = await createSession(client(), BODY, { timeout: 2000 });
     assert.match(res.session_id, /^sess-/);
     const { statuses, keys } = attempts();
     assert.deepEqual(statuses, [0, 200]);
