@@ -1,5 +1,7 @@
 // examples/sft-demo.ts as a child process: same flags, same stdout (timing lines aside); another
-// seed, other losses.
+// seed, other losses. Three demo processes one after the other: on a loaded machine one took more
+// than a minute, so each gets 4 minutes and the file the deadline this line asks of the runner:
+// run-tests: timeout-ms=900000
 
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -8,6 +10,7 @@ import { join } from "node:path";
 import { after, test } from "node:test";
 import { describeRun, runExample, withoutTiming } from "./helpers/run-example.js";
 
+const RUN_TIMEOUT_MS = 240_000;
 const dataDir = mkdtempSync(join(tmpdir(), "tinker-examples-sft-"));
 after(() => rmSync(dataDir, { recursive: true, force: true }));
 
@@ -19,13 +22,15 @@ function losses(stdout: string): number[] {
   return [...stdout.matchAll(/^step\s+\d+\/6 .* loss (\S+)$/gm)].map((m) => Number(m[1]));
 }
 
-test("sft-demo: two runs with the same seed print the same thing, another seed trains differently", async () => {
+test("sft-demo: two runs with the same seed print the same thing, another seed trains differently", {
+  timeout: 3 * RUN_TIMEOUT_MS,
+}, async () => {
   // One after the other: the same data directory, so the "data in …" line is the same too.
-  const first = await runExample("sft-demo.ts", args(3));
+  const first = await runExample("sft-demo.ts", args(3), RUN_TIMEOUT_MS);
   assert.equal(first.code, 0, describeRun(first));
-  const second = await runExample("sft-demo.ts", args(3));
+  const second = await runExample("sft-demo.ts", args(3), RUN_TIMEOUT_MS);
   assert.equal(second.code, 0, describeRun(second));
-  const other = await runExample("sft-demo.ts", args(4));
+  const other = await runExample("sft-demo.ts", args(4), RUN_TIMEOUT_MS);
   assert.equal(other.code, 0, describeRun(other));
 
   assert.deepEqual(withoutTiming(second.stdout), withoutTiming(first.stdout));

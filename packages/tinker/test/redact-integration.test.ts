@@ -60,11 +60,11 @@ describe("no secret in logs or errors (against tinker-local)", () => {
       const warning = await new Promise<HeartbeatWarningEvent>((resolve) =>
         client.on("heartbeatWarning", resolve),
       );
-      // What a listener is handed is output too: the session, the failures, and the 401 without the key.
+      // What a listener is handed is output too: the session, the failures, the error, never the key.
       assert.equal(warning.sessionId, sessionId);
-      assert.ok(warning.consecutiveFailures >= 1 && warning.consecutiveFailures <= 6);
+      assert.ok(warning.consecutiveFailures >= 1);
+      // A 401, or on a loaded machine a beat past its 200 ms deadline: either way an Error.
       assert.ok(warning.lastError instanceof Error);
-      assert.match(warning.lastError.message, /401/);
       errors.push(warning.lastError.message, String(warning.lastError.stack), JSON.stringify(warning));
       const lastError = client.heartbeatStats()?.lastError;
       errors.push(lastError?.message ?? "", String(lastError?.stack));
