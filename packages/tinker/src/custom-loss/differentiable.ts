@@ -7,7 +7,14 @@ import { gradients } from "./gradient.js";
 import { LossTensor } from "./tensor.js";
 
 /** What a differentiable loss returns: the scalar loss alone, or with extra metrics (as Python's `(loss, metrics)`). */
-export type DifferentiableLossOutput = LossTensor | { loss: LossTensor; metrics?: Record<string, number> };
+export type DifferentiableLossOutput =
+  | LossTensor
+  | {
+      /** The scalar loss to differentiate. */
+      loss: LossTensor;
+      /** Extra metrics reported with the step's result. */
+      metrics?: Record<string, number>;
+    };
 
 /**
  * A loss over the per-token logprobs written with {@link LossTensor} operations.

@@ -22,15 +22,34 @@ interface EventBase {
 
 /** One telemetry event as sent (contract 4.15). */
 export type TelemetryEvent =
-  | (EventBase & { event: "SESSION_START" })
-  | (EventBase & { event: "SESSION_END"; duration: string })
   | (EventBase & {
+      /** The session was opened. */
+      event: "SESSION_START";
+    })
+  | (EventBase & {
+      /** The session was closed. */
+      event: "SESSION_END";
+      /** How long the session lasted, as Python's timedelta text (`H:MM:SS.ffffff`). */
+      duration: string;
+    })
+  | (EventBase & {
+      /** An exception that was not the user's fault ended a call. */
       event: "UNHANDLED_EXCEPTION";
+      /** The error's class name, e.g. `InternalServerError`. */
       error_type: string;
+      /** The error's message, redacted. */
       error_message: string;
+      /** The stack trace, redacted, when there is one. */
       traceback?: string;
     })
-  | (EventBase & { event: "GENERIC_EVENT"; event_name: string; event_data: Record<string, unknown> });
+  | (EventBase & {
+      /** Anything else, named by `event_name` (e.g. `user_error`). */
+      event: "GENERIC_EVENT";
+      /** What happened, e.g. `user_error`. */
+      event_name: string;
+      /** The event's details (redacted strings). */
+      event_data: Record<string, unknown>;
+    });
 
 /** The error (or a cause of it) that makes a failure the user's, if there is one. */
 export function userErrorOf(error: unknown, seen = new Set<unknown>()): unknown {

@@ -125,7 +125,12 @@ export function arithmeticEvaluator(
   renderer: Renderer,
   maxTokens: number,
   options: Pick<ArithmeticOptions, "maxOperand"> = {},
-): SamplingEvaluator<{ messages: Message[]; answer: number }> {
+): SamplingEvaluator<{
+  /** The problem as a one-turn conversation. */
+  messages: Message[];
+  /** Its sum. */
+  answer: number;
+}> {
   const max = maxOperandOf(options);
   const problems = Array.from({ length: (max + 1) ** 2 }, (_, i) => {
     const a = Math.floor(i / (max + 1));
