@@ -5,7 +5,7 @@
 // The server runs in this process (startServer on 127.0.0.1, port 0); model work runs in its
 // worker threads, so heartbeat latency during training is what a client sees from the main thread.
 import { startServer } from "tinker-local";
-import { type BenchResult, percentile, round, runIfMain, timeAsync } from "./lib.js";
+import { type BenchResult, percentile, round as roundTo, runIfMain, timeAsync } from "./lib.js";
 import {
   createModel,
   createSession,
@@ -22,7 +22,9 @@ export const description =
 const SMALL = "tinker-local/small";
 const TEXT = "The quick brown fox jumps over the lazy dog. ";
 const HEARTBEATS = 200;
-const STEPS_PER_MODEL = 12;
+const STEPS_PER_ROUND = 5;
+const ROUNDS = 2;
+const round2 = (x: number) => roundTo(x, 2);
 /** A small-model step long enough to matter: 4 sequences of 64 tokens. */
 const DATA = Array.from({ length: 4 }, () => wireDatum(textTokens(TEXT, 64)));
 
@@ -30,11 +32,11 @@ function latencyP(what: string, ms: readonly number[], notes: string): BenchResu
   return [
     {
       metric: `${what} p50`,
-      value: round(percentile(ms, 50), 2),
+      value: roundTo(percentile(ms, 50), 2),
       unit: "ms",
       notes: `n=${ms.length}; ${notes}`,
     },
-    { metric: `${what} p99`, value: round(percentile(ms, 99), 2), unit: "ms" },
+    { metric: `${what} p99`, value: roundTo(percentile(ms, 99), 2), unit: "ms" },
   ];
 }
 
@@ -72,40 +74,71 @@ async function heartbeatRows(): Promise<BenchResult[]> {
   }
 }
 
-/** Steps per second of two models, each running forward_backward back to back, in a pool of `workers`. */
-async function throughput(workers: number): Promise<number> {
+interface Pool {
+  readonly server: Awaited<ReturnType<typeof startServer>>;
+  readonly models: readonly string[];
+  nextSeq: number;
+}
+
+/** A server with a pool of `workers` and two independent models, both warmed up (2 steps each). */
+async function warmPool(workers: number): Promise<Pool> {
   const server = await startServer({ port: 0, workers });
+  const { url } = server;
+  const sessionId = await createSession(url);
+  const models = await Promise.all([
+    createModel(url, sessionId, 0, { rank: 8, seed: 1 }, SMALL),
+    createModel(url, sessionId, 1, { rank: 8, seed: 2 }, SMALL),
+  ]);
+  const pool: Pool = { server, models, nextSeq: 1 };
+  // Warm-up: workers start and V8 optimises the kernels in each of them.
+  await runRound(pool, 2);
+  return pool;
+}
+
+/** Both models run `steps` forward_backward back to back, side by side; returns steps per second. */
+async function runRound(pool: Pool, steps: number): Promise<number> {
+  const first = pool.nextSeq;
+  pool.nextSeq += steps;
+  const loop = async (modelId: string) => {
+    for (let i = 0; i < steps; i++) await forwardBackward(pool.server.url, modelId, first + i, DATA);
+  };
+  const t0 = performance.now();
+  await Promise.all(pool.models.map(loop));
+  return (pool.models.length * steps) / ((performance.now() - t0) / 1000);
+}
+
+/**
+ * Steps per second with 1 and with 2 workers: both pools stay up, and their rounds alternate
+ * (1, 2, 1, 2, ...), so load that comes and goes on a shared machine hits both alike; the best
+ * round of each counts.
+ */
+async function throughputs(): Promise<{ one: number; two: number; rounds: number }> {
+  const one = await warmPool(1);
+  const two = await warmPool(2);
   try {
-    const { url } = server;
-    const sessionId = await createSession(url);
-    const models = await Promise.all([
-      createModel(url, sessionId, 0, { rank: 8, seed: 1 }, SMALL),
-      createModel(url, sessionId, 1, { rank: 8, seed: 2 }, SMALL),
-    ]);
-    const loop = async (modelId: string, steps: number, firstSeq: number) => {
-      for (let i = 0; i < steps; i++) await forwardBackward(url, modelId, firstSeq + i, DATA);
-    };
-    // Warm-up: workers start and V8 optimises the kernels in each of them.
-    await Promise.all(models.map((m) => loop(m, 2, 1)));
-    const t0 = performance.now();
-    await Promise.all(models.map((m) => loop(m, STEPS_PER_MODEL, 3)));
-    return (2 * STEPS_PER_MODEL) / ((performance.now() - t0) / 1000);
+    let bestOne = 0;
+    let bestTwo = 0;
+    for (let r = 0; r < ROUNDS; r++) {
+      bestOne = Math.max(bestOne, await runRound(one, STEPS_PER_ROUND));
+      bestTwo = Math.max(bestTwo, await runRound(two, STEPS_PER_ROUND));
+    }
+    return { one: bestOne, two: bestTwo, rounds: ROUNDS };
   } finally {
-    await server.close();
+    await one.server.close();
+    await two.server.close();
   }
 }
 
 export async function run(): Promise<BenchResult[]> {
   const rows = await heartbeatRows();
-  const one = await throughput(1);
-  const two = await throughput(2);
-  const note = `two independent ${SMALL} models, forward_backward 4x64 tokens back to back, ${STEPS_PER_MODEL} steps each after 2 warm-ups`;
+  const { one, two, rounds } = await throughputs();
+  const note = `two independent ${SMALL} models, forward_backward 4x64 tokens back to back; best of ${rounds} rounds of ${STEPS_PER_ROUND} steps each, 1- and 2-worker rounds alternating, after 2 warm-up steps`;
   rows.push(
-    { metric: "forward_backward throughput, 1 worker", value: round(one, 2), unit: "steps/s", notes: note },
-    { metric: "forward_backward throughput, 2 workers", value: round(two, 2), unit: "steps/s" },
+    { metric: "forward_backward throughput, 1 worker", value: round2(one), unit: "steps/s", notes: note },
+    { metric: "forward_backward throughput, 2 workers", value: round2(two), unit: "steps/s" },
     {
       metric: "scaling, 2 workers / 1 worker",
-      value: round(two / one, 2),
+      value: round2(two / one),
       unit: "x",
       notes: "goal >= 1.7 on 2 cores",
     },
