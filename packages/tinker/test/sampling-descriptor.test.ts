@@ -50,10 +50,11 @@ describe("SamplingClient descriptors across worker threads (tinker-local)", () =
   let client: ServiceClient;
   let tuned: SamplingClient;
   let base: SamplingClient;
+  let training: Awaited<ReturnType<ServiceClient["createLoraTrainingClient"]>>;
   before(async () => {
     server = await startServer({ port: 0, longPollHoldMs: 2000 });
     client = new ServiceClient({ apiKey: KEY, baseUrl: server.url, logLevel: "off", telemetry: false });
-    const training = await client.createLoraTrainingClient(MODEL, { rank: 4, seed: 3 });
+    training = await client.createLoraTrainingClient(MODEL, { rank: 4, seed: 3 });
     const data = ["hello hello hello", "tinker tinker"].map((t) =>
       Datum.forNextTokenPrediction(tok.encode(t)),
     );
@@ -117,6 +118,13 @@ describe("SamplingClient descriptors across worker threads (tinker-local)", () =
     );
     again.close();
     await assert.rejects(again.sample(PROMPTS[0]!, { samplingParams: { maxTokens: 2 } }).result());
+  });
+
+  it("TrainingClient.createSamplingClient(modelPath) samples the saved weights, as Python's", async () => {
+    const { path } = await training.saveWeightsForSampler("tuned-again");
+    const viaTraining = await training.createSamplingClient(path);
+    assert.deepEqual(await sampleHere(viaTraining), await sampleHere(tuned));
+    assert.equal(viaTraining.getTelemetry(), undefined, "telemetry is off for this ServiceClient");
   });
 
   it("something that is not a descriptor is a ValidationError naming the field, before any request", async () => {

@@ -46,6 +46,8 @@ describe("telemetry against tinker-local", () => {
     received().clear();
     const c = client();
     const sessionId = await c.openSession();
+    const training = await c.createLoraTrainingClient("tinker-local/tiny", { rank: 4 });
+    assert.equal(training.getTelemetry(), c.getTelemetry(), "TrainingClient.getTelemetry() is the session's");
     await assert.rejects(c.createLoraTrainingClient("no-such/model", { rank: 4 }));
     // Not closed yet: the fatal path sent the events itself.
     const events = received().events(sessionId);

@@ -18,6 +18,7 @@ import { type FutureHandle, TinkerFuture } from "../futures/future.js";
 import { pollFuture, type ResultDecoder, type WireFormat } from "../futures/poll.js";
 import { submitWithRetries } from "../futures/submit.js";
 import { parseTinkerPath } from "../paths/tinker-path.js";
+import type { Telemetry } from "../telemetry/telemetry.js";
 import { knownVocabSize, type ResolveTokenizerOptions, resolveTokenizer } from "../tokenizer/resolve.js";
 import type { Tokenizer } from "../tokenizer/types.js";
 import { decodeSampleResponseJson } from "../wire/json-codec.js";
@@ -408,6 +409,11 @@ export class SamplingClient {
       }
       return res.prompt_logprobs;
     }, "computeLogprobs");
+  }
+
+  /** The session's telemetry (Python's `get_telemetry()`); undefined when off or for a client from a descriptor. */
+  getTelemetry(): Telemetry | undefined {
+    return this.#ctx.telemetry;
   }
 
   /** The base model of this sampler (`GET samplers/{id}`, cached). */

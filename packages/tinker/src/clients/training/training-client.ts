@@ -30,6 +30,7 @@ import type { LossTensor } from "../../custom-loss/tensor.js";
 import { TinkerFuture } from "../../futures/future.js";
 import { pollFuture, type WireFormat } from "../../futures/poll.js";
 import { parseTinkerPath } from "../../paths/tinker-path.js";
+import type { Telemetry } from "../../telemetry/telemetry.js";
 import { type ResolveTokenizerOptions, resolveTokenizer } from "../../tokenizer/resolve.js";
 import type { Tokenizer } from "../../tokenizer/types.js";
 import type { LossFnConfig, LossFnType, AdamParams as WireAdamParams } from "../../wire/types.js";
@@ -351,6 +352,24 @@ export class TrainingClient {
       }),
     );
     return new SamplingClient(ctx, await future, samplingOptions);
+  }
+
+  /**
+   * A SamplingClient on saved sampler weights (`tinker://…/sampler_weights/<name>`) in this
+   * client's session, as Python's `TrainingClient.create_sampling_client(model_path)`; the same as
+   * `serviceClient.createSamplingClient({modelPath})`.
+   */
+  createSamplingClient(modelPath: string, options: SamplingClientOptions = {}): Promise<SamplingClient> {
+    return SamplingClient.create(this.#ctx, {
+      ...options,
+      modelPath,
+      ...(this.#baseModel ? { baseModel: this.#baseModel } : {}),
+    });
+  }
+
+  /** The session's telemetry (Python's `get_telemetry()`); undefined when telemetry is off. */
+  getTelemetry(): Telemetry | undefined {
+    return this.#ctx.telemetry;
   }
 
   /** Model facts from the server (`get_info`). */
