@@ -128,7 +128,7 @@ export async function run(): Promise<BenchResult[]> {
 
   const rows: BenchResult[] = [];
   const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
-  const time = (fn: () => unknown, reps: number) => median(timeSync(fn, reps, 2));
+  const time = (fn: () => unknown, reps: number) => median(timeSync(fn, reps, 3));
   const memcpyOf = (bytes: Uint8Array) =>
     time(() => {
       const out = new Uint8Array(bytes.length);

@@ -525,6 +525,33 @@ describe("direct result reader", () => {
     );
   });
 
+  it("hands out float32 fields as views into the response, made into arrays when first read", () => {
+    const body = toBinary(
+      pb.SampleResponseSchema,
+      create(pb.SampleResponseSchema, {
+        sequences: [
+          create(pb.SampledSequenceSchema, { tokens: new Uint8Array(8), logprobs: new Uint8Array(8) }),
+        ],
+      }),
+    );
+    let views = 0;
+    for (const shift of [0, 1, 2, 3]) {
+      // A view when the field starts on a 4-byte boundary, else a view of one copy.
+      const input = unaligned(body, shift);
+      const seq = decodeSampleResponseProto(input).sequences[0]!;
+      const logprobsAt = body.length - 8 + shift;
+      new DataView(input.buffer).setFloat32(logprobsAt, 0.5, true);
+      assert.ok(Object.getOwnPropertyDescriptor(seq, "logprobs")?.get, "not read yet: still a view");
+      const aligned = (input.byteOffset + body.length - 8) % 4 === 0;
+      if (aligned) views++;
+      assert.deepEqual(seq.logprobs, aligned ? [0.5, 0] : [0, 0]);
+      assert.ok(Array.isArray(Object.getOwnPropertyDescriptor(seq, "logprobs")?.value), "an array once read");
+      seq.tokens = [7];
+      assert.deepEqual(seq.tokens, [7]);
+    }
+    assert.equal(views, 1, "one of four offsets is aligned");
+  });
+
   it("skips unknown fields and keeps the last value of a repeated scalar", () => {
     const body = toBinary(
       pb.SampleResponseSchema,

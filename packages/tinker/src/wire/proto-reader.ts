@@ -2,8 +2,11 @@
 // and SampleResponse. It walks the response bytes once and reads numeric arrays through typed-array
 // views into the buffer (one copy first when a field does not start on a 4-byte boundary), where
 // protobuf-es would build message objects and the old codec read element by element through a
-// DataView. The result is value for value what the protobuf-es decoder in proto-reference.ts gives
-// (property tests), including its checks and its errors' classes and paths.
+// DataView. float32 and int32 fields reach the caller as views: the `number[]` the types promise
+// is made from the view the first time the field is read (defineLazy), so the decoded object keeps
+// the response bytes alive and they must not be changed afterwards. The result is value for value
+// what the protobuf-es decoder in proto-reference.ts gives (property tests), including its checks
+// and its errors' classes and paths.
 
 import { WireDecodeError } from "./errors.js";
 import { hostIsLittleEndian } from "./packed.js";
@@ -185,6 +188,66 @@ function checkMultiple(bytes: Uint8Array, size: number, what: string): number {
   return bytes.byteLength / size;
 }
 
+/**
+ * Defines `key` on `target` as the `number[]` that `read` makes, made on first access and kept:
+ * the decoder hands out typed views into the response, and a caller who never reads a field as a
+ * plain array never pays for one. The property is an ordinary enumerable one to every reader
+ * (spread, JSON, deepStrictEqual); assigning to it replaces it.
+ */
+function defineLazy(target: object, key: string, read: () => number[]): void {
+  const settle = (value: unknown) =>
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  Object.defineProperty(target, key, {
+    enumerable: true,
+    configurable: true,
+    get() {
+      const value = read();
+      settle(value);
+      return value;
+    },
+    set: settle,
+  });
+}
+
+function toArray(view: ArrayLike<number>): number[] {
+  const out = new Array<number>(view.length);
+  for (let i = 0; i < view.length; i++) out[i] = view[i]!;
+  return out;
+}
+
+/**
+ * The elements of `bytes` as a typed array (little-endian host): a view into the response where
+ * the field starts on a 4-byte boundary, else a view of one copy.
+ */
+function view32(bytes: Uint8Array, kind: "float32" | "int32"): Float32Array | Int32Array {
+  const { buffer, offset } = aligned(bytes, 4);
+  const n = bytes.byteLength / 4;
+  return kind === "float32" ? new Float32Array(buffer, offset, n) : new Int32Array(buffer, offset, n);
+}
+
+/**
+ * Sets `target[key]` to the values of a float32 or int32 field: lazily from a view on a
+ * little-endian host, at once through a DataView otherwise. Checks the length first, so a bad
+ * body still fails inside the decode call.
+ */
+function setValues(
+  target: object,
+  key: string,
+  bytes: Uint8Array,
+  kind: "float32" | "int32",
+  what: string,
+  map?: (values: number[]) => unknown[],
+): void {
+  checkMultiple(bytes, 4, what);
+  if (!hostIsLittleEndian()) {
+    const values = kind === "float32" ? float32s(bytes, what) : int32s(bytes, what);
+    setOwn(target as Record<string, unknown>, key, map ? map(values) : values);
+    return;
+  }
+  const typed = view32(bytes, kind);
+  defineLazy(target, key, () => (map ? (map(toArray(typed)) as number[]) : toArray(typed)));
+}
+
 /** A typed view of `bytes` when they start on an element boundary, else of a copy. */
 function aligned(bytes: Uint8Array, size: number): { buffer: ArrayBufferLike; offset: number } {
   if ((bytes.byteOffset & (size - 1)) === 0) return { buffer: bytes.buffer, offset: bytes.byteOffset };
@@ -350,6 +413,8 @@ function batchedTensorValues(
   }
   const inner = product(bt.trailing);
   const size = elementSize(bt.dtype);
+  // One copy of the whole field when it is misaligned, rather than one per datum.
+  const all = (bt.data.byteOffset & 3) !== 0 && size === 4 && hostIsLittleEndian() ? bt.data.slice() : bt.data;
   const out: WireTensorData[] = [];
   for (let i = 0; i < count; i++) {
     const start = offsets[i]!;
@@ -363,14 +428,27 @@ function batchedTensorValues(
     if ((end - start) % size !== 0) {
       throw new WireDecodeError(`datum ${i} has ${end - start} bytes, not a multiple of ${size}`, what);
     }
-    const { data, dtype } = values(bt.data.subarray(start, end), bt.dtype, what);
-    if (inner === 0 ? data.length !== 0 : data.length % inner !== 0) {
+    const bytes = all.subarray(start, end);
+    const length = (end - start) / size;
+    if (inner === 0 ? length !== 0 : length % inner !== 0) {
+      // The reference reads the values first, so a dtype it does not know is named before this.
+      values(bytes, bt.dtype, what);
       throw new WireDecodeError(
-        `datum ${i} has ${data.length} elements, not a multiple of trailing shape [${bt.trailing.join(", ")}]`,
+        `datum ${i} has ${length} elements, not a multiple of trailing shape [${bt.trailing.join(", ")}]`,
         what,
       );
     }
-    out.push({ data, dtype, shape: [inner === 0 ? 0 : data.length / inner, ...bt.trailing] });
+    const shape = [inner === 0 ? 0 : length / inner, ...bt.trailing];
+    if (bt.dtype === FLOAT32 || bt.dtype === INT32) {
+      const td = {} as WireTensorData;
+      setValues(td, "data", bytes, bt.dtype === FLOAT32 ? "float32" : "int32", what);
+      td.dtype = bt.dtype === FLOAT32 ? "float32" : "int64";
+      td.shape = shape;
+      out.push(td);
+    } else {
+      const { data, dtype } = values(bytes, bt.dtype, what);
+      out.push({ data, dtype, shape });
+    }
   }
   return out;
 }
@@ -449,8 +527,9 @@ function readSequence(r: Reader, what: string): SampledSequence {
   if (stop === 0) stop_reason = "stop";
   else if (stop === 1) stop_reason = "length";
   else throw new WireDecodeError(`unknown stop_reason ${stop} (0 = stop, 1 = length)`, `${what}.stop_reason`);
-  const seq: SampledSequence = { stop_reason, tokens: int32s(tokens, `${what}.tokens`) };
-  if (logprobs !== undefined) seq.logprobs = float32s(logprobs, `${what}.logprobs`);
+  const seq = { stop_reason } as SampledSequence;
+  setValues(seq, "tokens", tokens, "int32", `${what}.tokens`);
+  if (logprobs !== undefined) setValues(seq, "logprobs", logprobs, "float32", `${what}.logprobs`);
   return seq;
 }
 
@@ -524,9 +603,10 @@ export function readSampleResponse(bytes: Uint8Array): SampleResponse {
   }
   const res: SampleResponse = { sequences, prompt_cache_hit_tokens: cacheHits };
   if (promptLogprobs !== undefined) {
-    const lps: (number | null)[] = float32s(promptLogprobs, "prompt_logprobs");
-    for (let i = 0; i < lps.length; i++) if (Number.isNaN(lps[i])) lps[i] = null;
-    res.prompt_logprobs = lps;
+    // NaN marks a position with no logprob (contract 4.8): it reaches the caller as null.
+    setValues(res, "prompt_logprobs", promptLogprobs, "float32", "prompt_logprobs", (lps) =>
+      lps.map((v) => (Number.isNaN(v) ? null : v)),
+    );
   }
   if (topk !== undefined) res.topk_prompt_logprobs = topkRows(topk);
   return res;
