@@ -414,7 +414,8 @@ function batchedTensorValues(
   const inner = product(bt.trailing);
   const size = elementSize(bt.dtype);
   // One copy of the whole field when it is misaligned, rather than one per datum.
-  const all = (bt.data.byteOffset & 3) !== 0 && size === 4 && hostIsLittleEndian() ? bt.data.slice() : bt.data;
+  const all =
+    (bt.data.byteOffset & 3) !== 0 && size === 4 && hostIsLittleEndian() ? bt.data.slice() : bt.data;
   const out: WireTensorData[] = [];
   for (let i = 0; i < count; i++) {
     const start = offsets[i]!;
