@@ -21,6 +21,7 @@ const MODULES: readonly (() => Promise<Benchmark>)[] = [
   () => import("./kernels.js"),
   () => import("./twins.js"),
   () => import("./zstd.js"),
+  () => import("./codec.js"),
   () => import("./http.js"),
   () => import("./engine.js"),
   () => import("./memory.js"),

@@ -4,7 +4,7 @@
 import { ModelInput, type TokenInput } from "./model-input.js";
 import { type NestedNumbers, TensorData, type TypedNumberArray } from "./tensor-data.js";
 import type { TensorDtype, WireDatum, WireModelInput } from "./types.js";
-import { checkAlignment, checkDatum, failValidation, setOwn } from "./validate.js";
+import { checkAlignment, checkDatum, failValidation, isPlainObject, setOwn } from "./validate.js";
 
 /** The loss inputs whose plain-list dtype is known from the key (contract 4.2). */
 export const LOSS_INPUT_DTYPES: Readonly<Record<string, TensorDtype>> = Object.freeze({
@@ -127,14 +127,21 @@ export class Datum {
     });
   }
 
-  /** Checks and adopts a wire datum. */
+  /**
+   * Checks and adopts a wire datum. Every array is walked once: checked as it is copied and packed
+   * into wire bytes (the checks are checkDatum's, under the same paths).
+   */
   static fromWire(wire: WireDatum): Datum {
-    checkDatum(wire, "datum", failValidation, { alignment: true });
+    if (!isPlainObject(wire) || !isPlainObject(wire.loss_fn_inputs)) {
+      checkDatum(wire, "datum", failValidation); // raises the structural error
+    }
+    const modelInput = ModelInput.fromWire(wire.model_input, "datum.model_input");
     const inputs: Record<string, TensorData> = {};
     for (const [key, td] of Object.entries(wire.loss_fn_inputs)) {
-      setOwn(inputs, key, TensorData.fromWire(td, { field: `loss_fn_inputs.${key}` }));
+      setOwn(inputs, key, TensorData.fromWire(td, { field: `datum.loss_fn_inputs.${key}` }));
     }
-    return new Datum(ModelInput.fromWire(wire.model_input), inputs);
+    checkAlignment(modelInput, inputs, "datum", failValidation);
+    return new Datum(modelInput, inputs);
   }
 
   /** A plain wire object (copies of the model input and tensors). */

@@ -1,9 +1,18 @@
 // ModelInput as users build it. Immutable: every append returns a new value, so an input can be
-// shared between requests without one call changing another's prompt.
+// shared between requests without one call changing another's prompt. Token lists are frozen
+// arrays, checked and packed into their wire bytes once (packed.ts).
 
 import { base64Encode } from "./base64.js";
+import { packTokens } from "./packed.js";
 import type { ImageFormat, ModelInputChunk, WireModelInput } from "./types.js";
-import { checkChunk, checkModelInput, checkTokens, chunkLength, failValidation } from "./validate.js";
+import {
+  checkChunk,
+  checkModelInput,
+  checkTokens,
+  chunkLength,
+  failValidation,
+  isPlainObject,
+} from "./validate.js";
 
 /** Token ids in any list form: an array, a typed array, or any iterable of numbers. */
 export type TokenInput = ArrayLike<number> | Iterable<number>;
@@ -28,9 +37,38 @@ export interface ImageAssetPointerInit {
   expectedTokens?: number;
 }
 
+/**
+ * Checks the ids and packs them (packed.ts) in one pass: the result is a frozen array whose int32
+ * wire bytes the encoder copies as they are. Typed arrays are read directly, not via Array.from.
+ */
 function tokensFrom(tokens: TokenInput, field: string): number[] {
-  const list = Array.from(tokens as ArrayLike<number>);
-  return checkTokens(list, field, failValidation);
+  const list: ArrayLike<unknown> =
+    typeof (tokens as ArrayLike<number>).length === "number"
+      ? (tokens as ArrayLike<number>)
+      : Array.from(tokens as Iterable<number>);
+  const packed = packTokens(list);
+  if (typeof packed !== "number") return packed;
+  // Raises the message for the bad id; the packer only says where it is.
+  checkTokens(Array.from(list), field, failValidation);
+  return failValidation(`token at index ${packed} is not a token id`, `${field}[${packed}]`);
+}
+
+/** A copy of a wire chunk; text chunks get packed tokens when their ids are valid. */
+function adoptChunk(chunk: unknown): unknown {
+  if (!isPlainObject(chunk)) return chunk;
+  if (chunk.type === "encoded_text" && Array.isArray(chunk.tokens)) {
+    const packed = packTokens(chunk.tokens);
+    // Invalid ids stay as they were, for checkModelInput to name.
+    if (typeof packed !== "number") return { ...chunk, tokens: packed };
+  }
+  return { ...chunk };
+}
+
+/** Checks wire chunks and adopts copies of them, each token list walked once. */
+function adoptChunks(value: unknown, path: string): ModelInputChunk[] {
+  const chunks =
+    isPlainObject(value) && Array.isArray(value.chunks) ? { chunks: value.chunks.map(adoptChunk) } : value;
+  return checkModelInput(chunks, path, failValidation).chunks;
 }
 
 /**
@@ -57,15 +95,16 @@ export class ModelInput implements WireModelInput {
 
   /** Checks and adopts wire chunks; an unknown `type` is rejected. */
   static fromChunks(chunks: readonly ModelInputChunk[]): ModelInput {
-    checkModelInput({ chunks }, "model_input", failValidation);
-    return new ModelInput(chunks.map((c) => ({ ...c })));
+    return new ModelInput(adoptChunks({ chunks }, "model_input"));
   }
 
-  /** A ModelInput from its wire form (returned as is when it already is one); checked like `fromChunks`. */
-  static fromWire(wire: WireModelInput): ModelInput {
+  /**
+   * A ModelInput from its wire form (returned as is when it already is one); checked like
+   * `fromChunks`. `path` names it in errors.
+   */
+  static fromWire(wire: WireModelInput, path = "model_input"): ModelInput {
     if (wire instanceof ModelInput) return wire;
-    checkModelInput(wire, "model_input", failValidation);
-    return new ModelInput(wire.chunks.map((c) => ({ ...c })));
+    return new ModelInput(adoptChunks(wire, path));
   }
 
   /** Appends tokens, extending the last chunk when it is text. */
@@ -75,7 +114,7 @@ export class ModelInput implements WireModelInput {
     if (last?.type === "encoded_text") {
       return new ModelInput([
         ...this.chunks.slice(0, -1),
-        { type: "encoded_text", tokens: [...last.tokens, ...list] },
+        { type: "encoded_text", tokens: tokensFrom([...last.tokens, ...list], "model_input.tokens") },
       ]);
     }
     return new ModelInput([...this.chunks, { type: "encoded_text", tokens: list }]);
@@ -88,8 +127,9 @@ export class ModelInput implements WireModelInput {
 
   /** Appends a wire chunk as is (checked; a text chunk is not merged with the one before). */
   appendChunk(chunk: ModelInputChunk): ModelInput {
-    checkChunk(chunk, `model_input.chunks[${this.chunks.length}]`, failValidation);
-    return new ModelInput([...this.chunks, { ...chunk }]);
+    const adopted = adoptChunk(chunk);
+    checkChunk(adopted, `model_input.chunks[${this.chunks.length}]`, failValidation);
+    return new ModelInput([...this.chunks, adopted as ModelInputChunk]);
   }
 
   /** Appends an inline image chunk (bytes are base64-encoded for the wire). */

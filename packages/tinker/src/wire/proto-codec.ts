@@ -1,9 +1,11 @@
 // Protobuf forms of contract 4.17, both directions: the SDK encodes requests and decodes results,
 // tinker-local does the opposite with the same functions. Everything outside this file sees only
-// the logical types of types.ts.
+// the logical types of types.ts. The hot directions (the request the SDK sends, the two results it
+// reads) go through the direct writer and reader; the rest builds protobuf-es messages. The
+// protobuf-es forms of the hot directions live on in proto-reference.ts as their reference.
 
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { base64Decode, base64Encode } from "./base64.js";
+import { base64Encode } from "./base64.js";
 import {
   bigintToNumber,
   bytesToBfloat16,
@@ -16,6 +18,13 @@ import {
 } from "./bytes.js";
 import { WireDecodeError } from "./errors.js";
 import * as pb from "./gen/tinker_public_pb.js";
+import {
+  normalizeOutputType,
+  readForwardBackwardOutput,
+  readSampleResponse,
+  TOPK_EMPTY_LOGPROB,
+} from "./proto-reader.js";
+import { writeForwardBackwardRequest } from "./proto-writer.js";
 import type {
   ForwardBackwardOutput,
   ForwardBackwardRequest,
@@ -40,10 +49,8 @@ import {
   tensorShape,
 } from "./validate.js";
 
-/** The cell value a server writes where a top-k row has fewer than k entries. */
-export const TOPK_EMPTY_LOGPROB = -99999.0;
-
-function parse<T>(what: string, run: () => T): T {
+/** Runs a protobuf-es decode, turning its errors into WireDecodeError. */
+export function parse<T>(what: string, run: () => T): T {
   try {
     return run();
   } catch (err) {
@@ -52,16 +59,16 @@ function parse<T>(what: string, run: () => T): T {
   }
 }
 
-function dtypeToProto(dtype: TensorDtype): pb.DType {
+export function dtypeToProto(dtype: TensorDtype): pb.DType {
   return dtype === "int64" ? pb.DType.INT64 : pb.DType.FLOAT32;
 }
 
-function valuesToBytes(values: ArrayLike<number>, dtype: TensorDtype): Uint8Array {
+export function valuesToBytes(values: ArrayLike<number>, dtype: TensorDtype): Uint8Array {
   return dtype === "int64" ? int64ToBytes(values) : float32ToBytes(values);
 }
 
 /** Widening rules of contract 4.5: INT32 → int64, BFLOAT16 → float32. */
-function bytesToValues(
+export function bytesToValues(
   bytes: Uint8Array,
   dtype: pb.DType,
   what: string,
@@ -83,34 +90,11 @@ function bytesToValues(
   }
 }
 
-function elementSize(dtype: pb.DType): number {
+export function elementSize(dtype: pb.DType): number {
   return dtype === pb.DType.INT64 ? 8 : dtype === pb.DType.BFLOAT16 ? 2 : 4;
 }
 
 // ---- Tensor ----
-
-function tensorToProto(td: WireTensorData): pb.Tensor {
-  const shape = tensorShape(td).map(BigInt);
-  if (td.sparse_crow_indices && td.sparse_col_indices) {
-    return create(pb.TensorSchema, {
-      dtype: dtypeToProto(td.dtype),
-      shape,
-      encoding: {
-        case: "sparseCsr",
-        value: create(pb.SparseCsrSchema, {
-          values: valuesToBytes(td.data, td.dtype),
-          crowIndices: int64ToBytes(td.sparse_crow_indices),
-          colIndices: int64ToBytes(td.sparse_col_indices),
-        }),
-      },
-    });
-  }
-  return create(pb.TensorSchema, {
-    dtype: dtypeToProto(td.dtype),
-    shape,
-    encoding: { case: "dense", value: valuesToBytes(td.data, td.dtype) },
-  });
-}
 
 function tensorFromProto(t: pb.Tensor, what: string): WireTensorData {
   const shape = t.shape.map((d, i) => {
@@ -150,38 +134,6 @@ function tensorFromProto(t: pb.Tensor, what: string): WireTensorData {
 
 // ---- Chunks ----
 
-function chunkToProto(chunk: ModelInputChunk, what: string): pb.Chunk {
-  switch (chunk.type) {
-    case "encoded_text":
-      return create(pb.ChunkSchema, {
-        chunk: {
-          case: "encodedText",
-          value: create(pb.EncodedTextChunkSchema, { tokens: int32ToBytes(chunk.tokens) }),
-        },
-      });
-    case "image":
-      return create(pb.ChunkSchema, {
-        chunk: {
-          case: "image",
-          value: create(pb.ImageChunkSchema, {
-            data: base64Decode(chunk.data)!,
-            format: chunk.format,
-            ...(chunk.expected_tokens != null ? { expectedTokens: chunk.expected_tokens } : {}),
-          }),
-        },
-      });
-    case "dmel":
-      return create(pb.ChunkSchema, {
-        chunk: { case: "dmel", value: create(pb.DmelChunkSchema, { dmel: base64Decode(chunk.dmel)! }) },
-      });
-    case "image_asset_pointer":
-      return failValidation(
-        "image_asset_pointer chunks cannot be sent to forward_backward (the protobuf body has no form for them); load the image and use an image chunk with its bytes",
-        what,
-      );
-  }
-}
-
 function chunkFromProto(chunk: pb.Chunk, what: string): ModelInputChunk {
   switch (chunk.chunk.case) {
     case "encodedText":
@@ -207,7 +159,7 @@ function chunkFromProto(chunk: pb.Chunk, what: string): ModelInputChunk {
 
 // ---- ForwardBackwardRequest ----
 
-function checkRequestHeader(req: ForwardBackwardRequest, fail: Fail): void {
+export function checkRequestHeader(req: ForwardBackwardRequest, fail: Fail): void {
   if (!isPlainObject(req)) fail("expected a ForwardBackwardRequest object", "request");
   if (typeof req.model_id !== "string" || req.model_id === "") fail("must be a non-empty string", "model_id");
   if (!Number.isInteger(req.seq_id) || req.seq_id < 0 || req.seq_id > 2 ** 31 - 1) {
@@ -219,28 +171,26 @@ function checkRequestHeader(req: ForwardBackwardRequest, fail: Fail): void {
   if (req.loss_fn_config != null) checkLossFnConfig(req.loss_fn_config, "loss_fn_config", fail);
 }
 
-/** Encodes one forward_backward request (one chunk). Structural problems raise ValidationError. */
+/**
+ * Encodes one forward_backward request (one chunk). Structural problems raise ValidationError.
+ * The bytes are protobuf-es's (proto-reference.ts), written directly (proto-writer.ts).
+ */
 export function encodeForwardBackwardRequestProto(req: ForwardBackwardRequest): Uint8Array {
   checkRequestHeader(req, failValidation);
-  const data = req.data.map((d, i) => {
-    const what = `data[${i}]`;
-    checkDatum(d, what, failValidation);
-    const lossFnInputs: Record<string, pb.Tensor> = {};
-    for (const [key, td] of Object.entries(d.loss_fn_inputs)) setOwn(lossFnInputs, key, tensorToProto(td));
-    return create(pb.DatumSchema, {
-      modelInput: d.model_input.chunks.map((c, j) => chunkToProto(c, `${what}.model_input.chunks[${j}]`)),
-      lossFnInputs,
-    });
+  req.data.forEach((d, i) => {
+    checkDatum(d, `data[${i}]`, failValidation);
   });
-  const msg = create(pb.ForwardBackwardRequestSchema, {
-    modelId: req.model_id,
-    seqId: req.seq_id,
-    data,
-    lossFn: req.loss_fn,
-    lossFnConfig: { ...(req.loss_fn_config ?? {}) },
-    forwardOnly: req.forward_only === true,
-  });
-  return toBinary(pb.ForwardBackwardRequestSchema, msg);
+  return writeForwardBackwardRequest(req);
+}
+
+/**
+ * Encodes a request whose datums the caller has already checked (TrainingClient checks every
+ * datum when `forwardBackward` is called, so each datum is walked once, not again here). Only the
+ * request's own fields are checked.
+ */
+export function encodeCheckedForwardBackwardRequestProto(req: ForwardBackwardRequest): Uint8Array {
+  checkRequestHeader(req, failValidation);
+  return writeForwardBackwardRequest(req);
 }
 
 /**
@@ -358,89 +308,11 @@ export function encodeForwardBackwardOutputProto(out: ForwardBackwardOutput): Ui
   return toBinary(pb.ForwardBackwardOutputSchema, msg);
 }
 
-function batchedTensorFromProto(
-  bt: pb.BatchedTensor,
-  numDatums: number | undefined,
-  what: string,
-): WireTensorData[] {
-  const offsets = bytesToInt64(bt.offsets, `${what}.offsets`);
-  if (offsets.length === 0) throw new WireDecodeError("offsets are empty; need datums + 1 entries", what);
-  const count = offsets.length - 1;
-  if (numDatums !== undefined && count !== numDatums) {
-    throw new WireDecodeError(`has ${count} datums but the record has ${numDatums}`, what);
-  }
-  const trailing = bt.trailingShape.map((d, i) => bigintToNumber(d, `${what}.trailing_shape[${i}]`));
-  const inner = product(trailing);
-  const size = elementSize(bt.dtype);
-  const out: WireTensorData[] = [];
-  for (let i = 0; i < count; i++) {
-    const start = offsets[i]!;
-    const end = offsets[i + 1]!;
-    if (start < 0 || end < start || end > bt.data.byteLength) {
-      throw new WireDecodeError(
-        `byte offsets ${start}..${end} of datum ${i} fall outside the ${bt.data.byteLength}-byte data`,
-        `${what}.offsets`,
-      );
-    }
-    if ((end - start) % size !== 0) {
-      throw new WireDecodeError(`datum ${i} has ${end - start} bytes, not a multiple of ${size}`, what);
-    }
-    const { data, dtype } = bytesToValues(bt.data.subarray(start, end), bt.dtype, what);
-    if (inner === 0 ? data.length !== 0 : data.length % inner !== 0) {
-      throw new WireDecodeError(
-        `datum ${i} has ${data.length} elements, not a multiple of trailing shape [${trailing.join(", ")}]`,
-        what,
-      );
-    }
-    out.push({ data, dtype, shape: [inner === 0 ? 0 : data.length / inner, ...trailing] });
-  }
-  return out;
-}
+export { normalizeOutputType, TOPK_EMPTY_LOGPROB };
 
-/** `module:ClassName` → `ClassName`; an empty type defaults to `ArrayRecord` (contract 4.5). */
-export function normalizeOutputType(type: string): string {
-  const name = type.slice(type.lastIndexOf(":") + 1);
-  return name === "" ? "ArrayRecord" : name;
-}
-
-/**
- * Reads a protobuf forward_backward result (contract 4.17) into the logical shape. Throws
- * `WireDecodeError` naming the field when the bytes are malformed or inconsistent.
- */
+/** Decodes a forward_backward result straight from the bytes (proto-reader.ts). */
 export function decodeForwardBackwardOutputProto(bytes: Uint8Array): ForwardBackwardOutput {
-  const msg = parse("ForwardBackwardOutput", () => fromBinary(pb.ForwardBackwardOutputSchema, bytes));
-  const outputs: Record<string, WireTensorData>[] = [];
-  msg.lossFnOutputs.forEach((rec, r) => {
-    const what = `loss_fn_outputs[${r}]`;
-    const declared = bigintToNumber(rec.numDatums, `${what}.num_datums`);
-    const keys = Object.keys(rec.fields);
-    // num_datums 0 means "not filled in": the first field's datum count stands in for it.
-    const expected = declared > 0 ? declared : undefined;
-    const columns = keys.map((key) =>
-      batchedTensorFromProto(rec.fields[key]!, expected, `${what}.fields.${key}`),
-    );
-    const count = expected ?? columns[0]?.length ?? 0;
-    for (let j = 1; j < columns.length; j++) {
-      if (columns[j]!.length !== count) {
-        throw new WireDecodeError(
-          `field "${keys[j]}" has ${columns[j]!.length} datums but "${keys[0]}" has ${count}; every field needs one entry per datum`,
-          what,
-        );
-      }
-    }
-    for (let i = 0; i < count; i++) {
-      const datum: Record<string, WireTensorData> = {};
-      keys.forEach((key, j) => {
-        setOwn(datum, key, columns[j]![i]!);
-      });
-      outputs.push(datum);
-    }
-  });
-  return {
-    loss_fn_output_type: normalizeOutputType(msg.lossFnOutputType),
-    loss_fn_outputs: outputs,
-    metrics: { ...msg.metrics },
-  };
+  return readForwardBackwardOutput(bytes);
 }
 
 // ---- SampleResponse ----
@@ -498,63 +370,7 @@ export function encodeSampleResponseProto(res: SampleResponse, options: { topkK?
   return toBinary(pb.SampleResponseSchema, msg);
 }
 
-function isEmptyCell(token: number, logprob: number): boolean {
-  return token === 0 && logprob === TOPK_EMPTY_LOGPROB;
-}
-
-function topkFromProto(t: pb.TopkPromptLogprobs): TopkRow[] {
-  const ids = bytesToInt32(t.tokenIds, "topk_prompt_logprobs.token_ids");
-  const lps = bytesToFloat32(t.logprobs, "topk_prompt_logprobs.logprobs");
-  const n = t.promptLength;
-  const k = t.k;
-  if (ids.length !== n * k || lps.length !== n * k) {
-    throw new WireDecodeError(
-      `expected ${n}×${k} = ${n * k} cells, got ${ids.length} token ids and ${lps.length} logprobs`,
-      "topk_prompt_logprobs",
-    );
-  }
-  const rows: TopkRow[] = [];
-  for (let i = 0; i < n; i++) {
-    const base = i * k;
-    if (k === 0 || isEmptyCell(ids[base]!, lps[base]!)) {
-      rows.push(null);
-      continue;
-    }
-    let end = k;
-    while (end > 0 && isEmptyCell(ids[base + end - 1]!, lps[base + end - 1]!)) end--;
-    const row: [number, number][] = [];
-    for (let j = 0; j < end; j++) row.push([ids[base + j]!, lps[base + j]!]);
-    rows.push(row);
-  }
-  return rows;
-}
-
-/**
- * Reads a protobuf sample result (contract 4.17) into the logical shape. Throws `WireDecodeError`
- * naming the field when the bytes are malformed (e.g. an unknown stop reason).
- */
+/** Decodes a sample result straight from the bytes (proto-reader.ts). */
 export function decodeSampleResponseProto(bytes: Uint8Array): SampleResponse {
-  const msg = parse("SampleResponse", () => fromBinary(pb.SampleResponseSchema, bytes));
-  const sequences = msg.sequences.map((s, i): SampledSequence => {
-    const what = `sequences[${i}]`;
-    let stop_reason: SampledSequence["stop_reason"];
-    if (s.stopReason === pb.StopReason.STOP) stop_reason = "stop";
-    else if (s.stopReason === pb.StopReason.LENGTH) stop_reason = "length";
-    else
-      throw new WireDecodeError(
-        `unknown stop_reason ${s.stopReason} (0 = stop, 1 = length)`,
-        `${what}.stop_reason`,
-      );
-    const seq: SampledSequence = { stop_reason, tokens: bytesToInt32(s.tokens, `${what}.tokens`) };
-    if (s.logprobs !== undefined) seq.logprobs = bytesToFloat32(s.logprobs, `${what}.logprobs`);
-    return seq;
-  });
-  const res: SampleResponse = { sequences, prompt_cache_hit_tokens: msg.promptCacheHitTokens };
-  if (msg.promptLogprobs !== undefined) {
-    res.prompt_logprobs = bytesToFloat32(msg.promptLogprobs, "prompt_logprobs").map((v) =>
-      Number.isNaN(v) ? null : v,
-    );
-  }
-  if (msg.topkPromptLogprobs !== undefined) res.topk_prompt_logprobs = topkFromProto(msg.topkPromptLogprobs);
-  return res;
+  return readSampleResponse(bytes);
 }

@@ -1,7 +1,9 @@
 // TensorData as users build it: from plain or nested arrays and typed arrays, checked before
 // anything is sent. Instances are also valid wire objects (same field names), so they can be put
-// into requests as they are.
+// into requests as they are. Their arrays are frozen: they are checked and packed into wire bytes
+// once, when the tensor is made, and the encoder sends those bytes.
 
+import { packFloat32, packInt64 } from "./packed.js";
 import type { TensorDtype, WireTensorData } from "./types.js";
 import { checkCsr, checkTensorData, checkValues, failValidation, product } from "./validate.js";
 
@@ -59,7 +61,8 @@ function flattenNested(values: NestedNumbers, field: string): { flat: unknown[];
     if (probe.length === 0) break;
     probe = probe[0];
   }
-  if (shape.length === 1) return { flat: [...(values as readonly unknown[])], shape };
+  // A flat list is packed (copied and checked) as it is: no copy of it here.
+  if (shape.length === 1) return { flat: values as readonly unknown[] as unknown[], shape };
   const flat: unknown[] = [];
   // Paths are only built when something is wrong: big tensors walk this loop millions of times.
   const where = (trail: number[]): string => `${field}${trail.map((i) => `[${i}]`).join("")}`;
@@ -109,9 +112,23 @@ function bigintsToNumbers(values: BigInt64Array, field: string): number[] {
   return out;
 }
 
-function toNumbers(values: readonly number[] | TypedNumberArray, field: string): number[] {
+/** Typed arrays stay as they are (the packing below copies them); BigInt64Array becomes numbers. */
+function toNumbers(values: readonly number[] | TypedNumberArray, field: string): ArrayLike<number> {
   if (values instanceof BigInt64Array) return bigintsToNumbers(values, field);
-  return Array.from(values as ArrayLike<number>);
+  return values as ArrayLike<number>;
+}
+
+/**
+ * Checks every value and makes the tensor's frozen `number[]` and its wire bytes in the same pass
+ * (packed.ts). float32 values are rounded to float32 here, once, so JSON and protobuf carry the
+ * same numbers.
+ */
+function packValues(values: ArrayLike<unknown>, dtype: TensorDtype, path: string): number[] {
+  const packed = dtype === "float32" ? packFloat32(values) : packInt64(values);
+  if (typeof packed !== "number") return packed;
+  // Raises the message for the first bad value; the packer only says where it is.
+  checkValues(values, dtype, path, failValidation);
+  return failValidation(`value at index ${packed} cannot be sent as ${dtype}`, `${path}[${packed}]`);
 }
 
 function checkShapeOption(shape: readonly number[], field: string): number[] {
@@ -121,12 +138,6 @@ function checkShapeOption(shape: readonly number[], field: string): number[] {
     }
   });
   return [...shape];
-}
-
-/** Float32 values are rounded once here, so JSON and protobuf carry the same numbers. */
-function roundFloat32(values: number[]): number[] {
-  for (let i = 0; i < values.length; i++) values[i] = Math.fround(values[i]!);
-  return values;
 }
 
 /**
@@ -159,7 +170,7 @@ export class TensorData implements WireTensorData {
    */
   static from(values: TensorInput, options: TensorDataOptions = {}): TensorData {
     const field = options.field ?? "TensorData";
-    let flat: unknown[];
+    let flat: ArrayLike<unknown>;
     let shape: number[] | undefined;
     let dtype = options.dtype;
     if (ArrayBuffer.isView(values)) {
@@ -197,23 +208,25 @@ export class TensorData implements WireTensorData {
         `${field}.shape`,
       );
     }
-    checkValues(flat, dtype, `${field}.data`, failValidation);
-    const data = dtype === "float32" ? roundFloat32(flat as number[]) : (flat as number[]);
-    return new TensorData({ data, dtype, shape });
+    return new TensorData({ data: packValues(flat, dtype, `${field}.data`), dtype, shape });
   }
 
   /** A 2-D sparse CSR tensor: `values` are the non-zeros, `crowIndices` has rows + 1 entries. */
   static fromCsr(init: CsrInit, options: { field?: string } = {}): TensorData {
     const field = options.field ?? "TensorData";
     const shape = checkShapeOption(init.shape, field);
-    const values = toNumbers(init.values, `${field}.data`);
-    const crow = toNumbers(init.crowIndices, `${field}.sparse_crow_indices`);
-    const col = toNumbers(init.colIndices, `${field}.sparse_col_indices`);
-    checkValues(values, init.dtype, `${field}.data`, failValidation);
-    checkValues(crow, "int64", `${field}.sparse_crow_indices`, failValidation);
-    checkValues(col, "int64", `${field}.sparse_col_indices`, failValidation);
-    checkCsr(shape, crow, col, values.length, field, failValidation);
-    const data = init.dtype === "float32" ? roundFloat32(values) : values;
+    const data = packValues(toNumbers(init.values, `${field}.data`), init.dtype, `${field}.data`);
+    const crow = packValues(
+      toNumbers(init.crowIndices, `${field}.sparse_crow_indices`),
+      "int64",
+      `${field}.sparse_crow_indices`,
+    );
+    const col = packValues(
+      toNumbers(init.colIndices, `${field}.sparse_col_indices`),
+      "int64",
+      `${field}.sparse_col_indices`,
+    );
+    checkCsr(shape, crow, col, data.length, field, failValidation);
     return new TensorData({
       data,
       dtype: init.dtype,
@@ -226,15 +239,25 @@ export class TensorData implements WireTensorData {
   /** Adopts a wire object after checking it (e.g. one taken from a decoded response). */
   static fromWire(wire: WireTensorData, options: { field?: string } = {}): TensorData {
     if (wire instanceof TensorData) return wire;
-    checkTensorData(wire, options.field ?? "TensorData", failValidation);
+    const field = options.field ?? "TensorData";
+    // Structure here; each value is checked as it is packed (one walk of the data, not two).
+    checkTensorData(wire, field, failValidation, { values: false });
     return new TensorData({
-      data: [...wire.data],
+      data: packValues(wire.data, wire.dtype, `${field}.data`),
       dtype: wire.dtype,
       shape: wire.shape ? [...wire.shape] : [wire.data.length],
       ...(wire.sparse_crow_indices
         ? {
-            sparse_crow_indices: [...wire.sparse_crow_indices],
-            sparse_col_indices: [...(wire.sparse_col_indices ?? [])],
+            sparse_crow_indices: packValues(
+              wire.sparse_crow_indices,
+              "int64",
+              `${field}.sparse_crow_indices`,
+            ),
+            sparse_col_indices: packValues(
+              wire.sparse_col_indices ?? [],
+              "int64",
+              `${field}.sparse_col_indices`,
+            ),
           }
         : {}),
     });

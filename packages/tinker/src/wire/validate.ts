@@ -5,6 +5,7 @@
 import { ValidationError } from "../client/errors.js";
 import { base64Decode } from "./base64.js";
 import { WireDecodeError } from "./errors.js";
+import { packedOf } from "./packed.js";
 import type {
   ForwardBackwardInput,
   ModelInputChunk,
@@ -77,6 +78,8 @@ function checkCount(value: unknown, path: string, fail: Fail): number {
 }
 
 export function checkTokens(value: unknown, path: string, fail: Fail): number[] {
+  // A builder checked these when it made them, and the array is frozen since.
+  if (packedOf(value, "int32")) return value as number[];
   const tokens = checkArray(value, path, fail);
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i];
@@ -229,6 +232,8 @@ function checkIndexArray(value: unknown, path: string, fail: Fail): number[] {
 
 /** Checks that every value is representable in `dtype`. */
 export function checkValues(values: ArrayLike<unknown>, dtype: string, path: string, fail: Fail): void {
+  // A builder checked these when it made them, and the array is frozen since.
+  if (packedOf(values, dtype === "int64" ? "int64" : "float32")) return;
   if (dtype === "int64") {
     for (let i = 0; i < values.length; i++) {
       const v = values[i];
@@ -265,7 +270,7 @@ export function checkTensorData(
   value: unknown,
   path: string,
   fail: Fail,
-  options: { forbidExtraFields?: boolean } = {},
+  options: { forbidExtraFields?: boolean; values?: boolean } = {},
 ): WireTensorData {
   const td = checkObject(value, path, fail);
   if (options.forbidExtraFields) {
@@ -278,7 +283,8 @@ export function checkTensorData(
     fail(`dtype must be "int64" or "float32", got ${describe(dtype)}`, `${path}.dtype`);
   }
   const data = checkArray(td.data, `${path}.data`, fail);
-  checkValues(data, dtype, `${path}.data`, fail);
+  // `values: false`: the caller packs the values next, which checks each one (one walk, not two).
+  if (options.values !== false) checkValues(data, dtype, `${path}.data`, fail);
   const shape = td.shape == null ? undefined : checkDims(td.shape, `${path}.shape`, fail);
   const crow = td.sparse_crow_indices;
   const col = td.sparse_col_indices;
@@ -398,13 +404,24 @@ export function checkAlignment(
   if (targets) {
     const where = joinPath(path, "loss_fn_inputs.target_tokens");
     if (targets.dtype !== "int64") fail(`must be int64, got ${targets.dtype}`, where);
-    const i = targets.data.findIndex((t) => t < 0);
+    const packed = packedOf(targets.data, "int64");
+    const i = packed && packed.min >= 0 ? -1 : targets.data.findIndex((t) => t < 0);
     if (i >= 0)
       fail(
         `token ${targets.data[i]} at index ${i} is negative; target tokens must be >= 0`,
         `${where}.data[${i}]`,
       );
   }
+}
+
+/**
+ * Index of the first value >= `limit`, or -1. Arrays a builder packed know their largest value, so
+ * a batch of checked datums is not walked again for a vocabulary check.
+ */
+export function indexOfAtLeast(values: readonly number[], limit: number): number {
+  const packed = packedOf(values, "int32") ?? packedOf(values, "int64");
+  if (packed && packed.max < limit) return -1;
+  return values.findIndex((x) => x >= limit);
 }
 
 /** Required inputs per loss (contract 4.4). */

@@ -13,7 +13,7 @@ import { decodeForwardBackwardOutputJson, encodeForwardBackwardRequestJson } fro
 import { mergeForwardBackwardOutputs } from "../../wire/metrics.js";
 import {
   decodeForwardBackwardOutputProto,
-  encodeForwardBackwardRequestProto,
+  encodeCheckedForwardBackwardRequestProto,
 } from "../../wire/proto-codec.js";
 import { TensorData } from "../../wire/tensor-data.js";
 import type { ForwardBackwardOutput, LossFnConfig, LossFnType, WireDatum } from "../../wire/types.js";
@@ -113,7 +113,8 @@ export async function runForwardBackward(
       send = () => forwardBackwardJson(ctx.http, body, { signal: ctx.signal });
     } else {
       const compress = ctx.config.protoCompressFwdbwd;
-      let bytes = encodeForwardBackwardRequestProto(request);
+      // checkTrainingBatch checked every datum; the encoder does not walk them again.
+      let bytes = encodeCheckedForwardBackwardRequestProto(request);
       if (compress) bytes = await zstdCompress(bytes);
       send = () => forwardBackwardProto(ctx.http, bytes, compress, { signal: ctx.signal });
     }

@@ -15,7 +15,12 @@ import {
   type AdamParams as WireAdamParams,
   type WireDatum,
 } from "../../wire/types.js";
-import { checkForwardBackwardInput, failValidation, modelInputLength } from "../../wire/validate.js";
+import {
+  checkForwardBackwardInput,
+  failValidation,
+  indexOfAtLeast,
+  modelInputLength,
+} from "../../wire/validate.js";
 import type { AdamStepParams, DatumLike, LoraTrainingOptions } from "./types.js";
 
 /**
@@ -185,7 +190,7 @@ export function checkTrainingBatch(
     wires.forEach((d, i) => {
       d.model_input.chunks.forEach((chunk, c) => {
         if (chunk.type !== "encoded_text") return;
-        const t = chunk.tokens.findIndex((x) => x >= vocab);
+        const t = indexOfAtLeast(chunk.tokens, vocab);
         if (t >= 0) {
           throw new ValidationError(
             `data[${i}].model_input.chunks[${c}].tokens[${t}]: token ${chunk.tokens[t]} is outside the vocabulary of ${baseModel} [0, ${vocab})`,
@@ -194,7 +199,7 @@ export function checkTrainingBatch(
         }
       });
       const targets = d.loss_fn_inputs.target_tokens;
-      const t = targets ? targets.data.findIndex((x) => x >= vocab) : -1;
+      const t = targets ? indexOfAtLeast(targets.data, vocab) : -1;
       if (targets && t >= 0) {
         throw new ValidationError(
           `data[${i}].loss_fn_inputs.target_tokens[${t}]: token ${targets.data[t]} is outside the vocabulary of ${baseModel} [0, ${vocab})`,
