@@ -67,7 +67,7 @@ export type {
   SampleOptions,
   SampleResult,
   SamplingClientOptions,
-  SamplingParams as SampleParams,
+  SamplingParams,
 } from "./clients/sampling-client.js";
 export { SamplingClient } from "./clients/sampling-client.js";
 export type { SamplingClientDescriptor } from "./clients/sampling-descriptor.js";
@@ -177,7 +177,6 @@ export type {
   NestedNumbers,
   SampledSequence,
   SampleResponse,
-  SamplingParams,
   StopReason,
   TensorDataOptions,
   TensorDtype,
@@ -187,6 +186,7 @@ export type {
   TypedNumberArray,
   WireDatum,
   WireModelInput,
+  WireSamplingParams,
   WireTensorData,
 } from "./wire/index.js";
 export { Datum, ModelInput, TensorData, WireDecodeError } from "./wire/index.js";

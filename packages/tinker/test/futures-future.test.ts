@@ -11,6 +11,7 @@ import {
   makeAPIError,
   PaymentRequiredError,
   TinkerFuture,
+  ValidationError,
 } from "tinker-ts";
 import { silentLogger } from "../src/client/logger.js";
 import { submitWithRetries } from "../src/futures/submit.js";
@@ -114,7 +115,7 @@ describe("TinkerFuture", () => {
     const future = TinkerFuture.resolved(1);
     await future;
     const pending = new TinkerFuture(() => new Promise<number>(() => {}));
-    await assert.rejects(pending.result({ timeout: -1 }), RangeError);
+    await assert.rejects(pending.result({ timeout: -1 }), ValidationError);
   });
 });
 

@@ -4,6 +4,7 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { APIUserAbortError } from "../src/client/errors.js";
 import { ByteBudget } from "../src/clients/byte-budget.js";
 import { DispatchThrottles } from "../src/clients/dispatch-throttles.js";
 import { parseClientConfig } from "../src/session/client-config.js";
@@ -97,8 +98,13 @@ describe("ByteBudget", () => {
     const controller = new AbortController();
     const aborted = budget.acquire(5, controller.signal);
     const behind = budget.acquire(5);
-    controller.abort(new Error("stop"));
-    await assert.rejects(aborted, /stop/);
+    const reason = new Error("stop");
+    controller.abort(reason);
+    // Every error the SDK throws is a TinkerError: a caller's reason is kept as the cause.
+    await assert.rejects(
+      aborted,
+      (error: unknown) => error instanceof APIUserAbortError && error.cause === reason,
+    );
     assert.equal(budget.waiting, 1);
     hold();
     (await behind)();
@@ -175,8 +181,12 @@ describe("DispatchThrottles (sampling)", () => {
     const waiting = throttles.acquireSample(1, async () => {}, controller.signal);
     await flush();
     assert.equal(throttles.sampleInFlight, 2);
-    controller.abort(new Error("gone"));
-    await assert.rejects(waiting, /gone/);
+    const reason = new Error("gone");
+    controller.abort(reason);
+    await assert.rejects(
+      waiting,
+      (error: unknown) => error instanceof APIUserAbortError && error.cause === reason,
+    );
     assert.equal(throttles.sampleInFlight, 1);
     hold();
     assert.equal(throttles.sampleInFlight, 0);

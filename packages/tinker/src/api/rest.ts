@@ -4,6 +4,7 @@
 // unescaped (contract 1.4); the checkpoint id keeps its inner '/'.
 
 import type { HttpClient, HttpResponse } from "../client/http.js";
+import { pathSegment } from "../paths/segments.js";
 import type { PageData } from "./paging.js";
 import {
   type AccessScope,
@@ -39,7 +40,7 @@ export const REST_PATHS = {
   userCheckpoints: "/api/v1/checkpoints",
   sessions: "/api/v1/sessions",
   session: (id: string) => `/api/v1/sessions/${id}`,
-  sampler: (id: string) => `/api/v1/samplers/${id}`,
+  sampler: (id: string) => `/api/v1/samplers/${pathSegment(id, "samplerId")}`,
   weightsInfo: "/api/v1/weights_info",
   audit: "/api/v1/audit",
   billingUsage: "/api/v1/billing/usage/events",

@@ -1,8 +1,8 @@
-// Thin endpoint functions for sampling (contract 2.9, 3.2, 3.6; master table rows 6, 16, 31).
+// Thin endpoint functions for sampling (contract 2.9, 3.2; master table rows 6, 16). The sampler
+// lookup (`GET samplers/{id}`) is a REST endpoint: api/rest.ts builds it.
 
 import { z } from "zod";
 import type { HttpClient } from "../client/http.js";
-import { pathSegment } from "../paths/segments.js";
 import type { SampleRequest } from "../wire/types.js";
 import type { CallOptions } from "./service.js";
 import type { SubmitAck } from "./training.js";
@@ -10,7 +10,6 @@ import type { SubmitAck } from "./training.js";
 export const SAMPLING_PATHS = {
   createSamplingSession: "/api/v1/create_sampling_session",
   asample: "/api/v1/asample",
-  sampler: (samplerId: string) => `/api/v1/samplers/${pathSegment(samplerId, "samplerId")}`,
 } as const;
 
 /** Tells the server this client backs off on 429 instead of having its request queued (contract 1.3). */
@@ -61,27 +60,6 @@ export async function asample(
     maxRetries: 0,
     ...options,
     headers: { [SAMPLING_BACKPRESSURE_HEADER]: "1", ...options.headers },
-  });
-  return res.data;
-}
-
-const samplerResponse = z.object({
-  sampler_id: z.string(),
-  base_model: z.string(),
-  model_path: z.string().nullish(),
-});
-export type SamplerResponse = z.infer<typeof samplerResponse>;
-
-export async function getSampler(
-  http: HttpClient,
-  samplerId: string,
-  options: CallOptions = {},
-): Promise<SamplerResponse> {
-  const res = await http.request({
-    method: "GET",
-    path: SAMPLING_PATHS.sampler(samplerId),
-    schema: samplerResponse,
-    ...options,
   });
   return res.data;
 }

@@ -17,7 +17,6 @@ export const TRAINING_PATHS = {
   saveWeightsForSampler: "/api/v1/save_weights_for_sampler",
   loadWeights: "/api/v1/load_weights",
   getInfo: "/api/v1/get_info",
-  weightsInfo: "/api/v1/weights_info",
 } as const;
 
 const untypedFuture = z.object({ request_id: z.string().min(1), model_id: z.string().nullish() });
@@ -161,27 +160,6 @@ export async function getInfo(http: HttpClient, modelId: string, options: CallOp
     path: TRAINING_PATHS.getInfo,
     body: { model_id: modelId, type: "get_info" },
     schema: getInfoResponse,
-    ...options,
-  });
-  return res.data;
-}
-
-const weightsInfoResponse = z.object({
-  base_model: z.string(),
-  is_lora: z.boolean(),
-  lora_rank: z.number().int().nullish(),
-  train_unembed: z.boolean().nullish(),
-  train_mlp: z.boolean().nullish(),
-  train_attn: z.boolean().nullish(),
-});
-export type WeightsInfoResponse = z.infer<typeof weightsInfoResponse>;
-
-export async function weightsInfo(http: HttpClient, tinkerPath: string, options: CallOptions = {}) {
-  const res = await http.request({
-    method: "POST",
-    path: TRAINING_PATHS.weightsInfo,
-    body: { tinker_path: tinkerPath },
-    schema: weightsInfoResponse,
     ...options,
   });
   return res.data;

@@ -1,7 +1,6 @@
 // Time and timers behind one small interface, so the heartbeat, the JWT refresh and the retry sleeps
 // can be driven by a fake clock in tests at their real defaults (10 s, 120 s, 300 s) without waiting.
-
-import { watchAbort } from "./abort-watch.js";
+// Waiting on a clock (sleep, backoff, abort) is in wait.ts.
 
 export type TimerHandle = unknown;
 
@@ -33,29 +32,3 @@ export const systemClock: Clock = {
     clearTimeout(handle as ReturnType<typeof setTimeout>);
   },
 };
-
-/**
- * Resolves after `ms` on `clock`, or rejects with the signal's reason as soon as `signal` aborts.
- * The wait keeps the process alive unless `options.background` says it is background work.
- */
-export function sleep(clock: Clock, ms: number, signal?: AbortSignal, options?: TimerOptions): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    let unwatch = () => {};
-    const handle = clock.setTimeout(
-      () => {
-        unwatch();
-        resolve();
-      },
-      Math.max(0, ms),
-      options,
-    );
-    unwatch = watchAbort(signal, () => {
-      clock.clearTimeout(handle);
-      reject(signal?.reason);
-    });
-  });
-}

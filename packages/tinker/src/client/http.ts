@@ -6,7 +6,7 @@
 import type { z } from "zod";
 import { watchAbort } from "./abort-watch.js";
 import type { AuthProvider } from "./auth.js";
-import { type Clock, sleep as clockSleep, systemClock } from "./clock.js";
+import { type Clock, systemClock } from "./clock.js";
 import {
   APIConnectionError,
   APITimeoutError,
@@ -18,6 +18,7 @@ import { type Logger, silentLogger } from "./logger.js";
 import { redact } from "./redact.js";
 import { type AttemptOutcome, defaultRetryPolicy, type RetryEvent, type RetryPolicy } from "./retry.js";
 import { USER_AGENT } from "./version.js";
+import { abortableSleep, sleep as clockSleep } from "./wait.js";
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "DELETE" | "PATCH";
 export type QueryValue = string | number | boolean | null | undefined | readonly (string | number)[];
@@ -177,11 +178,7 @@ export class HttpClient {
       } catch {
         // An observer's failure must not change the call's outcome.
       }
-      try {
-        await sleep(decision.delayMs, options.signal);
-      } catch (cause) {
-        throw new APIUserAbortError(undefined, { cause });
-      }
+      await abortableSleep(sleep, decision.delayMs, options.signal);
     }
   }
 

@@ -4,6 +4,8 @@
 //
 // Deliberate difference from the official client: 409 is not retried (contract decision 3).
 
+import { backoffMs } from "./wait.js";
+
 /** What one attempt ended with, as the policy sees it. */
 export type AttemptOutcome =
   | { kind: "response"; status: number; headers: Headers }
@@ -101,8 +103,7 @@ export class RetryPolicy {
 
   /** min(base·2ⁿ, cap) scaled by a factor in (0.75, 1]: jitter only ever shortens the wait. */
   backoffMs(retryIndex: number, random: number): number {
-    const raw = Math.min(this.baseDelayMs * 2 ** retryIndex, this.maxDelayMs);
-    return raw * (1 - 0.25 * Math.min(Math.max(random, 0), 1));
+    return backoffMs({ baseMs: this.baseDelayMs, maxMs: this.maxDelayMs, jitter: 0.25 }, retryIndex, random);
   }
 
   private classify(outcome: AttemptOutcome): { retryable: boolean; reason: string } {

@@ -4,7 +4,7 @@
 // order, so a large request is not starved by a stream of small ones.
 
 import { watchAbort } from "../client/abort-watch.js";
-import { APIUserAbortError } from "../client/errors.js";
+import { abortError } from "../client/wait.js";
 
 interface Waiter {
   bytes: number;
@@ -49,7 +49,7 @@ export class ByteBudget {
       const onAbort = () => {
         const at = this.#queue.indexOf(waiter);
         if (at >= 0) this.#queue.splice(at, 1);
-        reject(abortError(signal as AbortSignal));
+        reject(abortError(signal));
         this.#drain();
       };
       const waiter: Waiter = {
@@ -92,8 +92,4 @@ export class ByteBudget {
       next.admit();
     }
   }
-}
-
-function abortError(signal: AbortSignal): Error {
-  return signal.reason instanceof Error ? signal.reason : new APIUserAbortError();
 }

@@ -1,13 +1,15 @@
 // What a TrainingClient or SamplingClient needs from the ServiceClient that made it: the open
 // session (HTTP client, server config, session id), the session-wide counters of contract 2.7, the
 // client's lifetime (aborted by ServiceClient.close(), which stops every poll), and the sleep used
-// for waits (a test seam).
+// for waits (a test seam). The option bags of pollFuture and submitWithRetries are built here, once.
 
-import { type Clock, sleep as clockSleep } from "../client/clock.js";
+import type { Clock } from "../client/clock.js";
 import { ValidationError } from "../client/errors.js";
 import type { HttpClient } from "../client/http.js";
 import type { Logger } from "../client/logger.js";
-import type { PollTransport, WireFormat } from "../futures/poll.js";
+import { sleep as clockSleep, type SleepFn } from "../client/wait.js";
+import type { PollOptions, PollTransport, WireFormat } from "../futures/poll.js";
+import type { SubmitRetryOptions } from "../futures/submit.js";
 import { httpPollTransport } from "../futures/transport.js";
 import type { ClientConfig } from "../session/client-config.js";
 import type { Telemetry } from "../telemetry/telemetry.js";
@@ -33,7 +35,7 @@ export interface ClientContextInit {
   sessionId: string;
   counters: SessionCounters;
   signal: AbortSignal;
-  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  sleep?: SleepFn;
   transport?: PollTransport;
   /** Shared by every client of one ServiceClient (contract 1.7: per holder). */
   throttles?: DispatchThrottles;
@@ -51,7 +53,7 @@ export class ClientContext {
   readonly transport: PollTransport;
   readonly throttles: DispatchThrottles;
   readonly telemetry: Telemetry | undefined;
-  readonly #sleep: ((ms: number, signal?: AbortSignal) => Promise<void>) | undefined;
+  readonly #sleep: SleepFn | undefined;
 
   constructor(init: ClientContextInit) {
     this.http = init.http;
@@ -80,6 +82,39 @@ export class ClientContext {
 
   get billingMaxPauseMs(): number {
     return this.config.billingExceptionMaxPauseDurationSec * 1000;
+  }
+
+  /** What every submitWithRetries of these clients takes; `what` names the call in logs. */
+  submitOptions(what: string): SubmitRetryOptions {
+    return {
+      sleep: this.sleep,
+      now: this.now,
+      logger: this.logger,
+      what,
+      billingMaxPauseMs: this.billingMaxPauseMs,
+      signal: this.signal,
+    };
+  }
+
+  /**
+   * What every pollFuture of these clients shares; `started` is when the call was submitted (the
+   * first poll reports the round trip since then).
+   */
+  pollOptions(
+    started: number,
+  ): Pick<
+    PollOptions<unknown>,
+    "transport" | "sleep" | "now" | "logger" | "billingMaxPauseMs" | "createPromiseRoundtripSec" | "signal"
+  > {
+    return {
+      transport: this.transport,
+      sleep: this.sleep,
+      now: this.now,
+      logger: this.logger,
+      billingMaxPauseMs: this.billingMaxPauseMs,
+      createPromiseRoundtripSec: (this.now() - started) / 1000,
+      signal: this.signal,
+    };
   }
 }
 

@@ -3,6 +3,7 @@
 // POSTs in flight, and the sampling backoff a 429 sets. Each is held only until the submit is
 // acknowledged, never while the result is polled.
 
+import { abortableSleep, type SleepFn, throwIfAborted } from "../client/wait.js";
 import type { ClientConfig } from "../session/client-config.js";
 import { ByteBudget } from "./byte-budget.js";
 
@@ -53,18 +54,14 @@ export class DispatchThrottles {
    * Waits out a sampling backoff, then for an in-flight slot and for `promptBytes` (×20 after a
    * recent 429) of the sample budget. Returns the release, to call once the POST is answered.
    */
-  async acquireSample(
-    promptBytes: number,
-    sleep: (ms: number, signal?: AbortSignal) => Promise<void>,
-    signal?: AbortSignal,
-  ): Promise<() => void> {
+  async acquireSample(promptBytes: number, sleep: SleepFn, signal?: AbortSignal): Promise<() => void> {
     for (let wait = this.#backoffUntil - this.#now(); wait > 0; wait = this.#backoffUntil - this.#now()) {
-      await sleep(Math.min(wait, SAMPLE_DISPATCH.backoffStepMs), signal);
+      await abortableSleep(sleep, Math.min(wait, SAMPLE_DISPATCH.backoffStepMs), signal);
     }
     const limit = () =>
       this.#recent429() ? SAMPLE_DISPATCH.maxInFlightAfter429 : SAMPLE_DISPATCH.maxInFlight;
     while (this.#sampleInFlight >= limit()) {
-      signal?.throwIfAborted();
+      throwIfAborted(signal);
       // Woken by every release; the limit itself only rises, and only while requests are in flight.
       await new Promise<void>((resolve) => this.#inFlightWaiters.push(resolve));
     }

@@ -23,10 +23,8 @@ import {
 } from "../api/rest-schemas.js";
 import type { CallOptions } from "../api/service.js";
 import { ApiKeyAuth, decodeClaims, type Identity, identityFromClaims } from "../client/auth.js";
-import { sleep } from "../client/clock.js";
 import {
   APIError,
-  APIUserAbortError,
   ClientClosedError,
   ConflictError,
   InternalServerError,
@@ -38,6 +36,7 @@ import {
 } from "../client/errors.js";
 import type { HttpClient } from "../client/http.js";
 import { type ClientOptions, resolveOptions } from "../client/options.js";
+import { abortableSleep, sleep } from "../client/wait.js";
 import {
   type ArchiveDownloadOptions,
   CHECKPOINT_FILES,
@@ -434,11 +433,7 @@ export class RestClient {
         if (pass === 1) http.logger.info(`The archive of ${path} is being built; this may take a while`);
         else if (pass === 5) http.logger.warn(`The archive of ${path} is still being built`);
         onWait?.({ pass, maxPasses, waitMs, elapsedMs });
-        try {
-          await sleep(http.clock, waitMs, call.signal);
-        } catch (cause) {
-          throw new APIUserAbortError(undefined, { cause });
-        }
+        await abortableSleep((ms, signal) => sleep(http.clock, ms, signal), waitMs, call.signal);
       }
     }
   }
@@ -576,18 +571,13 @@ export class RestClient {
       }
       if (answer.status === "failed") throw new TraceExportFailedError(id, answer.error);
       onPending?.(polls);
-      try {
-        await sleep(http.clock, interval, call.signal);
-      } catch (cause) {
-        throw new APIUserAbortError(undefined, { cause });
-      }
+      await abortableSleep((ms, signal) => sleep(http.clock, ms, signal), interval, call.signal);
     }
   }
 
   /** What a sampling session samples from (base model and, if any, the checkpoint path). */
   async getSampler(samplerId: string, options: RestCallOptions = {}): Promise<SamplerInfo> {
-    const id = pathSegment(samplerId, "samplerId");
-    return rest.getSampler(await this.http(), id, options);
+    return rest.getSampler(await this.http(), samplerId, options);
   }
 
   // ---- audit, billing, identity ----

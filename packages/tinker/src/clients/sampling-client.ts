@@ -5,15 +5,18 @@
 // resubmit with a new seq_id (the official client's L3 retry, bounded here by `maxResubmits` and by
 // the stuck-detection timeout).
 
-import { asample, createSamplingSession, getSampler } from "../api/sampling.js";
+import { getSampler } from "../api/rest.js";
+import { asample, createSamplingSession } from "../api/sampling.js";
 import {
   APIConnectionError,
   APIError,
   FutureExpiredError,
   RateLimitError,
+  ResponseValidationError,
   ValidationError,
 } from "../client/errors.js";
 import type { ClientOptions } from "../client/options.js";
+import { abortableSleep, type Backoff, backoffMs } from "../client/wait.js";
 import { type FutureHandle, TinkerFuture } from "../futures/future.js";
 import { pollFuture, type ResultDecoder, type WireFormat } from "../futures/poll.js";
 import { submitWithRetries } from "../futures/submit.js";
@@ -30,7 +33,7 @@ import type {
   StopReason,
   TopkRow,
   WireModelInput,
-  SamplingParams as WireSamplingParams,
+  WireSamplingParams,
 } from "../wire/types.js";
 import { chunkLength } from "../wire/validate.js";
 import { type ClientContext, checkWireFormat, type WireFormatOption } from "./context.js";
@@ -41,7 +44,10 @@ import {
   type SamplingClientDescriptor,
 } from "./sampling-descriptor.js";
 
-/** How to sample, in the SDK's camelCase; every field optional. Checked before anything is sent. */
+/**
+ * How sample() samples, in camelCase: `import { SamplingParams } from "tinker-ts"`. Checked before
+ * anything is sent and sent as the wire's `WireSamplingParams` (temperature, top_k and top_p always).
+ */
 export interface SamplingParams {
   /** Unset: up to the model's context. */
   maxTokens?: number;
@@ -124,6 +130,9 @@ const SAMPLE_DECODER: ResultDecoder<SampleResponse> = {
   proto: decodeSampleResponseProto,
   json: decodeSampleResponseJson,
 };
+
+/** Between resubmits of a lost sample (the L3 retry): 0.5 s doubling to 10 s, less up to 25 % jitter. */
+const RESUBMIT_BACKOFF: Backoff = { baseMs: 500, maxMs: 10_000, jitter: 0.25 };
 
 /** Contract 3.2: the backoff after a 429 depends on the prompt's estimated size. */
 export const SAMPLING_BACKPRESSURE = {
@@ -403,7 +412,7 @@ export class SamplingClient {
     return new TinkerFuture(async (handle) => {
       const res = await this.#run(request, handle);
       if (!res.prompt_logprobs) {
-        throw new APIConnectionError(
+        throw new ResponseValidationError(
           "The server's sample result has no prompt_logprobs although they were asked for",
         );
       }
@@ -420,7 +429,7 @@ export class SamplingClient {
   async getBaseModel(): Promise<string> {
     if (this.#baseModel === undefined) {
       const info = await getSampler(this.#ctx.http, this.samplingSessionId, { signal: this.#ctx.signal });
-      this.#baseModel = info.base_model;
+      this.#baseModel = info.baseModel;
     }
     return this.#baseModel;
   }
@@ -477,18 +486,12 @@ export class SamplingClient {
           const ack = await this.#submit(body, promptBytes);
           handle.setRequestId(ack.request_id);
           const result = await pollFuture({
+            ...ctx.pollOptions(started),
             requestId: ack.request_id,
             requestType: "Sample",
             decoder: SAMPLE_DECODER,
             wireFormat: this.#wireFormat,
-            transport: ctx.transport,
-            sleep: ctx.sleep,
-            now: ctx.now,
-            logger: ctx.logger,
             onQueueState: handle.emitQueueState,
-            billingMaxPauseMs: ctx.billingMaxPauseMs,
-            createPromiseRoundtripSec: (ctx.now() - started) / 1000,
-            signal: ctx.signal,
           });
           this.#lastProgressAt = ctx.now();
           return result;
@@ -496,11 +499,11 @@ export class SamplingClient {
           if (ctx.signal.aborted || ctx.config.sampleNoRetries || !isResubmittable(error)) throw error;
           if (attempt >= this.#maxResubmits) throw error;
           this.#checkStuck(error);
-          const delay = Math.min(500 * 2 ** attempt, 10_000) * (0.75 + 0.25 * Math.random());
+          const delay = backoffMs(RESUBMIT_BACKOFF, attempt, Math.random());
           ctx.logger.info(
             `Resubmitting sample (attempt ${attempt + 2}) in ${(delay / 1000).toFixed(2)} s: ${(error as Error).message}`,
           );
-          await ctx.sleep(delay, ctx.signal);
+          await abortableSleep(ctx.sleep, delay, ctx.signal);
         }
       }
     } finally {
@@ -527,31 +530,21 @@ export class SamplingClient {
       promptBytes <= SAMPLING_BACKPRESSURE.smallPromptBytes
         ? SAMPLING_BACKPRESSURE.smallWaitMs
         : SAMPLING_BACKPRESSURE.largeWaitMs;
-    return submitWithRetries(
-      async () => {
-        for (;;) {
-          const release = await ctx.throttles.acquireSample(promptBytes, ctx.sleep, ctx.signal);
-          try {
-            return await asample(ctx.http, body, { signal: ctx.signal });
-          } catch (error) {
-            if (!(error instanceof RateLimitError)) throw error;
-            ctx.throttles.sampleRateLimited(wait);
-            this.#checkStuck(error);
-            ctx.logger.debug(`Sampling backpressure (429): resubmitting seq ${body.seq_id} in ${wait} ms`);
-          } finally {
-            // Held until the server answers the POST, not until the sample is done.
-            release();
-          }
+    return submitWithRetries(async () => {
+      for (;;) {
+        const release = await ctx.throttles.acquireSample(promptBytes, ctx.sleep, ctx.signal);
+        try {
+          return await asample(ctx.http, body, { signal: ctx.signal });
+        } catch (error) {
+          if (!(error instanceof RateLimitError)) throw error;
+          ctx.throttles.sampleRateLimited(wait);
+          this.#checkStuck(error);
+          ctx.logger.debug(`Sampling backpressure (429): resubmitting seq ${body.seq_id} in ${wait} ms`);
+        } finally {
+          // Held until the server answers the POST, not until the sample is done.
+          release();
         }
-      },
-      {
-        sleep: ctx.sleep,
-        now: ctx.now,
-        logger: ctx.logger,
-        what: "sample",
-        billingMaxPauseMs: ctx.billingMaxPauseMs,
-        signal: ctx.signal,
-      },
-    );
+      }
+    }, ctx.submitOptions("sample"));
   }
 }

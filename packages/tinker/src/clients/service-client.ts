@@ -2,8 +2,9 @@
 // session opens on `openSession()` or on the first call that needs it, and session-less calls
 // (capabilities, later REST) go through a separate connection that never creates a session.
 
+import { getWeightsInfo } from "../api/rest.js";
+import type { WeightsInfo } from "../api/rest-schemas.js";
 import { getServerCapabilities, type ServerCapabilities } from "../api/service.js";
-import { type WeightsInfoResponse, weightsInfo } from "../api/training.js";
 import { ClientClosedError } from "../client/errors.js";
 import { type ClientOptions, type ResolvedOptions, resolveOptions } from "../client/options.js";
 import { type Connection, type ConnectionHooks, connect } from "../session/connection.js";
@@ -210,10 +211,10 @@ export class ServiceClient {
    * weights_info asked as the token's user: a separate session-less connection authenticated with
    * the token (its own client/config, and JWT exchange when the server wants it), closed after.
    */
-  async #weightsInfoWithToken(path: string, token: string): Promise<WeightsInfoResponse> {
+  async #weightsInfoWithToken(path: string, token: string): Promise<WeightsInfo> {
     const conn = await connect({ ...this.#options, apiKey: token, credentialCmd: undefined }, this.hooks);
     try {
-      return await weightsInfo(conn.http, path, { signal: this.lifetime.signal });
+      return await getWeightsInfo(conn.http, path, { signal: this.lifetime.signal });
     } finally {
       conn.close();
     }

@@ -8,7 +8,7 @@
 // thenable, so the promise would adopt its result instead of the future.
 
 import { watchAbort } from "../client/abort-watch.js";
-import { APIUserAbortError, FutureTimeoutError } from "../client/errors.js";
+import { APIUserAbortError, FutureTimeoutError, TinkerError, ValidationError } from "../client/errors.js";
 import type { QueueStateEvent } from "./poll.js";
 
 /** Options of `TinkerFuture.result`: stop waiting without stopping the work. */
@@ -77,7 +77,7 @@ export class TinkerFuture<T> implements Promise<T> {
         (value) => {
           this.#state = { status: "fulfilled", value };
           for (const w of this.#submittedWaiters.splice(0))
-            w.reject(new Error(`${label} finished without a request id`));
+            w.reject(new TinkerError(`${label} finished without a request id`));
           return value;
         },
         (error: unknown) => {
@@ -119,13 +119,15 @@ export class TinkerFuture<T> implements Promise<T> {
     if (first !== undefined) return Promise.resolve(first);
     if (this.#state.status === "rejected") return Promise.reject(this.#state.error);
     if (this.#state.status === "fulfilled")
-      return Promise.reject(new Error(`${this.#label} had no request id`));
+      return Promise.reject(new TinkerError(`${this.#label} had no request id`));
     return new Promise((resolve, reject) => this.#submittedWaiters.push({ resolve, reject }));
   }
 
   /** Queue-state changes reported while polling. Returns a function that removes the listener. */
   on<E extends keyof FutureEvents>(event: E, listener: (payload: FutureEvents[E]) => void): () => void {
-    if (event !== "queueState") throw new TypeError(`Unknown event: ${String(event)}`);
+    if (event !== "queueState") {
+      throw new ValidationError(`Unknown event: ${String(event)}; a future emits "queueState"`, "event");
+    }
     this.#listeners.add(listener);
     return () => this.off(event, listener);
   }
@@ -145,7 +147,9 @@ export class TinkerFuture<T> implements Promise<T> {
     if (this.#state.status === "rejected") return Promise.reject(this.#state.error);
     if (timeout === undefined && signal === undefined) return this.#promise;
     if (timeout !== undefined && (!Number.isFinite(timeout) || timeout < 0)) {
-      return Promise.reject(new RangeError(`timeout must be a number of milliseconds >= 0, got ${timeout}`));
+      return Promise.reject(
+        new ValidationError(`timeout must be a number of milliseconds >= 0, got ${timeout}`, "timeout"),
+      );
     }
     return new Promise<T>((resolve, reject) => {
       let timer: ReturnType<typeof setTimeout> | undefined;

@@ -16,10 +16,12 @@ import {
   makeAPIError,
   RequestFailedError,
   ResponseValidationError,
-  TinkerError,
 } from "../client/errors.js";
 import type { Logger } from "../client/logger.js";
 import { isBare400 } from "../client/retry.js";
+import { abortableSleep, abortError, backoffMs, type SleepFn } from "../client/wait.js";
+import { BILLING_PAUSE, BillingPause } from "./billing-pause.js";
+import { SECONDS_BACKOFF } from "./submit.js";
 
 /**
  * Where a waiting request stands: `active` (running or about to), `paused_rate_limit` /
@@ -73,7 +75,7 @@ export interface PollOptions<T> {
   wireFormat?: WireFormat;
   transport: PollTransport;
   /** Must reject when `signal` aborts. */
-  sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  sleep: SleepFn;
   now: () => number;
   logger: Logger;
   onQueueState?: (event: QueueStateEvent) => void;
@@ -88,12 +90,12 @@ export interface PollOptions<T> {
 /** Waits of the loop, exported so tests and docs name the same numbers. */
 export const POLL_TIMINGS = {
   /** Connection errors, timeouts, 429 and bare 400: min(2^c, 30) s. */
-  connectionBackoffMs: (c: number) => Math.min(2 ** c, 30) * 1000,
+  connectionBackoffMs: (c: number) => backoffMs(SECONDS_BACKOFF, c),
   /** The n-th 5xx in a row (n >= 1): 0, 250, 500, 1000 … ms, capped at 5 s. */
-  serverErrorBackoffMs: (n: number) => (n <= 1 ? 0 : Math.min(250 * 2 ** (n - 2), 5000)),
-  billingSleepMs: 5000,
+  serverErrorBackoffMs: (n: number) => (n <= 1 ? 0 : backoffMs({ baseMs: 250, maxMs: 5000 }, n - 2)),
+  billingSleepMs: BILLING_PAUSE.sleepMs,
   /** A 402 seen more than this after the previous one starts a new pause window. */
-  billingWindowResetMs: 5 * 60_000,
+  billingWindowResetMs: BILLING_PAUSE.windowResetMs,
   maxBodied400Retries: 3,
   bare400Budget: 16,
 } as const;
@@ -154,12 +156,7 @@ function withRequestId(error: APIError, requestId: string, message: string): API
   });
 }
 
-/** The SDK's own reasons (ClientClosedError) as they are; anything else as an APIUserAbortError. */
-function abortError(signal: AbortSignal | undefined, cause?: unknown): Error {
-  const reason = signal?.reason;
-  if (reason instanceof TinkerError) return reason;
-  return new APIUserAbortError("Polling was stopped.", { cause });
-}
+const STOPPED = "Polling was stopped.";
 
 /**
  * Polls `retrieve_future` until the request has a result, and returns it decoded. Throws
@@ -171,7 +168,7 @@ export async function pollFuture<T>(options: PollOptions<T>): Promise<T> {
   const wireFormat = options.wireFormat ?? "proto";
   const wantProto = wireFormat === "proto" && decoder.proto !== undefined;
   const accept = wantProto ? PROTOBUF_CONTENT_TYPE : "application/json";
-  const billingMaxPauseMs = options.billingMaxPauseMs ?? 3_600_000;
+  const billing = new BillingPause(options.billingMaxPauseMs);
   const T = POLL_TIMINGS;
 
   let allowMetadataOnly = true;
@@ -179,16 +176,10 @@ export async function pollFuture<T>(options: PollOptions<T>): Promise<T> {
   let bodied400s = 0; // b
   let serverErrorsInRow = 0;
   let bare400Budget: number = T.bare400Budget;
-  let billingPauseStart: number | undefined;
-  let last402At: number | undefined;
 
   const wait = async (ms: number, why: string): Promise<void> => {
     logger.debug(`Request ${requestId}: ${why}; polling again in ${(ms / 1000).toFixed(2)} s`);
-    try {
-      await sleep(ms, signal);
-    } catch (cause) {
-      throw abortError(signal, cause);
-    }
+    await abortableSleep(sleep, ms, signal, STOPPED);
   };
   const observe = (event: QueueStateEvent | undefined): void => {
     if (!event || !options.onQueueState) return;
@@ -200,7 +191,7 @@ export async function pollFuture<T>(options: PollOptions<T>): Promise<T> {
   };
 
   for (let iteration = 0; ; iteration++) {
-    if (signal?.aborted) throw abortError(signal);
+    if (signal?.aborted) throw abortError(signal, { message: STOPPED });
     let reply: PollReply;
     try {
       reply = await transport(
@@ -217,7 +208,9 @@ export async function pollFuture<T>(options: PollOptions<T>): Promise<T> {
         signal,
       );
     } catch (error) {
-      if (signal?.aborted || error instanceof APIUserAbortError) throw abortError(signal, error);
+      if (signal?.aborted || error instanceof APIUserAbortError) {
+        throw abortError(signal, { message: STOPPED, cause: error });
+      }
       if (error instanceof APIConnectionError) {
         // Also APITimeoutError: the 45 s per-poll deadline passed without an answer.
         serverErrorsInRow = 0;
@@ -278,16 +271,7 @@ export async function pollFuture<T>(options: PollOptions<T>): Promise<T> {
         throw withRequestId(error, requestId, `retrieve_future for request ${requestId} failed`);
       }
       if (status === 402) {
-        const t = now();
-        if (
-          billingPauseStart === undefined ||
-          last402At === undefined ||
-          t - last402At > T.billingWindowResetMs
-        ) {
-          billingPauseStart = t;
-        }
-        last402At = t;
-        if (t - billingPauseStart >= billingMaxPauseMs) {
+        if (!billing.allows(now())) {
           throw withRequestId(error, requestId, `Request ${requestId} stayed paused for billing too long`);
         }
         logger.warn(`Request ${requestId} is paused for billing: ${APIError.detailOf(error.body)}`);

@@ -7,9 +7,11 @@
 import { APIConnectionError, APIError, APIUserAbortError, PaymentRequiredError } from "../client/errors.js";
 import type { Logger } from "../client/logger.js";
 import { isRetryableStatus } from "../client/retry.js";
+import { abortableSleep, type Backoff, backoffMs, type SleepFn, throwIfAborted } from "../client/wait.js";
+import { BILLING_PAUSE, BillingPause } from "./billing-pause.js";
 
 export interface SubmitRetryOptions {
-  sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  sleep: SleepFn;
   now: () => number;
   logger: Logger;
   /** What is being submitted, for logs. */
@@ -20,11 +22,14 @@ export interface SubmitRetryOptions {
   signal?: AbortSignal;
 }
 
+/** min(2ⁿ, 30) s: the contract's backoff for submits, and for polls that got no answer. */
+export const SECONDS_BACKOFF: Backoff = { baseMs: 1000, maxMs: 30_000 };
+
 export const SUBMIT_TIMINGS = {
-  backoffMs: (attempt: number) => Math.min(2 ** attempt, 30) * 1000,
+  backoffMs: (attempt: number) => backoffMs(SECONDS_BACKOFF, attempt),
   budgetMs: 300_000,
-  billingSleepMs: 5000,
-  billingWindowResetMs: 5 * 60_000,
+  billingSleepMs: BILLING_PAUSE.sleepMs,
+  billingWindowResetMs: BILLING_PAUSE.windowResetMs,
 } as const;
 
 export function isRetryableSubmitError(error: unknown): boolean {
@@ -40,28 +45,17 @@ export async function submitWithRetries<T>(
 ): Promise<T> {
   const { sleep, now, logger, what, signal } = options;
   const budgetMs = options.budgetMs ?? SUBMIT_TIMINGS.budgetMs;
-  const billingMaxPauseMs = options.billingMaxPauseMs ?? 3_600_000;
+  const billing = new BillingPause(options.billingMaxPauseMs);
   const start = now();
   let retries = 0;
-  let billingStart: number | undefined;
-  let last402: number | undefined;
   for (let n = 0; ; n++) {
     try {
       return await attempt(n);
     } catch (error) {
-      if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : error;
+      throwIfAborted(signal);
       let delay: number;
       if (error instanceof PaymentRequiredError) {
-        const t = now();
-        if (
-          billingStart === undefined ||
-          last402 === undefined ||
-          t - last402 > SUBMIT_TIMINGS.billingWindowResetMs
-        ) {
-          billingStart = t;
-        }
-        last402 = t;
-        if (t - billingStart >= billingMaxPauseMs) throw error;
+        if (!billing.allows(now())) throw error;
         logger.warn(`${what} is paused for billing: ${APIError.detailOf(error.body)}`);
         delay = SUBMIT_TIMINGS.billingSleepMs;
       } else {
@@ -71,11 +65,7 @@ export async function submitWithRetries<T>(
         retries++;
         logger.info(`Retrying ${what} in ${delay / 1000} s: ${(error as Error).message}`);
       }
-      try {
-        await sleep(delay, signal);
-      } catch (cause) {
-        throw signal?.reason instanceof Error ? signal.reason : new APIUserAbortError(undefined, { cause });
-      }
+      await abortableSleep(sleep, delay, signal);
     }
   }
 }

@@ -2,6 +2,7 @@
 // is reported through the logger and never reaches the code that emitted the event (the heartbeat
 // loop must keep running whatever a listener does).
 
+import { ValidationError } from "../client/errors.js";
 import type { Logger } from "../client/logger.js";
 
 /** Heartbeats have been failing for a while (repeated at intervals while they keep failing). */
@@ -59,7 +60,12 @@ export class EventRegistry {
   /** Adds a listener; returns a function that removes it. */
   on<E extends TinkerEventName>(event: E, listener: TinkerListener<E>): () => void {
     const set = this.listeners[event] as Set<TinkerListener<E>> | undefined;
-    if (!set) throw new TypeError(`Unknown event: ${String(event)}`);
+    if (!set) {
+      throw new ValidationError(
+        `Unknown event: ${String(event)}; known: ${Object.keys(this.listeners).join(", ")}`,
+        "event",
+      );
+    }
     set.add(listener);
     return () => this.off(event, listener);
   }

@@ -4,9 +4,10 @@
 // `warnRepeatMs`, and a log line on recovery), and it stops promptly on `stop()`. Its timers are
 // unref'd through the clock, so it never keeps a finished program alive.
 
-import { type Clock, sleep } from "../client/clock.js";
+import type { Clock } from "../client/clock.js";
 import { APIError, APITimeoutError } from "../client/errors.js";
 import type { Logger } from "../client/logger.js";
+import { sleep } from "../client/wait.js";
 import type { TinkerEvents } from "./events.js";
 
 /** Sends one heartbeat. Must honour `signal`; `timeoutMs` is the deadline to pass down. */

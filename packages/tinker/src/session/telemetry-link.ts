@@ -2,9 +2,9 @@
 // that knows both the telemetry queue and the endpoint it sends to.
 
 import { sendTelemetry } from "../api/telemetry.js";
-import { sleep } from "../client/clock.js";
 import type { HttpClient } from "../client/http.js";
 import type { ResolvedOptions } from "../client/options.js";
+import { sleep } from "../client/wait.js";
 import { Telemetry } from "../telemetry/telemetry.js";
 
 /** A running Telemetry for `sessionId` (undefined: session-less, sent as `sessionless-<uuid>`). */

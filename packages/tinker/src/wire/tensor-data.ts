@@ -263,6 +263,23 @@ export class TensorData implements WireTensorData {
     });
   }
 
+  /**
+   * @internal Adopts a tensor decoded from a server answer, as it is. The decoder has checked its
+   * structure (a malformed one is a WireDecodeError there); its values are the server's, not user
+   * input, so they are not checked again: a -Infinity logprob is a real answer, not a bad one.
+   */
+  static fromDecoded(wire: WireTensorData): TensorData {
+    if (wire instanceof TensorData) return wire;
+    return new TensorData({
+      data: wire.data,
+      dtype: wire.dtype,
+      shape: wire.shape ?? [wire.data.length],
+      ...(wire.sparse_crow_indices
+        ? { sparse_crow_indices: wire.sparse_crow_indices, sparse_col_indices: wire.sparse_col_indices ?? [] }
+        : {}),
+    });
+  }
+
   /** Whether it is stored as sparse CSR. */
   get isSparse(): boolean {
     return this.sparse_crow_indices !== undefined;

@@ -187,8 +187,11 @@ export interface OptimStepResponse {
 
 // ---- Sampling (contract 4.7, 4.8) ----
 
-/** Sampling settings of a sample request, in the wire's snake_case. */
-export interface SamplingParams {
+/**
+ * Sampling settings of a sample request, in the wire's snake_case. What users pass to sample() is
+ * the SDK's camelCase `SamplingParams`; this is their form on the wire.
+ */
+export interface WireSamplingParams {
   /** Most tokens to generate per sequence; absent means up to the model's context. */
   max_tokens?: number;
   /** Seed of the sampler's randomness: the same seed, prompt and weights give the same samples. */
@@ -204,7 +207,7 @@ export interface SamplingParams {
 }
 
 /** The contract's defaults for temperature, top_k and top_p. */
-export const SAMPLING_PARAMS_DEFAULTS: Readonly<Pick<SamplingParams, "temperature" | "top_k" | "top_p">> =
+export const SAMPLING_PARAMS_DEFAULTS: Readonly<Pick<WireSamplingParams, "temperature" | "top_k" | "top_p">> =
   Object.freeze({ temperature: 1.0, top_k: -1, top_p: 1.0 });
 
 /** The body of asample. */
@@ -216,7 +219,7 @@ export interface SampleRequest {
   /** The prompt. */
   prompt: WireModelInput;
   /** How to sample. */
-  sampling_params: SamplingParams;
+  sampling_params: WireSamplingParams;
   /** Sample from this base model (the session-less form; the SDK sends `sampling_session_id`). */
   base_model?: string;
   /** Sample from these weights, a `tinker://` path (the session-less form). */

@@ -20,7 +20,7 @@ import type { ForwardBackwardOutput, LossFnConfig, LossFnType, WireDatum } from 
 import { zstdCompress } from "../../wire/zstd.js";
 import type { ClientContext } from "../context.js";
 import { checkTrainingBatch } from "./params.js";
-import { pollBase, type Sequencer } from "./sequencer.js";
+import type { Sequencer } from "./sequencer.js";
 import type { DatumLike, ForwardBackwardResult } from "./types.js";
 
 const FBO_DECODER: ResultDecoder<ForwardBackwardOutput> = {
@@ -57,17 +57,17 @@ export function prepareBatch(
   return chunkBatch(ctx, checkTrainingBatch(data, lossFn, lossFnConfig, call, baseModel));
 }
 
-/** The public result: wire tensors as TensorData, in the order the datums were given. */
+/**
+ * The public result: decoded tensors as TensorData, in the order the datums were given. The decoder
+ * has checked the answer's structure; its values are not checked again as if the user had sent them.
+ */
 export function toResult(out: ForwardBackwardOutput): ForwardBackwardResult {
   return {
     lossFnOutputType: out.loss_fn_output_type,
-    lossFnOutputs: out.loss_fn_outputs.map((record, i) => {
+    lossFnOutputs: out.loss_fn_outputs.map((record) => {
       const converted: Record<string, TensorData> = {};
       for (const [key, td] of Object.entries(record)) {
-        Object.defineProperty(converted, key, {
-          value: TensorData.fromWire(td, { field: `loss_fn_outputs[${i}].${key}` }),
-          enumerable: true,
-        });
+        Object.defineProperty(converted, key, { value: TensorData.fromDecoded(td), enumerable: true });
       }
       return converted;
     }),
@@ -170,7 +170,7 @@ export async function runForwardBackward(
   const outputs = await Promise.all(
     acks.map((ack) =>
       pollFuture({
-        ...pollBase(ctx, started),
+        ...ctx.pollOptions(started),
         createPromiseRoundtripSec: roundtrip,
         requestId: ack.request_id,
         requestType: forwardOnly ? "Forward" : "ForwardBackward",

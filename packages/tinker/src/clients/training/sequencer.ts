@@ -22,19 +22,7 @@ export interface SingleRequest<R, T> {
   savedPath?: string;
 }
 
-/** The options every poll of this client shares; `started` is when the call was submitted. */
-export function pollBase(ctx: ClientContext, started: number) {
-  return {
-    transport: ctx.transport,
-    sleep: ctx.sleep,
-    now: ctx.now,
-    logger: ctx.logger,
-    billingMaxPauseMs: ctx.billingMaxPauseMs,
-    createPromiseRoundtripSec: (ctx.now() - started) / 1000,
-    signal: ctx.signal,
-  };
-}
-
+/** The seq ids of one training model, and the submit/poll of each request in its turn. */
 export class Sequencer {
   readonly ctx: ClientContext;
   readonly modelId: string;
@@ -101,15 +89,7 @@ export class Sequencer {
 
   /** `send` with the L2 retry layer (contract 1.6): the same body and seq id on every attempt. */
   withRetries<T>(send: () => Promise<T>, what: string): Promise<T> {
-    const ctx = this.ctx;
-    return submitWithRetries(() => send(), {
-      sleep: ctx.sleep,
-      now: ctx.now,
-      logger: ctx.logger,
-      what,
-      billingMaxPauseMs: ctx.billingMaxPauseMs,
-      signal: ctx.signal,
-    });
+    return submitWithRetries(() => send(), this.ctx.submitOptions(what));
   }
 
   /**
@@ -130,29 +110,19 @@ export class Sequencer {
       let ack: SubmitAck | undefined;
       try {
         await turn.wait();
-        ack = await submitWithRetries(
-          async (attempt) => {
-            try {
-              return await submit();
-            } catch (error) {
-              if (savedPath !== undefined && attempt > 0 && error instanceof ConflictError) {
-                ctx.logger.debug(
-                  `${label}: a retried save got 409; an earlier attempt reached the server, so ${savedPath} is saved`,
-                );
-                return undefined;
-              }
-              throw error;
+        ack = await submitWithRetries(async (attempt) => {
+          try {
+            return await submit();
+          } catch (error) {
+            if (savedPath !== undefined && attempt > 0 && error instanceof ConflictError) {
+              ctx.logger.debug(
+                `${label}: a retried save got 409; an earlier attempt reached the server, so ${savedPath} is saved`,
+              );
+              return undefined;
             }
-          },
-          {
-            sleep: ctx.sleep,
-            now: ctx.now,
-            logger: ctx.logger,
-            what: label,
-            billingMaxPauseMs: ctx.billingMaxPauseMs,
-            signal: ctx.signal,
-          },
-        );
+            throw error;
+          }
+        }, ctx.submitOptions(label));
       } catch (error) {
         await this.fillSeqGap(turn.seqIds, error);
         throw error;
@@ -162,7 +132,7 @@ export class Sequencer {
       if (ack === undefined) return map({ path: savedPath } as R);
       handle.setRequestId(ack.request_id);
       const result = await pollFuture({
-        ...pollBase(ctx, started),
+        ...ctx.pollOptions(started),
         requestId: ack.request_id,
         requestType,
         decoder,

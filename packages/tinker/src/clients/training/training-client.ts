@@ -10,6 +10,8 @@
 // submits forward_backward then optim_step, in that order, without waiting for the first result.
 // forward/forwardBackward go on to forward-backward.ts, forwardBackwardCustom to custom-loss.ts.
 
+import { getWeightsInfo } from "../../api/rest.js";
+import type { WeightsInfo } from "../../api/rest-schemas.js";
 import {
   createModel,
   createModelResult,
@@ -22,8 +24,6 @@ import {
   saveWeightsForSampler,
   saveWeightsForSamplerResult,
   saveWeightsResult,
-  type WeightsInfoResponse,
-  weightsInfo,
 } from "../../api/training.js";
 import { ResponseValidationError, ValidationError } from "../../client/errors.js";
 import type { LossTensor } from "../../custom-loss/tensor.js";
@@ -39,7 +39,7 @@ import { SamplingClient, type SamplingClientOptions } from "../sampling-client.j
 import { forwardBackwardCustom } from "./custom-loss.js";
 import { prepareBatch, runForwardBackward, toResult } from "./forward-backward.js";
 import { checkName, checkTtl, checkWeightsAccessToken, toLoraConfig, toWireAdamParams } from "./params.js";
-import { pollBase, Sequencer } from "./sequencer.js";
+import { Sequencer } from "./sequencer.js";
 import type {
   AdamStepParams,
   CheckpointResult,
@@ -57,7 +57,7 @@ import type {
 } from "./types.js";
 
 /** Looks up a checkpoint's LoRA config (weights_info); the token variant uses its own client. */
-export type WeightsInfoLookup = (path: string) => Promise<WeightsInfoResponse>;
+export type WeightsInfoLookup = (path: string) => Promise<WeightsInfo>;
 
 /**
  * One LoRA model being trained on the server. Made by ServiceClient.createLoraTrainingClient or
@@ -114,7 +114,7 @@ export class TrainingClient {
       { signal: ctx.signal },
     );
     const result = await pollFuture({
-      ...pollBase(ctx, started),
+      ...ctx.pollOptions(started),
       requestId: ack.request_id,
       requestType: "CreateModel",
       decoder: { name: "CreateModelResponse", json: createModelResult },
@@ -128,7 +128,7 @@ export class TrainingClient {
     ctx: ClientContext,
     path: string,
     options: TrainingFromStateOptions = {},
-    lookupWeightsInfo: WeightsInfoLookup = (p) => weightsInfo(ctx.http, p, { signal: ctx.signal }),
+    lookupWeightsInfo: WeightsInfoLookup = (p) => getWeightsInfo(ctx.http, p, { signal: ctx.signal }),
   ): Promise<TrainingClient> {
     parseTinkerPath(path, "path");
     const wireFormat = checkWireFormat(options.wireFormat);
@@ -153,7 +153,7 @@ export class TrainingClient {
         { signal: ctx.signal },
       );
       await pollFuture({
-        ...pollBase(ctx, started),
+        ...ctx.pollOptions(started),
         requestId: ack.request_id,
         requestType: "LoadWeights",
         decoder: { name: "LoadWeightsResponse", json: loadWeightsResult },
@@ -165,16 +165,16 @@ export class TrainingClient {
       return client;
     }
     const info = await lookupWeightsInfo(path);
-    if (!info.is_lora || info.lora_rank == null) {
+    if (!info.isLora || info.loraRank === undefined) {
       throw new ResponseValidationError(
-        `${path} is not a LoRA checkpoint (weights_info: is_lora ${info.is_lora})`,
+        `${path} is not a LoRA checkpoint (weights_info: is_lora ${info.isLora})`,
       );
     }
-    const client = await TrainingClient.createLora(ctx, options.baseModel ?? info.base_model, {
-      rank: info.lora_rank,
-      trainMlp: info.train_mlp ?? true,
-      trainAttn: info.train_attn ?? true,
-      trainUnembed: info.train_unembed ?? true,
+    const client = await TrainingClient.createLora(ctx, options.baseModel ?? info.baseModel, {
+      rank: info.loraRank,
+      trainMlp: info.trainMlp,
+      trainAttn: info.trainAttn,
+      trainUnembed: info.trainUnembed,
       ...(options.userMetadata ? { userMetadata: options.userMetadata } : {}),
       wireFormat,
     });
