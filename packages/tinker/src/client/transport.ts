@@ -8,9 +8,11 @@
 export interface TransportRequest {
   /** Absolute URL. */
   url: string;
+  /** Upper-case HTTP method. */
   method: string;
   /** Header names in lower case, each once. */
   headers: Record<string, string>;
+  /** Sent as is: JSON text, or the raw bytes of e.g. a protobuf message. */
   body: Uint8Array | string | undefined;
   /** Aborts the request and any body read still running. Fired for timeouts and by the caller. */
   signal: AbortSignal;
@@ -20,7 +22,9 @@ export interface TransportRequest {
 
 /** A response whose body has not been read yet; read it once, by one of the three methods. */
 export interface TransportResponse {
+  /** HTTP status code. */
   readonly status: number;
+  /** Response headers. */
   readonly headers: Headers;
   /** The whole body, decompressed (gzip/deflate/br) as fetch would. */
   bytes(): Promise<Uint8Array>;
@@ -34,6 +38,7 @@ export interface TransportResponse {
 export interface Transport {
   /** Names the implementation in logs and benchmarks: "fetch" or "undici". */
   readonly name: string;
+  /** Sends one request. Rejects on a connection failure or when `request.signal` aborts. */
   request(request: TransportRequest): Promise<TransportResponse>;
 }
 
