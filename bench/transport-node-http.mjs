@@ -4,7 +4,7 @@
 // request (web Headers for the response, a tight copy of the body, UTF-8 text; one Agent per pool of
 // contract 1.7, up to 1000 sockets each), so that the benchmark compares the two HTTP stacks and
 // nothing else. Redirects and Content-Encoding are left out: tinker-local sends neither. It lives
-// here, not in the SDK, because it lost (see docs/benchmarks.md, section transport).
+// here as the comparison row for the shipped undici transport (docs/benchmarks.md, transport).
 import http from "node:http";
 
 /** @typedef {import("tinker-ts").Transport} Transport */

@@ -327,7 +327,8 @@ export class HttpClient {
     retries: number,
     idempotencyKey: string | undefined,
   ): Promise<Record<string, string>> {
-    const headers: Record<string, string> = {};
+    // No prototype: a header named like an Object.prototype member must stay a plain entry.
+    const headers: Record<string, string> = Object.create(null);
     const put = (name: string, value: string) => {
       headers[checkedHeader(name, value)] = value;
     };

@@ -1,8 +1,9 @@
 // The Node transport: undici's `Agent.request`, one Agent per pool of contract 1.7 (see
-// transport-pools.ts), keep-alive connections. Chosen over Node's built-in fetch (the same undici
-// underneath, plus the WHATWG Request/Response/stream machinery on every call) and over node:http
-// with a keep-alive Agent by measurement: bench/transport.ts has the three side by side, and
-// docs/benchmarks.md the figures. Loaded only on Node, by a dynamic import from http.ts.
+// transport-pools.ts), keep-alive connections. It beats Node's built-in fetch (the same undici
+// underneath, plus the WHATWG Request/Response/stream machinery on every call) in bench/transport.ts
+// on every row. Against node:http with a keep-alive Agent (the candidate in bench/) the one run so far,
+// on a heavily loaded machine, was mixed: see docs/benchmarks.md. Loaded only on Node, by a dynamic
+// import from http.ts.
 
 import { Agent } from "undici";
 import type { Transport, TransportRequest, TransportResponse } from "./transport.js";
