@@ -71,6 +71,15 @@ const READING_NOTES: Record<string, string> = {
     "2 cores with anything else on the machine). The round trip minus the model-only row is what",
     "HTTP, the protobuf codecs, the scheduler and the long poll add to a training step.",
   ].join("\n"),
+  transport: [
+    "tinker-local/tiny runs in a process of its own and every client in another, on plain node against",
+    "the built SDK (no tsx in them). The bare client sends the SDK's requests over node:http with one",
+    "keep-alive Agent and decodes with the same codecs, and nothing else: the SDK's overhead is its",
+    "row minus the bare row. Client CPU per call (user + system of the client process) is the least",
+    "noisy figure on a loaded machine. The sequential and pipelined rows run every client in one",
+    "process, interleaved round by round; each 1,000-sample burst runs in a fresh process, so its",
+    "peak RSS is that client's alone. The server queues instead of answering 429 during the burst.",
+  ].join("\n"),
   memory: [
     "Each reading is taken in the server process after two forced collections. Model weights,",
     "gradients and Adam moments are typed arrays, so they show under arrayBuffers, not heapUsed;",

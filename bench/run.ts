@@ -23,6 +23,7 @@ const MODULES: readonly (() => Promise<Benchmark>)[] = [
   () => import("./zstd.js"),
   () => import("./codec.js"),
   () => import("./http.js"),
+  () => import("./transport.js"),
   () => import("./engine.js"),
   () => import("./memory.js"),
   () => import("./tokenizers.js"),

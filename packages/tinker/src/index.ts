@@ -47,6 +47,7 @@ export {
 export type { LogFields, Logger, LogLevel } from "./client/logger.js";
 export type { ClientOptions, HeartbeatOptions } from "./client/options.js";
 export type { RetryEvent } from "./client/retry.js";
+export type { Transport, TransportRequest, TransportResponse } from "./client/transport.js";
 export { SDK_VERSION } from "./client/version.js";
 export type {
   ArchiveUrlOptions,

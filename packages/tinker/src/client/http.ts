@@ -1,7 +1,8 @@
-// The one HTTP core over fetch. Every request of the SDK goes through `HttpClient.request`: it builds
-// the URL and headers (contract 1.3), asks the auth provider for X-API-Key on every attempt, applies a
+// The one HTTP core. Every request of the SDK goes through `HttpClient.request`: it builds the URL
+// and headers (contract 1.3), asks the auth provider for X-API-Key on every attempt, applies a
 // per-attempt timeout, retries as the RetryPolicy decides (one idempotency key for all attempts of a
-// call), and turns what comes back into data or into one typed error.
+// call), and turns what comes back into data or into one typed error. The bytes move through a
+// Transport (transport.ts): undici's pools on Node, fetch elsewhere or when the user passes one.
 
 import type { z } from "zod";
 import { watchAbort } from "./abort-watch.js";
@@ -13,10 +14,13 @@ import {
   APIUserAbortError,
   makeAPIError,
   ResponseValidationError,
+  ValidationError,
 } from "./errors.js";
 import { type Logger, silentLogger } from "./logger.js";
 import { redact } from "./redact.js";
 import { type AttemptOutcome, defaultRetryPolicy, type RetryEvent, type RetryPolicy } from "./retry.js";
+import { isNodeRuntime, type Transport, type TransportResponse } from "./transport.js";
+import { fetchTransport } from "./transport-fetch.js";
 import { USER_AGENT } from "./version.js";
 import { abortableSleep, sleep as clockSleep } from "./wait.js";
 
@@ -65,7 +69,10 @@ export interface HttpClientConfig {
   /** Without a trailing slash. */
   baseUrl: string;
   auth: AuthProvider;
+  /** Send through this fetch (Bun, Deno, browsers, or a user's own). Wins over the default transport. */
   fetch?: typeof fetch;
+  /** Send through this transport. Wins over `fetch`. Default: undici pools on Node, else fetch. */
+  transport?: Transport;
   timeoutMs?: number;
   maxRetries?: number;
   defaultHeaders?: Record<string, string>;
@@ -118,7 +125,8 @@ export class HttpClient {
   readonly maxRetries: number;
   /** Private (#) because it holds default headers that may carry secrets (CF-Access-Client-Secret). */
   readonly #config: HttpClientConfig;
-  private readonly fetchImpl: typeof fetch;
+  /** Undefined until the first request on Node without `fetch`: the shared Node transport. */
+  #transport: Transport | undefined;
   private readonly policy: RetryPolicy;
 
   constructor(config: HttpClientConfig) {
@@ -129,13 +137,19 @@ export class HttpClient {
     this.clock = config.clock ?? systemClock;
     this.timeoutMs = config.timeoutMs ?? 60_000;
     this.maxRetries = config.maxRetries ?? 10;
-    this.fetchImpl = config.fetch ?? globalThis.fetch;
+    this.#transport = config.transport ?? (config.fetch ? fetchTransport(config.fetch) : undefined);
     this.policy = config.retryPolicy ?? defaultRetryPolicy;
   }
 
   /** The same client with another source of X-API-Key (e.g. the raw credential for auth/token). */
   withAuth(auth: AuthProvider): HttpClient {
     return new HttpClient({ ...this.#config, auth });
+  }
+
+  /** The transport requests go through (loaded on first use on Node). */
+  async transport(): Promise<Transport> {
+    this.#transport ??= await defaultTransport();
+    return this.#transport;
   }
 
   url(path: string, query?: Record<string, QueryValue>): string {
@@ -247,14 +261,16 @@ export class HttpClient {
 
     try {
       const headers = await this.buildHeaders(options, retries, idempotencyKey);
-      let body: RequestInit["body"];
+      let body: Uint8Array | string | undefined;
       if (options.rawBody !== undefined) body = options.rawBody;
       else if (options.body !== undefined) body = JSON.stringify(options.body);
+      const transport = this.#transport ?? (await this.transport());
       this.logger.debug(`${method} ${path}`, { retry: retries });
 
-      let res: Response;
+      let res: TransportResponse;
       try {
-        res = await this.fetchImpl(url, {
+        res = await transport.request({
+          url,
           method,
           headers,
           body,
@@ -270,13 +286,12 @@ export class HttpClient {
       if (responseType === "raw" && (isSuccess || isRedirect)) {
         // The caller reads (or streams) the body; only its own signal applies from here on.
         handedOver = true;
-        return { ok: true, response: { status: res.status, headers: res.headers, data: res } };
+        return { ok: true, response: { status: res.status, headers: res.headers, data: res.toResponse() } };
       }
 
       let payload: Uint8Array | string;
       try {
-        payload =
-          isSuccess && responseType === "bytes" ? new Uint8Array(await res.arrayBuffer()) : await res.text();
+        payload = isSuccess && responseType === "bytes" ? await res.bytes() : await res.text();
       } catch (error) {
         return failed(error);
       }
@@ -306,29 +321,77 @@ export class HttpClient {
     }
   }
 
+  /** The attempt's headers, names in lower case (what HTTP/1.1 and HTTP/2 both treat alike). */
   private async buildHeaders(
     options: RequestOptions,
     retries: number,
     idempotencyKey: string | undefined,
-  ): Promise<Headers> {
-    const headers = new Headers(this.#config.defaultHeaders);
-    for (const [k, v] of Object.entries(options.headers ?? {})) headers.set(k, v);
-    headers.set("Accept", options.accept ?? headers.get("Accept") ?? "application/json");
-    headers.set("User-Agent", USER_AGENT);
-    headers.set(RETRY_COUNT_HEADER, String(retries));
-    if (idempotencyKey !== undefined) headers.set(IDEMPOTENCY_HEADER, idempotencyKey);
+  ): Promise<Record<string, string>> {
+    // No prototype: a header named like an Object.prototype member must stay a plain entry.
+    const headers: Record<string, string> = Object.create(null);
+    const put = (name: string, value: string) => {
+      headers[checkedHeader(name, value)] = value;
+    };
+    for (const name in this.#config.defaultHeaders) put(name, this.#config.defaultHeaders[name] as string);
+    for (const name in options.headers) put(name, options.headers[name] as string);
+    headers.accept = options.accept ?? headers.accept ?? "application/json";
+    headers["user-agent"] = USER_AGENT;
+    headers[RETRY_COUNT_HEADER] = String(retries);
+    if (idempotencyKey !== undefined) headers[IDEMPOTENCY_HEADER_LC] = idempotencyKey;
     if (options.rawBody !== undefined) {
-      headers.set("Content-Type", options.contentType ?? "application/octet-stream");
+      headers["content-type"] = options.contentType ?? "application/octet-stream";
     } else if (options.body !== undefined && options.method !== "GET") {
-      headers.set("Content-Type", options.contentType ?? "application/json");
+      headers["content-type"] = options.contentType ?? "application/json";
     } else {
-      headers.delete("Content-Type");
+      delete headers["content-type"];
     }
     // Set last and per attempt: a JWT refreshed between retries is used, and no default header can
     // replace the credential.
-    headers.set("X-API-Key", await this.auth.apiKey());
+    put("x-api-key", await this.auth.apiKey());
     return headers;
   }
+}
+
+const IDEMPOTENCY_HEADER_LC = IDEMPOTENCY_HEADER.toLowerCase();
+
+// RFC 9110 token characters for names; values without CR, LF or NUL (a header cannot be split).
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const BAD_HEADER_VALUE = /[\r\n\0]/;
+
+/**
+ * The header's name in lower case, or a ValidationError before anything is sent. The message names
+ * the header only: its value may be a credential.
+ */
+function checkedHeader(name: string, value: string): string {
+  if (!HEADER_NAME.test(name)) {
+    throw new ValidationError(`Invalid HTTP header name ${JSON.stringify(name)}`, "headers");
+  }
+  if (typeof value !== "string" || BAD_HEADER_VALUE.test(value)) {
+    throw new ValidationError(
+      `The value of the HTTP header ${name} is not valid (it must be a string without line breaks)`,
+      "headers",
+    );
+  }
+  return name.toLowerCase();
+}
+
+let nodeTransport: Promise<Transport> | undefined;
+
+/**
+ * Undici's pools on Node (imported on first use, so nothing Node-only loads elsewhere); the global
+ * fetch on every other runtime.
+ */
+function defaultTransport(): Promise<Transport> {
+  if (!isNodeRuntime()) {
+    if (typeof globalThis.fetch !== "function") {
+      return Promise.reject(
+        new ValidationError("No fetch implementation: pass { fetch } to ServiceClient", "fetch"),
+      );
+    }
+    return Promise.resolve(fetchTransport(globalThis.fetch));
+  }
+  nodeTransport ??= import("./transport-node.js").then((m) => m.sharedNodeTransport());
+  return nodeTransport;
 }
 
 function parseErrorBody(text: string): unknown {

@@ -9,6 +9,7 @@ import type { Logger, LogLevel } from "./logger.js";
 import { createConsoleLogger, parseLogLevel, wrapLogger } from "./logger.js";
 import { registerSecret } from "./redact.js";
 import type { RetryEvent } from "./retry.js";
+import { isNodeRuntime, type Transport } from "./transport.js";
 
 export const DEFAULT_BASE_URL = "https://tinker.thinkingmachines.dev/services/tinker-prod";
 export const DEFAULT_TIMEOUT_MS = 60_000;
@@ -57,8 +58,14 @@ export interface ClientOptions {
   onRetry?: (event: RetryEvent) => void;
   /** Extra headers sent on every request (X-API-Key is always set by the SDK). */
   defaultHeaders?: Record<string, string>;
-  /** The fetch implementation to use. Default: globalThis.fetch. */
+  /**
+   * Send every request through this fetch instead of the default transport. On Node the default is
+   * undici's connection pools (faster than Node's fetch); on Bun, Deno and in browsers it is the
+   * runtime's own fetch, so this is only needed there for a custom one (a proxy, a test double).
+   */
   fetch?: typeof fetch;
+  /** Send every request through this transport; wins over `fetch`. For custom stacks and benchmarks. */
+  transport?: Transport;
   /** Shell command whose stdout is the credential. Default: TINKER_CREDENTIAL_CMD. */
   credentialCmd?: string;
   /** Heartbeat interval, timeout and warning thresholds. */
@@ -94,7 +101,9 @@ export interface ResolvedOptions {
   maxRetries: number;
   onRetry: ((event: RetryEvent) => void) | undefined;
   defaultHeaders: Record<string, string>;
-  fetch: typeof fetch;
+  /** The user's fetch; undefined means the default transport (see ClientOptions.fetch). */
+  fetch: typeof fetch | undefined;
+  transport: Transport | undefined;
   heartbeat: ResolvedHeartbeatOptions;
   telemetry: boolean;
   clock: Clock;
@@ -220,8 +229,9 @@ export function resolveOptions(options: ClientOptions = {}, env: Env = processEn
   }
   Object.assign(defaultHeaders, options.defaultHeaders);
 
-  const fetchImpl = options.fetch ?? (globalThis.fetch as typeof fetch | undefined);
-  if (!fetchImpl)
+  // On Node the default transport needs no fetch; elsewhere there must be one to fall back on.
+  const hasFetch = typeof (globalThis.fetch as typeof fetch | undefined) === "function";
+  if (!options.fetch && !options.transport && !isNodeRuntime() && !hasFetch)
     throw new ValidationError("No fetch implementation: pass { fetch } to ServiceClient", "fetch");
 
   const hb = options.heartbeat ?? {};
@@ -238,7 +248,8 @@ export function resolveOptions(options: ClientOptions = {}, env: Env = processEn
     maxRetries: nonNegativeInt(options.maxRetries, "maxRetries", DEFAULT_MAX_RETRIES),
     onRetry: options.onRetry,
     defaultHeaders,
-    fetch: fetchImpl,
+    fetch: options.fetch,
+    transport: options.transport,
     heartbeat: {
       intervalMs: positiveMs(hb.intervalMs, "heartbeat.intervalMs", 10_000),
       timeoutMs: positiveMs(hb.timeoutMs, "heartbeat.timeoutMs", 10_000),

@@ -63,7 +63,8 @@ export async function connect(options: ResolvedOptions, hooks: ConnectionHooks =
   const base = new HttpClient({
     baseUrl: options.baseUrl,
     auth: raw,
-    fetch: options.fetch,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(options.transport ? { transport: options.transport } : {}),
     timeoutMs: options.timeoutMs,
     maxRetries: options.maxRetries,
     ...(options.onRetry ? { onRetry: options.onRetry } : {}),
