@@ -172,22 +172,7 @@ export function readForwardBackwardOutput(bytes: Uint8Array): ForwardBackwardOut
     const columns = keys.map((key) =>
       batchedTensorValues(rec.fields[key]!, expected, `${what}.fields.${key}`),
     );
-    const count = expected ?? columns[0]?.length ?? 0;
-    for (let j = 1; j < columns.length; j++) {
-      if (columns[j]!.length !== count) {
-        throw new WireDecodeError(
-          `field "${keys[j]}" has ${columns[j]!.length} datums but "${keys[0]}" has ${count}; every field needs one entry per datum`,
-          what,
-        );
-      }
-    }
-    for (let d = 0; d < count; d++) {
-      const datum: Record<string, WireTensorData> = {};
-      keys.forEach((key, j) => {
-        setOwn(datum, key, columns[j]![d]!);
-      });
-      outputs.push(datum);
-    }
+    pushDatumsFromColumns(outputs, keys, columns, expected, what);
   });
   return { loss_fn_output_type: normalizeOutputType(type), loss_fn_outputs: outputs, metrics };
 }
@@ -294,4 +279,36 @@ export function readSampleResponse(bytes: Uint8Array): SampleResponse {
   }
   if (topk !== undefined) res.topk_prompt_logprobs = topkRows(topk);
   return res;
+}
+
+/**
+ * Turns one loss_fn_outputs record, read as one column of per-datum tensors per field, into one
+ * record per datum, appended to `out`. Every field must hold the same number of datums: the
+ * declared `num_datums` when the server filled it in, otherwise the first field's count. Shared by
+ * the direct reader and the protobuf-es reference, so both refuse the same records with the same
+ * message.
+ */
+export function pushDatumsFromColumns(
+  out: Record<string, WireTensorData>[],
+  keys: readonly string[],
+  columns: readonly (readonly WireTensorData[])[],
+  expected: number | undefined,
+  what: string,
+): void {
+  const count = expected ?? columns[0]?.length ?? 0;
+  for (let j = 1; j < columns.length; j++) {
+    if (columns[j]!.length !== count) {
+      throw new WireDecodeError(
+        `field "${keys[j]}" has ${columns[j]!.length} datums but "${keys[0]}" has ${count}; every field needs one entry per datum`,
+        what,
+      );
+    }
+  }
+  for (let d = 0; d < count; d++) {
+    const datum: Record<string, WireTensorData> = {};
+    keys.forEach((key, j) => {
+      setOwn(datum, key, columns[j]![d]!);
+    });
+    out.push(datum);
+  }
 }

@@ -25,7 +25,7 @@ import {
   parse,
   valuesToBytes,
 } from "./proto-codec.js";
-import { normalizeOutputType, TOPK_EMPTY_LOGPROB } from "./proto-reader.js";
+import { normalizeOutputType, pushDatumsFromColumns, TOPK_EMPTY_LOGPROB } from "./proto-reader.js";
 import type {
   ForwardBackwardOutput,
   ForwardBackwardRequest,
@@ -167,22 +167,7 @@ export function referenceDecodeForwardBackwardOutput(bytes: Uint8Array): Forward
     const columns = keys.map((key) =>
       batchedTensorFromProto(rec.fields[key]!, expected, `${what}.fields.${key}`),
     );
-    const count = expected ?? columns[0]?.length ?? 0;
-    for (let j = 1; j < columns.length; j++) {
-      if (columns[j]!.length !== count) {
-        throw new WireDecodeError(
-          `field "${keys[j]}" has ${columns[j]!.length} datums but "${keys[0]}" has ${count}; every field needs one entry per datum`,
-          what,
-        );
-      }
-    }
-    for (let i = 0; i < count; i++) {
-      const datum: Record<string, WireTensorData> = {};
-      keys.forEach((key, j) => {
-        setOwn(datum, key, columns[j]![i]!);
-      });
-      outputs.push(datum);
-    }
+    pushDatumsFromColumns(outputs, keys, columns, expected, what);
   });
   return {
     loss_fn_output_type: normalizeOutputType(msg.lossFnOutputType),
