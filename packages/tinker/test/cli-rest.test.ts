@@ -290,6 +290,7 @@ describe("tinker CLI (built binary) against tinker-local", () => {
     fails(await tinker(["checkpoint", "delete", a, "tinker://bad"]), 2, /path 2/);
     assert.deepEqual(json(await tinker(["checkpoint", "delete", a, "-y", "--format", "json"])), {
       deleted: [a],
+      deleted_count: 1,
       failed: [],
     });
     assert.equal(server.store.checkpoints.get(runId, "weights/del-a"), undefined);
