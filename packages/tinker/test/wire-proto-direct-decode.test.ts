@@ -230,6 +230,29 @@ describe("direct result reader", () => {
     });
   }
 
+  it("reads a Node Buffer that lives in Node's shared pool (an HTTP body from Buffer.concat) as protobuf-es does", () => {
+    // Buffer#slice is a view, not a copy: a reader that copied a misaligned field with it read the
+    // pool's first bytes instead (a forward from a plain node:http client failed to decode).
+    let pooledSeen = 0;
+    fc.assert(
+      fc.property(outputBytesArb, sampleBytesArb, (fbo, sample) => {
+        for (const [bytes, decode, reference] of [
+          [fbo, decodeForwardBackwardOutputProto, referenceDecodeForwardBackwardOutput],
+          [sample, decodeSampleResponseProto, referenceDecodeSampleResponse],
+        ] as const) {
+          const input = Buffer.concat([Buffer.from(bytes.subarray(0, 3)), Buffer.from(bytes.subarray(3))]);
+          if (input.buffer.byteLength > input.length) pooledSeen++;
+          sameOutcome(
+            () => decode(input),
+            () => reference(new Uint8Array(input)),
+          );
+        }
+      }),
+      { numRuns: 200 },
+    );
+    assert.ok(pooledSeen > 0, "no input landed in Node's Buffer pool");
+  });
+
   it("refuses truncated and corrupted bodies as protobuf-es does: with a WireDecodeError", () => {
     fc.assert(
       fc.property(outputBytesArb, sampleBytesArb, fc.nat(), fc.nat(), (fbo, sample, cut, flip) => {

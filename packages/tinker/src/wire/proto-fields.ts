@@ -77,10 +77,18 @@ export function setValues(
   defineLazy(target, key, () => (map ? (map(toArray(typed)) as number[]) : toArray(typed)));
 }
 
+/**
+ * A copy of `bytes` in a buffer of its own. Not `bytes.slice()`: on a Node `Buffer` that is a view
+ * into the same memory (often Node's shared 8 KiB pool, at any offset), not a copy.
+ */
+export function copyBytes(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes);
+}
+
 /** A typed view of `bytes` when they start on an element boundary, else of a copy. */
 function aligned(bytes: Uint8Array, size: number): { buffer: ArrayBufferLike; offset: number } {
   if ((bytes.byteOffset & (size - 1)) === 0) return { buffer: bytes.buffer, offset: bytes.byteOffset };
-  return { buffer: bytes.slice().buffer, offset: 0 };
+  return { buffer: copyBytes(bytes).buffer, offset: 0 };
 }
 
 export function float32s(bytes: Uint8Array, what: string): number[] {

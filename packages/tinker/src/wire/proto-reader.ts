@@ -10,7 +10,17 @@
 
 import { WireDecodeError } from "./errors.js";
 import { hostIsLittleEndian } from "./packed.js";
-import { elementSize, FLOAT32, float32s, INT32, int32s, int64s, setValues, values } from "./proto-fields.js";
+import {
+  copyBytes,
+  elementSize,
+  FLOAT32,
+  float32s,
+  INT32,
+  int32s,
+  int64s,
+  setValues,
+  values,
+} from "./proto-fields.js";
 import { Reader } from "./proto-wire.js";
 import type {
   ForwardBackwardOutput,
@@ -98,7 +108,7 @@ function batchedTensorValues(
   const size = elementSize(bt.dtype);
   // One copy of the whole field when it is misaligned, rather than one per datum.
   const all =
-    (bt.data.byteOffset & 3) !== 0 && size === 4 && hostIsLittleEndian() ? bt.data.slice() : bt.data;
+    (bt.data.byteOffset & 3) !== 0 && size === 4 && hostIsLittleEndian() ? copyBytes(bt.data) : bt.data;
   const out: WireTensorData[] = [];
   for (let i = 0; i < count; i++) {
     const start = offsets[i]!;
