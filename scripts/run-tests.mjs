@@ -3,25 +3,37 @@
 // a problem: it fails when a package has no test folder (or no test files), when a test file defines
 // no tests, when any test is skipped or todo, and when a test or the whole run goes past its
 // deadline (a failed assertion that leaves a server open must not hang CI). It prints the count of
-// tests per package, so a shrinking suite shows in the log.
+// tests per package, so a shrinking suite shows in the log, and the slowest files.
+//
+// It cannot shrink silently either: each test file's process keeps a record of its own
+// (scripts/test-file-probe.mjs: tests started and finished, all done, exit), and the run fails when
+// a file's process ended before its tests finished, or when fewer verdicts reached the reporters than
+// tests finished in the file's process. The probe also ends a file that leaves handles open after
+// its last test (with the handles named), so --test-force-exit is not used: on Linux it ended file
+// processes before their last verdicts had gone through the pipe (nodejs/node#64833).
 //
 // Node 20's test runner does not expand globs, so the files are listed here. Tests import workspace
 // packages from source through the "tinker-source" export condition.
 //
-//   node scripts/run-tests.mjs [substring...]   only test files whose path contains a substring
+//   node scripts/run-tests.mjs [--timings] [substring...]
+//                               only test files whose path contains a substring; --timings prints
+//                               every file's wall and CPU time (by default the slowest ten)
 //   TINKER_TEST_TIMEOUT_MS      per test (and per file) deadline, default 300000; a file may ask
 //                               for more with a line `// run-tests: timeout-ms=N`
 //   TINKER_TEST_RUN_TIMEOUT_MS  whole run, default 900000
 //   TINKER_TEST_CONCURRENCY     test files run at once, default 2 (each file is its own process;
 //                               tests take ports from the OS and temporary folders of their own)
+//   TINKER_TEST_EXIT_GRACE_MS   how long a file's process may stay alive after its last test
+//                               before it is ended as leaking handles, default 20000
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { devNull, tmpdir } from "node:os";
 import { join, relative, sep } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const reporter = fileURLToPath(new URL("./test-tally-reporter.mjs", import.meta.url));
+const probe = pathToFileURL(fileURLToPath(new URL("./test-file-probe.mjs", import.meta.url))).href;
 
 function positiveEnv(name, fallback) {
   const text = process.env[name];
@@ -38,6 +50,7 @@ const runTimeoutMs = positiveEnv("TINKER_TEST_RUN_TIMEOUT_MS", 900_000);
 // Node 20 runs one file at a time on a 2-core machine (cores - 1); most files wait on a server or
 // a child process much of the time, so two at once use the machine better.
 const concurrency = positiveEnv("TINKER_TEST_CONCURRENCY", 2);
+positiveEnv("TINKER_TEST_EXIT_GRACE_MS", 20_000); // read by the probe; checked here
 
 function collect(dir) {
   let out = [];
@@ -67,7 +80,9 @@ for (const pkg of packages) {
   filesByPackage.set(pkg, files);
 }
 
-const filter = process.argv.slice(2);
+const args = process.argv.slice(2);
+const showAllTimings = args.includes("--timings");
+const filter = args.filter((a) => a !== "--timings");
 let files = [...filesByPackage.values()].flat();
 if (filter.length > 0) files = files.filter((f) => filter.some((x) => relative(root, f).includes(x)));
 if (files.length === 0) problems.push(`no test file matches ${filter.map((x) => `"${x}"`).join(" ")}`);
@@ -88,6 +103,8 @@ for (const file of files) {
 const runDeadlineMs = Math.max(runTimeoutMs, ...[...groups.keys()].map((t) => t + 60_000));
 
 const tallyDir = mkdtempSync(join(tmpdir(), "tinker-tests-"));
+const probeDir = join(tallyDir, "probe");
+mkdirSync(probeDir);
 const children = [...groups].map(([timeout, groupFiles], i) => {
   const tallyFile = join(tallyDir, `tally-${i}.jsonl`);
   const child = spawn(
@@ -96,11 +113,10 @@ const children = [...groups].map(([timeout, groupFiles], i) => {
       "--conditions=tinker-source",
       "--import",
       "tsx",
+      `--import=${probe}`,
       "--test",
       `--test-timeout=${timeout}`,
       `--test-concurrency=${timeout === testTimeoutMs ? concurrency : 1}`,
-      // A test that leaves a handle open (a server, a timer) must not keep the run alive.
-      "--test-force-exit",
       "--test-reporter=spec",
       "--test-reporter-destination=stdout",
       `--test-reporter=${reporter}`,
@@ -111,7 +127,7 @@ const children = [...groups].map(([timeout, groupFiles], i) => {
       cwd: root,
       stdio: "inherit",
       detached: process.platform !== "win32",
-      env: { ...process.env, TINKER_TALLY_FILE: tallyFile },
+      env: { ...process.env, TINKER_TALLY_FILE: tallyFile, TINKER_PROBE_DIR: probeDir },
     },
   );
   const exited = new Promise((resolve) => child.on("exit", (code, signal) => resolve({ code, signal })));
@@ -138,6 +154,7 @@ process.on("SIGTERM", forward("SIGTERM"));
 Promise.all(children.map((c) => c.exited)).then((exits) => {
   clearTimeout(watchdog);
   const records = children.flatMap((c) => readTally(c.tallyFile));
+  const probes = readdirSync(probeDir).flatMap((name) => readTally(join(probeDir, name)));
   rmSync(tallyDir, { recursive: true, force: true });
   if (timedOut) problems.push(`the run was killed after ${runDeadlineMs} ms`);
   exits.forEach(({ code, signal }, i) => {
@@ -147,6 +164,8 @@ Promise.all(children.map((c) => c.exited)).then((exits) => {
     }
   });
   summarise(records);
+  if (!timedOut) compareWithProbes(records, probes);
+  printTimings(probes);
   if (problems.length > 0) fail(problems);
   console.log("run-tests: ok");
 });
@@ -194,6 +213,95 @@ function summarise(records) {
       `  ${pkg.padEnd(14)} ${String(c.pass).padStart(5)} passed, ${c.fail} failed, ${c.skip} skipped, ${c.todo} todo (${fileCount} files)`,
     );
   }
+}
+
+/** The probe's records, by test file: what happened in each file's own process. */
+function probesByFile(probes) {
+  const byFile = new Map();
+  for (const r of probes) {
+    const p = byFile.get(r.file) ?? {
+      begin: null,
+      exit: null,
+      done: false,
+      started: [],
+      ended: 0,
+      leak: null,
+    };
+    if (r.kind === "begin") p.begin = r.at;
+    else if (r.kind === "exit") p.exit = r;
+    else if (r.kind === "done") p.done = true;
+    else if (r.kind === "start") p.started.push(r.name);
+    else if (r.kind === "end") p.ended += 1;
+    else if (r.kind === "leak") p.leak = r.resources;
+    byFile.set(r.file, p);
+  }
+  return byFile;
+}
+
+// The reporters' tally against each file's own record: a file whose process ended before its tests
+// finished, or whose finished tests did not all reach the reporters, fails the run.
+function compareWithProbes(records, probes) {
+  const byFile = probesByFile(probes);
+  const received = new Map(files.map((f) => [f, 0]));
+  for (const r of records) {
+    if (r.kind === "test" && r.outcome !== "skip" && r.file !== null) {
+      received.set(r.file, (received.get(r.file) ?? 0) + 1);
+    }
+  }
+  for (const file of files) {
+    const name = relative(root, file);
+    const p = byFile.get(file);
+    if (p === undefined) {
+      problems.push(`${name}: its process left no record (scripts/test-file-probe.mjs did not run in it)`);
+      continue;
+    }
+    if (p.leak !== null) {
+      problems.push(
+        `${name}: handles stayed open after its last test (${p.leak.join(", ") || "?"}); close them in finally/after`,
+      );
+    }
+    if (p.done && p.exit === null) {
+      problems.push(
+        `${name}: its process was killed after its last test had finished (something kept it alive)`,
+      );
+    }
+    if (!p.done) {
+      const last = p.started.at(-1);
+      const how = p.exit === null ? "was killed" : `exited with ${p.exit.code}`;
+      problems.push(
+        `${name}: its process ${how} before all its tests had finished (${p.ended} finished` +
+          `${last === undefined ? "" : `, the last one started: "${last}"`})`,
+      );
+    }
+    if (p.started.length !== p.ended) {
+      problems.push(`${name}: ${p.started.length} tests started in its process but ${p.ended} finished`);
+    }
+    const got = received.get(file) ?? 0;
+    if (got < p.ended) {
+      problems.push(
+        `${name}: ${p.ended} tests finished in its process but the reporters received ${got} ` +
+          "(verdicts lost between the file's process and the runner)",
+      );
+    }
+  }
+}
+
+// Wall time from the probe's start to the process's exit, and the process's own CPU (a server a
+// test spawns as a separate process is not in it).
+function printTimings(probes) {
+  const rows = [...probesByFile(probes)]
+    .filter(([, p]) => p.begin !== null && p.exit !== null)
+    .map(([file, p]) => ({ name: relative(root, file), wallMs: p.exit.at - p.begin, cpuMs: p.exit.cpuMs }))
+    .sort((a, b) => b.wallMs - a.wallMs);
+  if (rows.length === 0) return;
+  const shown = showAllTimings ? rows : rows.slice(0, 10);
+  const sum = (key) => rows.reduce((n, r) => n + r[key], 0);
+  const s = (ms) => `${(ms / 1000).toFixed(1)} s`.padStart(8);
+  console.log(
+    `\n${showAllTimings ? "every file" : "slowest files"} (wall, own CPU; all ${rows.length} files: ` +
+      `${(sum("wallMs") / 1000).toFixed(0)} s wall, ${(sum("cpuMs") / 1000).toFixed(0)} s CPU):`,
+  );
+  for (const r of shown) console.log(`  ${s(r.wallMs)} ${s(r.cpuMs)}  ${r.name}`);
 }
 
 function fail(list) {

@@ -3,8 +3,9 @@
 // defines no tests. The human-readable output comes from the spec reporter beside it.
 //
 // Lines are appended synchronously to the file in TINKER_TALLY_FILE, not yielded to a reporter
-// destination: with --test-force-exit and more than one file at once, Node 20 exits before such a
-// stream is flushed, and the last events (a failure, a skip) were lost.
+// destination, so that nothing read here waits on a stream that the process could end before it
+// is flushed. What each test file's own process saw is recorded beside this by
+// scripts/test-file-probe.mjs, and the runner compares the two.
 import { appendFileSync } from "node:fs";
 
 /** @param {AsyncIterable<{type: string, data: any}>} source */
