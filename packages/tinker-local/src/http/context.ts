@@ -80,6 +80,8 @@ export interface ResolvedServerOptions {
   readonly bodyLimitBytes: number;
   /** How many requests the request log keeps. */
   readonly requestLogCapacity: number;
+  /** Request headers kept in the request log's records (lower case; never credentials). */
+  readonly recordHeaders: readonly string[];
   /** How long a request may take to arrive in full (headers and body) before it gets 408, ms. */
   readonly requestTimeoutMs: number;
   /** The models served (get_server_capabilities order): own models plus twins. */

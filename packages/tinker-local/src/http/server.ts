@@ -25,6 +25,7 @@ import { Authenticator, DEFAULT_LOCAL_API_KEY, loadKeysFile, presentedCredential
 import type { ClientConfigOverrides, ResolvedServerOptions, RouteContext, RouteGroup } from "./context.js";
 import { FaultInjector } from "./faults.js";
 import {
+  checkRecordHeaders,
   describeRequest,
   formatRequestLine,
   RequestLog,
@@ -109,6 +110,12 @@ export interface ServerOptions extends RestServerOptions, TrainingServerOptions 
   bodyLimitBytes?: number;
   /** Requests kept by `requests()`. Default 10000. */
   requestLogCapacity?: number;
+  /**
+   * Request headers to keep in each `requests()` record's `headers` (e.g. `["x-trace-id"]`), so a
+   * test can prove a client sent them. Default none. Credential headers (X-API-Key,
+   * Authorization, Cookie, CF-Access-Client-Secret) are refused with a RangeError.
+   */
+  recordHeaders?: readonly string[];
   /**
    * A request whose headers and body have not all been received this long after it started is
    * answered 408 `{"detail"}` and its connection closed, so a client that stalls mid-body cannot
@@ -287,6 +294,7 @@ function resolveOptions(options: ServerOptions, dataDir: string): ResolvedServer
     models: servedModels(options.models),
     longPollHoldMs: positive("longPollHoldMs", options.longPollHoldMs, DEFAULT_LONG_POLL_HOLD_MS),
     bodyLimitBytes: positive("bodyLimitBytes", options.bodyLimitBytes, DEFAULT_BODY_LIMIT_BYTES, true),
+    recordHeaders: checkRecordHeaders(options.recordHeaders),
     requestLogCapacity: positive(
       "requestLogCapacity",
       options.requestLogCapacity,
@@ -372,7 +380,7 @@ export async function startServer(options: ServerOptions = {}): Promise<LocalSer
 
   const recordNoResponse = (request: FastifyRequest, lostStatus?: number): void =>
     requestLog.add({
-      ...describeRequest(request),
+      ...describeRequest(request, resolved.recordHeaders),
       status: 0,
       lostStatus: lostStatus ?? null,
       durationMs: 0,
@@ -391,7 +399,7 @@ export async function startServer(options: ServerOptions = {}): Promise<LocalSer
   app.addHook("onResponse", async (request, reply) => {
     if (faults.isLosingAnswer(request)) return;
     requestLog.add({
-      ...describeRequest(request),
+      ...describeRequest(request, resolved.recordHeaders),
       status: reply.statusCode,
       lostStatus: null,
       durationMs: reply.elapsedTime,

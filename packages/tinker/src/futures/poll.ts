@@ -50,6 +50,8 @@ export interface PollReply {
 export type PollTransport = (
   params: RetrieveFutureParams,
   signal: AbortSignal | undefined,
+  /** A call's own extra headers (FutureCallOptions.headers), already checked. */
+  headers?: Record<string, string>,
 ) => Promise<PollReply>;
 
 /** How to read the result of one kind of future. */
@@ -85,6 +87,8 @@ export interface PollOptions<T> {
   createPromiseRoundtripSec?: number;
   /** Stops the loop (client closed, future cancelled). */
   signal?: AbortSignal;
+  /** Extra headers of the call, sent on every poll. */
+  headers?: Record<string, string>;
 }
 
 /** Waits of the loop, exported so tests and docs name the same numbers. */
@@ -206,6 +210,7 @@ export async function pollFuture<T>(options: PollOptions<T>): Promise<T> {
             : {}),
         },
         signal,
+        options.headers,
       );
     } catch (error) {
       if (signal?.aborted || error instanceof APIUserAbortError) {
