@@ -76,6 +76,8 @@ export interface ResolvedServerOptions {
   } & Record<string, unknown>;
   /** Longest hold of a long-polled `retrieve_future`, ms. */
   readonly longPollHoldMs: number;
+  /** Results larger than this are announced with `complete_metadata` first; undefined: never. */
+  readonly metadataOnlyAboveBytes: number | undefined;
   /** Largest accepted request body, bytes. */
   readonly bodyLimitBytes: number;
   /** How many requests the request log keeps. */

@@ -102,6 +102,13 @@ export interface ServerOptions extends RestServerOptions, TrainingServerOptions 
   dynamicConfig?: Record<string, unknown>;
   /** Longest hold of a long-polled `retrieve_future`. Default 25000. */
   longPollHoldMs?: number;
+  /**
+   * A finished result whose payload is larger than this many bytes is first announced with
+   * `{"status": "complete_metadata", "response_payload_size"}` to a poll that allows it
+   * (contract 4.14), and sent on the next poll. Default: never (tinker-local's results are small);
+   * 0 announces every result, for tests of the client's response budget.
+   */
+  metadataOnlyAboveBytes?: number;
   /** Non-request diagnostics. Default: silent. */
   logger?: LocalLogger;
   /** Time source for sessions, tokens and the request log. Default: `Date.now`. */
@@ -162,6 +169,14 @@ function positive(name: string, value: number | undefined, fallback: number, int
   if (value === undefined) return fallback;
   if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isSafeInteger(value))) {
     throw new RangeError(`${name} must be a positive ${integer ? "integer" : "number"}, got ${value}`);
+  }
+  return value;
+}
+
+function nonNegativeOrUndefined(name: string, value: number | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isFinite(value) || value < 0) {
+    throw new RangeError(`${name} must be a number >= 0, got ${value}`);
   }
   return value;
 }
@@ -293,6 +308,7 @@ function resolveOptions(options: ServerOptions, dataDir: string): ResolvedServer
     dynamicConfig: { refresh_interval_sec: 300, ...options.dynamicConfig },
     models: servedModels(options.models),
     longPollHoldMs: positive("longPollHoldMs", options.longPollHoldMs, DEFAULT_LONG_POLL_HOLD_MS),
+    metadataOnlyAboveBytes: nonNegativeOrUndefined("metadataOnlyAboveBytes", options.metadataOnlyAboveBytes),
     bodyLimitBytes: positive("bodyLimitBytes", options.bodyLimitBytes, DEFAULT_BODY_LIMIT_BYTES, true),
     recordHeaders: checkRecordHeaders(options.recordHeaders),
     requestLogCapacity: positive(

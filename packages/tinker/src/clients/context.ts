@@ -108,7 +108,14 @@ export class ClientContext {
     signal: AbortSignal = this.signal,
   ): Pick<
     PollOptions<unknown>,
-    "transport" | "sleep" | "now" | "logger" | "billingMaxPauseMs" | "createPromiseRoundtripSec" | "signal"
+    | "transport"
+    | "sleep"
+    | "now"
+    | "logger"
+    | "billingMaxPauseMs"
+    | "createPromiseRoundtripSec"
+    | "signal"
+    | "responseBudget"
   > {
     return {
       transport: this.transport,
@@ -118,6 +125,7 @@ export class ClientContext {
       billingMaxPauseMs: this.billingMaxPauseMs,
       createPromiseRoundtripSec: (this.now() - started) / 1000,
       signal,
+      responseBudget: this.throttles.responseBytes,
     };
   }
 }
