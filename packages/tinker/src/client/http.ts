@@ -375,6 +375,59 @@ function checkedHeader(name: string, value: string): string {
   return name.toLowerCase();
 }
 
+/**
+ * Headers the SDK sets itself on every request (credential, idempotency, retry count, body and
+ * answer formats, the poll protocol's headers). A caller's per-call headers may not name them: a
+ * silent replacement could send a request under another key, or make two calls share one
+ * idempotency key (so the server would drop the second). Lower case.
+ */
+export const RESERVED_CALL_HEADERS: readonly string[] = Object.freeze([
+  "x-api-key",
+  "authorization",
+  IDEMPOTENCY_HEADER.toLowerCase(),
+  RETRY_COUNT_HEADER,
+  "content-type",
+  "content-encoding",
+  "content-length",
+  "transfer-encoding",
+  "accept",
+  "user-agent",
+  "host",
+  "x-tinker-request-iteration",
+  "x-tinker-request-type",
+  "x-tinker-create-promise-roundtrip-time",
+  "x-tinker-sampling-backpressure",
+]);
+
+/**
+ * A caller's per-call headers, checked before anything is sent: valid names and values, and none
+ * of {@link RESERVED_CALL_HEADERS} (a ValidationError naming the header, never its value).
+ * Returns a copy, or undefined when there are none.
+ */
+export function checkCallHeaders(
+  headers: Record<string, string> | undefined,
+  field = "headers",
+): Record<string, string> | undefined {
+  if (headers === undefined) return undefined;
+  if (typeof headers !== "object" || headers === null || Array.isArray(headers)) {
+    throw new ValidationError(`${field} must be an object of header names to string values`, field);
+  }
+  const out: Record<string, string> = Object.create(null);
+  for (const name of Object.keys(headers)) {
+    const value = headers[name] as string;
+    const lower = checkedHeader(name, value);
+    if (RESERVED_CALL_HEADERS.includes(lower)) {
+      throw new ValidationError(
+        `${field}: ${name} is set by the SDK on every request and cannot be given per call ` +
+          "(credentials go in ServiceClient's apiKey; each call has its own idempotency key)",
+        `${field}.${name}`,
+      );
+    }
+    out[name] = value;
+  }
+  return Object.keys(out).length === 0 ? undefined : out;
+}
+
 let nodeTransport: Promise<Transport> | undefined;
 
 /**

@@ -1,7 +1,8 @@
-// The submit-phase throttles one ServiceClient shares across its training and sampling clients
-// (contract 1.7, 3.2): byte budgets for forward_backward and asample submissions, a cap on asample
-// POSTs in flight, and the sampling backoff a 429 sets. Each is held only until the submit is
-// acknowledged, never while the result is polled.
+// The throttles one ServiceClient shares across its training and sampling clients (contract 1.7,
+// 3.2): byte budgets for forward_backward and asample submissions, a cap on asample POSTs in
+// flight, and the sampling backoff a 429 sets, each held only until the submit is acknowledged;
+// and the in-flight response budget, which a `complete_metadata` poll answer reserves from until
+// its future's payload has been fetched.
 
 import { abortableSleep, type SleepFn, throwIfAborted } from "../client/wait.js";
 import type { ClientConfig } from "../session/client-config.js";
@@ -22,6 +23,8 @@ export const SAMPLE_DISPATCH = {
 export class DispatchThrottles {
   readonly fwdbwdBytes: ByteBudget;
   readonly sampleBytes: ByteBudget;
+  /** `inflight_response_bytes_semaphore_size` (50 MiB): announced result payloads being fetched. */
+  readonly responseBytes: ByteBudget;
   readonly #now: () => number;
   #sampleInFlight = 0;
   #inFlightWaiters: (() => void)[] = [];
@@ -31,6 +34,7 @@ export class DispatchThrottles {
   constructor(config: ClientConfig, now: () => number) {
     this.fwdbwdBytes = new ByteBudget(config.fwdbwdDispatchBytesSemaphoreSize);
     this.sampleBytes = new ByteBudget(config.sampleDispatchBytesSemaphoreSize);
+    this.responseBytes = new ByteBudget(config.inflightResponseBytesSemaphoreSize);
     this.#now = now;
   }
 

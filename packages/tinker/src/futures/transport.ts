@@ -5,8 +5,11 @@ import type { HttpClient } from "../client/http.js";
 import type { PollTransport } from "./poll.js";
 
 export function httpPollTransport(http: HttpClient): PollTransport {
-  return async (params, signal) => {
-    const res = await retrieveFuture(http, params, signal ? { signal } : {});
+  return async (params, signal, headers) => {
+    const res = await retrieveFuture(http, params, {
+      ...(signal ? { signal } : {}),
+      ...(headers ? { headers } : {}),
+    });
     return { status: res.status, headers: res.headers, body: res.data };
   };
 }

@@ -98,9 +98,17 @@ export class SamplePipeline {
     this.#lastProgressAt = ctx.now();
   }
 
-  /** Runs one call to its SampleResponse: submit, poll, resubmit when lost. */
-  async run(request: Omit<SampleRequest, "seq_id">, handle: FutureHandle): Promise<SampleResponse> {
+  /**
+   * Runs one call to its SampleResponse: submit, poll, resubmit when lost. `handle.signal` stops
+   * it (client closed, call aborted, timed out or cancelled); `headers` go on its submits and polls.
+   */
+  async run(
+    request: Omit<SampleRequest, "seq_id">,
+    handle: FutureHandle,
+    headers?: Record<string, string>,
+  ): Promise<SampleResponse> {
     const ctx = this.#ctx;
+    const { signal } = handle;
     const release = await this.#semaphore.acquire();
     try {
       const started = ctx.now();
@@ -108,10 +116,11 @@ export class SamplePipeline {
       for (let attempt = 0; ; attempt++) {
         const body: SampleRequest = { ...request, seq_id: this.#seq++ };
         try {
-          const ack = await this.#submit(body, promptBytes);
+          const ack = await this.#submit(body, promptBytes, signal, headers);
           handle.setRequestId(ack.request_id);
           const result = await pollFuture({
-            ...ctx.pollOptions(started),
+            ...ctx.pollOptions(started, signal),
+            ...(headers ? { headers } : {}),
             requestId: ack.request_id,
             requestType: "Sample",
             decoder: SAMPLE_DECODER,
@@ -121,14 +130,14 @@ export class SamplePipeline {
           this.#lastProgressAt = ctx.now();
           return result;
         } catch (error) {
-          if (ctx.signal.aborted || ctx.config.sampleNoRetries || !isResubmittable(error)) throw error;
+          if (signal.aborted || ctx.config.sampleNoRetries || !isResubmittable(error)) throw error;
           if (attempt >= this.#options.maxResubmits) throw error;
           this.#checkStuck(error);
           const delay = backoffMs(RESUBMIT_BACKOFF, attempt, Math.random());
           ctx.logger.info(
             `Resubmitting sample (attempt ${attempt + 2}) in ${(delay / 1000).toFixed(2)} s: ${(error as Error).message}`,
           );
-          await abortableSleep(ctx.sleep, delay, ctx.signal);
+          await abortableSleep(ctx.sleep, delay, signal);
         }
       }
     } finally {
@@ -150,27 +159,35 @@ export class SamplePipeline {
   }
 
   /** One submission: 429 is backpressure (same body, same seq_id); the rest goes through L2. */
-  #submit(body: SampleRequest, promptBytes: number) {
+  #submit(
+    body: SampleRequest,
+    promptBytes: number,
+    signal: AbortSignal,
+    headers: Record<string, string> | undefined,
+  ) {
     const ctx = this.#ctx;
     const wait =
       promptBytes <= SAMPLING_BACKPRESSURE.smallPromptBytes
         ? SAMPLING_BACKPRESSURE.smallWaitMs
         : SAMPLING_BACKPRESSURE.largeWaitMs;
-    return submitWithRetries(async () => {
-      for (;;) {
-        const release = await ctx.throttles.acquireSample(promptBytes, ctx.sleep, ctx.signal);
-        try {
-          return await asample(ctx.http, body, { signal: ctx.signal });
-        } catch (error) {
-          if (!(error instanceof RateLimitError)) throw error;
-          ctx.throttles.sampleRateLimited(wait);
-          this.#checkStuck(error);
-          ctx.logger.debug(`Sampling backpressure (429): resubmitting seq ${body.seq_id} in ${wait} ms`);
-        } finally {
-          // Held until the server answers the POST, not until the sample is done.
-          release();
+    return submitWithRetries(
+      async () => {
+        for (;;) {
+          const release = await ctx.throttles.acquireSample(promptBytes, ctx.sleep, signal);
+          try {
+            return await asample(ctx.http, body, headers ? { signal, headers } : { signal });
+          } catch (error) {
+            if (!(error instanceof RateLimitError)) throw error;
+            ctx.throttles.sampleRateLimited(wait);
+            this.#checkStuck(error);
+            ctx.logger.debug(`Sampling backpressure (429): resubmitting seq ${body.seq_id} in ${wait} ms`);
+          } finally {
+            // Held until the server answers the POST, not until the sample is done.
+            release();
+          }
         }
-      }
-    }, ctx.submitOptions("sample"));
+      },
+      ctx.submitOptions("sample", signal),
+    );
   }
 }
