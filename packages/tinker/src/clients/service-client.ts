@@ -11,6 +11,7 @@ import { type Connection, type ConnectionHooks, connect } from "../session/conne
 import { EventRegistry, type TinkerEventName, type TinkerListener } from "../session/events.js";
 import type { HeartbeatStats } from "../session/heartbeat.js";
 import { SessionHolder } from "../session/session-holder.js";
+import { reportFatal } from "../telemetry/capture.js";
 import type { Telemetry } from "../telemetry/telemetry.js";
 import { ClientContext, SessionCounters } from "./context.js";
 import { DispatchThrottles } from "./dispatch-throttles.js";
@@ -137,7 +138,7 @@ export class ServiceClient {
     try {
       return await call();
     } catch (error) {
-      await this.holder?.telemetry?.logFatalException(error);
+      await reportFatal(this.holder?.telemetry, error);
       throw error;
     }
   }
