@@ -49,6 +49,8 @@ export type { ClientOptions, HeartbeatOptions } from "./client/options.js";
 export type { RetryEvent } from "./client/retry.js";
 export type { Transport, TransportRequest, TransportResponse } from "./client/transport.js";
 export { SDK_VERSION } from "./client/version.js";
+export { downloadCheckpoint, RestClient } from "./clients/rest/rest-client.js";
+export { TraceExportFailedError } from "./clients/rest/trace-export.js";
 export type {
   ArchiveUrlOptions,
   ArchiveWaitInfo,
@@ -59,8 +61,9 @@ export type {
   ListUserCheckpointsParams,
   RestCallOptions,
   TraceExportOptions,
-} from "./clients/rest-client.js";
-export { downloadCheckpoint, RestClient, TraceExportFailedError } from "./clients/rest-client.js";
+} from "./clients/rest/types.js";
+export type { SamplingClientDescriptor } from "./clients/sampling/descriptor.js";
+export { SamplingClient } from "./clients/sampling/sampling-client.js";
 export type {
   CreateSamplingClientOptions,
   PromptInput,
@@ -69,9 +72,7 @@ export type {
   SampleResult,
   SamplingClientOptions,
   SamplingParams,
-} from "./clients/sampling-client.js";
-export { SamplingClient } from "./clients/sampling-client.js";
-export type { SamplingClientDescriptor } from "./clients/sampling-descriptor.js";
+} from "./clients/sampling/types.js";
 export { ServiceClient } from "./clients/service-client.js";
 export { MAX_LEARNING_RATE } from "./clients/training/params.js";
 export { TrainingClient } from "./clients/training/training-client.js";

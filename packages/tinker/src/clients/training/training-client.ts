@@ -36,7 +36,8 @@ import { type ResolveTokenizerOptions, resolveTokenizer } from "../../tokenizer/
 import type { Tokenizer } from "../../tokenizer/types.js";
 import type { LossFnConfig, LossFnType, AdamParams as WireAdamParams } from "../../wire/types.js";
 import { type ClientContext, checkWireFormat } from "../context.js";
-import { SamplingClient, type SamplingClientOptions } from "../sampling-client.js";
+import { SamplingClient } from "../sampling/sampling-client.js";
+import type { SamplingClientOptions } from "../sampling/types.js";
 import { forwardBackwardCustom } from "./custom-loss.js";
 import { prepareBatch, runForwardBackward, toResult } from "./forward-backward.js";
 import { checkName, checkTtl, checkWeightsAccessToken, toLoraConfig, toWireAdamParams } from "./params.js";

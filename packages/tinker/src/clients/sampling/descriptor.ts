@@ -3,11 +3,11 @@
 // pickling does. The descriptor holds no credential: the receiving side authenticates with its own
 // TINKER_API_KEY (worker threads inherit the environment) or the options it is given.
 
-import { ValidationError } from "../client/errors.js";
-import { type ClientOptions, resolveOptions } from "../client/options.js";
-import type { WireFormat } from "../futures/poll.js";
-import { connect } from "../session/connection.js";
-import { ClientContext, SessionCounters } from "./context.js";
+import { ValidationError } from "../../client/errors.js";
+import { type ClientOptions, resolveOptions } from "../../client/options.js";
+import type { WireFormat } from "../../futures/poll.js";
+import { connect } from "../../session/connection.js";
+import { ClientContext, SessionCounters } from "../context.js";
 
 export const SAMPLING_DESCRIPTOR_KIND = "tinker-ts/sampling-client";
 

@@ -1,0 +1,49 @@
+// Where a RestClient's session-less connection comes from: its ServiceClient's, or one it opens
+// itself on first use (start-up steps 1-3 only: client/config, the JWT exchange, dynamic_config).
+
+import { ClientClosedError } from "../../client/errors.js";
+import { type ClientOptions, resolveOptions } from "../../client/options.js";
+import { type Connection, connect } from "../../session/connection.js";
+
+/** Something that hands out the session-less connection (a ServiceClient does). */
+export interface ConnectionSource {
+  /** The connection, opened on first use. */
+  connection(): Promise<Connection>;
+}
+
+/**
+ * A connection source of a standalone RestClient: connects on first use (again after a failed
+ * attempt) and refuses once `isClosed()`; `close` stops the connection's JWT refresh.
+ * Throws a ValidationError at once when `options` are unusable.
+ */
+export function ownConnection(
+  options: ClientOptions,
+  isClosed: () => boolean,
+): { source: ConnectionSource; close(): void } {
+  const resolved = resolveOptions(options);
+  let pending: Promise<Connection> | undefined;
+  let conn: Connection | undefined;
+  const lifetime = new AbortController();
+  return {
+    source: {
+      connection: () => {
+        if (isClosed()) return Promise.reject(new ClientClosedError("This RestClient is closed."));
+        pending ??= connect(resolved, { signal: lifetime.signal }).then(
+          (c) => {
+            conn = c;
+            return c;
+          },
+          (error: unknown) => {
+            pending = undefined;
+            throw error;
+          },
+        );
+        return pending;
+      },
+    },
+    close: () => {
+      lifetime.abort(new ClientClosedError("This RestClient is closed."));
+      conn?.close();
+    },
+  };
+}
