@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { type LocalServer, startServer } from "tinker-local";
-import { Datum, ServiceClient, type Telemetry } from "tinker-ts";
+import { Datum, ModelInput, RestClient, ServiceClient, type Telemetry } from "tinker-ts";
 
 const KEY = "tml-local-dev";
 const MODEL = "tinker-local/tiny";
@@ -108,6 +108,60 @@ describe("telemetry of training, sampling and REST failures against tinker-local
     noPayload(sessionId);
   });
 
+  it("SamplingClient: a failed sample is reported to the session, without the prompt", async () => {
+    const s = service();
+    const sessionId = await s.openSession();
+    const sampler = await s.createSamplingClient({ baseModel: MODEL });
+    assert.equal(sampler.getTelemetry(), s.getTelemetry());
+    server.futures.failNext({ kind: "sample", category: "server", error: "sampler fell over" });
+    const prompt = ModelInput.fromInts(TOKENS);
+    await assert.rejects(
+      sampler.sample(prompt, { numSamples: 1, samplingParams: { maxTokens: 2 } }),
+      /sampler fell over/,
+    );
+    await sent(sampler.getTelemetry());
+    const got = events(sessionId);
+    assert.deepEqual(
+      got.map((e) => e.event),
+      ["SESSION_START", "UNHANDLED_EXCEPTION", "SESSION_END"],
+    );
+    assert.match(String(got[1]!.error_message), /sampler fell over/);
+    noPayload(sessionId);
+  });
+
+  it("RestClient: failures go to session-less telemetry (sessionless-<uuid>, no SESSION_END), list calls too", async () => {
+    const s = service();
+    const viaService = s.createRestClient();
+    await assert.rejects(viaService.getTrainingRun("no-such-run"));
+    const telemetry = viaService.getTelemetry();
+    assert.ok(telemetry, "the shared session-less connection has telemetry");
+    assert.match(telemetry.sessionId, /^sessionless-[0-9a-f-]{36}$/);
+    await assert.rejects(viaService.listCheckpoints("no-such-run"));
+    await sent(telemetry);
+    const got = events(telemetry.sessionId);
+    assert.deepEqual(
+      got.map((e) => e.event_name ?? e.event),
+      ["user_error", "user_error"],
+      "a 404 is the user's; no SESSION_START or SESSION_END without a session",
+    );
+    assert.deepEqual(
+      got.map((e) => (e.event_data as { status_code?: number }).status_code),
+      [404, 404],
+    );
+
+    // A standalone RestClient: its own session-less id; what it queued goes out on close().
+    const standalone = new RestClient({ apiKey: KEY, baseUrl: server.url, logLevel: "off", telemetry: true });
+    await assert.rejects(standalone.getCheckpoint("tinker://no-such-run/weights/x"));
+    const own = standalone.getTelemetry();
+    assert.ok(own && own.sessionId !== telemetry.sessionId);
+    await standalone.close();
+    assert.deepEqual(
+      events(own.sessionId).map((e) => e.event_name),
+      ["user_error"],
+    );
+    assert.ok(!JSON.stringify(server.store.telemetry.received.batches()).includes(KEY));
+  });
+
   it("with TINKER_TELEMETRY=0 a failed training call sends nothing", async () => {
     const saved = process.env.TINKER_TELEMETRY;
     process.env.TINKER_TELEMETRY = "0";
@@ -133,5 +187,16 @@ describe("telemetry of training, sampling and REST failures against tinker-local
       [],
     );
     assert.deepEqual(server.store.telemetry.received.batches(), []);
+  });
+
+  it("with { telemetry: false } a RestClient has no telemetry and sends nothing", async () => {
+    const rest = new RestClient({ apiKey: KEY, baseUrl: server.url, logLevel: "off", telemetry: false });
+    await assert.rejects(rest.getTrainingRun("no-such-run"));
+    assert.equal(rest.getTelemetry(), undefined);
+    await rest.close();
+    assert.deepEqual(
+      server.requests().filter((r) => r.path === "/api/v1/telemetry"),
+      [],
+    );
   });
 });

@@ -9,7 +9,7 @@
 // call costs one extra promise handler; the report is queued and sent in the background, so the
 // caller gets the error without waiting for telemetry (Python waits for the send).
 
-import { APIUserAbortError, ClientClosedError } from "../client/errors.js";
+import { APIUserAbortError, ClientClosedError, ValidationError } from "../client/errors.js";
 import { TinkerFuture } from "../futures/future.js";
 import type { Telemetry } from "./telemetry.js";
 
@@ -24,10 +24,12 @@ const reported = new WeakSet<object>();
 
 /**
  * Whether a failure is one to report: the caller stopping the call (an abort, closing the client)
- * is not a failure of the call, as cancellation is not in Python.
+ * is not a failure of the call, as cancellation is not in Python; nor is input the SDK refused
+ * before sending anything (a ValidationError), so that "nothing is sent" stays true for bad input.
  */
 export function isReportable(error: unknown): boolean {
   if (error instanceof APIUserAbortError || error instanceof ClientClosedError) return false;
+  if (error instanceof ValidationError) return false;
   return !(error instanceof Error && error.name === "AbortError");
 }
 
@@ -87,4 +89,19 @@ export function captureFailures<C extends TelemetryProvider, K extends keyof C &
       enumerable: false,
     });
   }
+}
+
+/**
+ * `fetch` with its failures reported to `provider.getTelemetry()`, for the page fetcher of a list
+ * call (a PagePromise fetches lazily, so the call itself cannot be wrapped).
+ */
+export function reportingFailures<A extends unknown[], R>(
+  provider: TelemetryProvider,
+  fetch: (...args: A) => Promise<R>,
+): (...args: A) => Promise<R> {
+  return (...args) =>
+    fetch(...args).then(undefined, (error: unknown) => {
+      void reportFatal(provider.getTelemetry(), error);
+      throw error;
+    });
 }
