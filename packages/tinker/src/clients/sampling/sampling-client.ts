@@ -10,6 +10,7 @@ import { callScope, checkCallOptions, type FutureCallOptions } from "../../futur
 import { TinkerFuture } from "../../futures/future.js";
 import type { WireFormat } from "../../futures/poll.js";
 import { parseTinkerPath } from "../../paths/tinker-path.js";
+import { captureFailures } from "../../telemetry/capture.js";
 import type { Telemetry } from "../../telemetry/telemetry.js";
 import { type ResolveTokenizerOptions, resolveTokenizer } from "../../tokenizer/resolve.js";
 import type { Tokenizer } from "../../tokenizer/types.js";
@@ -221,3 +222,6 @@ export class SamplingClient {
     return resolveTokenizer(await this.getBaseModel(), options);
   }
 }
+
+// Failures of these calls go to the session's telemetry, as Python's @capture_exceptions(fatal=True).
+captureFailures(SamplingClient, ["sample", "computeLogprobs", "getBaseModel"]);

@@ -36,6 +36,7 @@ import {
 import { TinkerFuture } from "../../futures/future.js";
 import { pollFuture, type WireFormat } from "../../futures/poll.js";
 import { parseTinkerPath } from "../../paths/tinker-path.js";
+import { captureFailures } from "../../telemetry/capture.js";
 import type { Telemetry } from "../../telemetry/telemetry.js";
 import { type ResolveTokenizerOptions, resolveTokenizer } from "../../tokenizer/resolve.js";
 import type { Tokenizer } from "../../tokenizer/types.js";
@@ -497,3 +498,18 @@ export class TrainingClient {
     );
   }
 }
+
+// Failures of these calls go to the session's telemetry, as Python's @capture_exceptions(fatal=True).
+captureFailures(TrainingClient, [
+  "forward",
+  "forwardBackward",
+  "forwardBackwardCustom",
+  "optimStep",
+  "saveState",
+  "saveWeightsForSampler",
+  "loadState",
+  "loadStateWithOptimizer",
+  "saveWeightsAndGetSamplingClient",
+  "createSamplingClient",
+  "getInfo",
+]);
