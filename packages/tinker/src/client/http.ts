@@ -2,7 +2,7 @@
 // and headers (contract 1.3), asks the auth provider for X-API-Key on every attempt, applies a
 // per-attempt timeout, retries as the RetryPolicy decides (one idempotency key for all attempts of a
 // call), and turns what comes back into data or into one typed error. The bytes move through a
-// Transport (transport.ts): undici's pools on Node, fetch elsewhere or when the user passes one.
+// Transport (transport.ts): node:http pools on Node, fetch elsewhere or when the user passes one.
 
 import type { z } from "zod";
 import { watchAbort } from "./abort-watch.js";
@@ -71,7 +71,7 @@ export interface HttpClientConfig {
   auth: AuthProvider;
   /** Send through this fetch (Bun, Deno, browsers, or a user's own). Wins over the default transport. */
   fetch?: typeof fetch;
-  /** Send through this transport. Wins over `fetch`. Default: undici pools on Node, else fetch. */
+  /** Send through this transport. Wins over `fetch`. Default: node:http pools on Node, else fetch. */
   transport?: Transport;
   timeoutMs?: number;
   maxRetries?: number;
@@ -378,7 +378,7 @@ function checkedHeader(name: string, value: string): string {
 let nodeTransport: Promise<Transport> | undefined;
 
 /**
- * Undici's pools on Node (imported on first use, so nothing Node-only loads elsewhere); the global
+ * node:http pools on Node (imported on first use, so nothing Node-only loads elsewhere); the global
  * fetch on every other runtime.
  */
 function defaultTransport(): Promise<Transport> {

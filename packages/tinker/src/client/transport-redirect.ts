@@ -1,4 +1,4 @@
-// Following redirects for a transport that does not (undici's `request`, node:http), the way fetch
+// Following redirects for a transport that does not (node:http), the way fetch
 // does: up to 20 hops; 303, and 301/302 after a POST, continue as a GET without the body. One
 // difference, on purpose: fetch drops only `Authorization` when a redirect leaves the origin; here
 // every credential header the SDK sends (X-API-Key, the Cloudflare Access pair) is dropped as well,
