@@ -7,6 +7,7 @@
 
 import http, { type IncomingMessage } from "node:http";
 import https from "node:https";
+import { isIP } from "node:net";
 import type { Transport, TransportRequest, TransportResponse } from "./transport.js";
 import { StreamResponse, toHeaders } from "./transport-body.js";
 import { POOL_CONNECTIONS, type PoolKind, poolFor } from "./transport-pools.js";
@@ -29,6 +30,72 @@ const ACCEPT_ENCODING = "gzip, deflate";
 const IDLE_TIMEOUT_MS = 4_000;
 
 const noop = () => {};
+
+/** Methods Node sends without Content-Length when they have no body; the others get `0`. */
+const NO_BODY_METHODS = new Set(["GET", "HEAD", "DELETE", "OPTIONS", "TRACE", "CONNECT"]);
+
+/** Where a URL goes, parsed once (the SDK sends to a handful of URLs, over and over). */
+interface Target {
+  secure: boolean;
+  /** Without IPv6 brackets, for connecting. */
+  hostname: string;
+  /** The Host header: with brackets, and the port unless it is the default one. */
+  host: string;
+  port: number;
+  path: string;
+  /** TLS server name (none for an IP address). */
+  servername: string | undefined;
+  pool: PoolKind;
+}
+
+const targets = new Map<string, Target>();
+/** Entries kept before the cache starts over (REST paths carry ids, so it is bounded). */
+const MAX_TARGETS = 512;
+
+function targetOf(href: string): Target {
+  const cached = targets.get(href);
+  if (cached) return cached;
+  const url = new URL(href);
+  const secure = url.protocol === "https:";
+  if (!secure && url.protocol !== "http:") throw new TypeError(`not an HTTP URL (${url.protocol})`);
+  const hostname = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
+  const target: Target = {
+    secure,
+    hostname,
+    host: url.host,
+    port: url.port === "" ? (secure ? 443 : 80) : Number(url.port),
+    path: `${url.pathname}${url.search}`,
+    servername: secure ? (isIP(hostname) ? "" : hostname) : undefined,
+    pool: poolFor(url.pathname),
+  };
+  if (targets.size >= MAX_TARGETS) targets.clear();
+  targets.set(href, target);
+  return target;
+}
+
+/**
+ * The request's headers as Node's flat raw list [name, value, ...]: Node then writes them as they
+ * are, without building its own header map first (half of node:http's per-request allocations in
+ * the burst benchmark). With a list Node adds no Host header itself, so it is added here.
+ */
+function rawHeaders(request: TransportRequest, target: Target): string[] {
+  const raw: string[] = [];
+  const headers = request.headers;
+  const body = request.body;
+  let host = false;
+  let encoding = false;
+  for (const name of Object.keys(headers)) {
+    if (name === "content-length" && body !== undefined) continue;
+    if (name === "host") host = true;
+    else if (name === "accept-encoding") encoding = true;
+    raw.push(name, headers[name] as string);
+  }
+  if (!host) raw.push("host", target.host);
+  if (!encoding) raw.push("accept-encoding", ACCEPT_ENCODING);
+  if (body !== undefined) raw.push("content-length", String(Buffer.byteLength(body)));
+  else if (!NO_BODY_METHODS.has(request.method)) raw.push("content-length", "0");
+  return raw;
+}
 
 type AnyAgent = http.Agent | https.Agent;
 
@@ -69,20 +136,24 @@ export class NodeTransport implements Transport {
   private send(request: TransportRequest): Promise<HopResponse> {
     const signal = request.signal;
     if (signal.aborted) return Promise.reject(signal.reason);
-    const url = new URL(request.url);
-    const secure = url.protocol === "https:";
-    if (!secure && url.protocol !== "http:") {
-      return Promise.reject(new TypeError(`not an HTTP URL (${url.protocol})`));
+    let target: Target;
+    try {
+      target = targetOf(request.url);
+    } catch (error) {
+      return Promise.reject(error);
     }
-    const headers: Record<string, string> = { ...request.headers };
-    headers["accept-encoding"] ??= ACCEPT_ENCODING;
     const body = request.body;
-    if (body !== undefined) headers["content-length"] = String(Buffer.byteLength(body));
     return new Promise<HopResponse>((resolve, reject) => {
-      const req = (secure ? https : http).request(url, {
+      const req = (target.secure ? https : http).request({
+        protocol: target.secure ? "https:" : "http:",
+        host: target.hostname,
+        hostname: target.hostname,
+        port: target.port,
+        path: target.path,
+        servername: target.servername,
         method: request.method,
-        headers,
-        agent: this.agent(secure, poolFor(url.pathname)),
+        headers: rawHeaders(request, target),
+        agent: this.agent(target.secure, target.pool),
       });
       let res: IncomingMessage | undefined;
       // The signal is this attempt's own (http.ts makes one per attempt and fans the caller's

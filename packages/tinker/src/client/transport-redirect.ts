@@ -52,18 +52,21 @@ function nextHop(request: TransportRequest, response: HopResponse): TransportReq
   return { ...request, url: to.href, method, headers, body };
 }
 
-/** Sends `request` through `send`, following redirects unless `request.redirect` is manual. */
-export async function followRedirects(
+/**
+ * Sends `request` through `send`, following redirects unless `request.redirect` is manual. A chain
+ * of `then`s rather than an async loop: a request waiting for its answer (a long poll, a thousand
+ * at once) then holds a reaction, not a suspended async frame.
+ */
+export function followRedirects(
   send: (request: TransportRequest) => Promise<HopResponse>,
   request: TransportRequest,
+  hops = 0,
 ): Promise<TransportResponse> {
-  let current = request;
-  for (let hops = 0; ; hops++) {
-    const response = await send(current);
-    const next = nextHop(current, response);
+  return send(request).then((response) => {
+    const next = nextHop(request, response);
     if (next === undefined) return response;
     response.discard();
     if (hops + 1 > MAX_REDIRECTS) throw new TypeError(`more than ${MAX_REDIRECTS} redirects`);
-    current = next;
-  }
+    return followRedirects(send, next, hops + 1);
+  });
 }

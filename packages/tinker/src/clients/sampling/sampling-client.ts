@@ -153,10 +153,7 @@ export class SamplingClient {
    */
   sample(prompt: PromptInput, options: SampleOptions = {}): TinkerFuture<SampleResult> {
     const request = buildSampleRequest(prompt, options, this.samplingSessionId, this.#baseModel);
-    return new TinkerFuture(
-      async (handle) => toSampleResult(await this.#pipeline.run(request, handle)),
-      "sample",
-    );
+    return new TinkerFuture((handle) => this.#pipeline.run(request, handle).then(toSampleResult), "sample");
   }
 
   /** The log-probability of every prompt token under the model; the first entry is null. */
