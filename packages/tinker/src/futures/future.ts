@@ -78,8 +78,10 @@ export class TinkerFuture<T> implements Promise<T> {
   readonly #promise: Promise<T>;
   #state: State<T> = { status: "pending" };
   readonly #requestIds: string[] = [];
-  readonly #listeners = new Set<(event: QueueStateEvent) => void>();
-  readonly #submittedWaiters: { resolve: (id: string) => void; reject: (e: unknown) => void }[] = [];
+  // Made on first use: most futures never get a listener or a submitted() waiter, and a thousand
+  // futures in flight should not each hold an empty Set and array.
+  #listeners: Set<(event: QueueStateEvent) => void> | undefined;
+  #submittedWaiters: { resolve: (id: string) => void; reject: (e: unknown) => void }[] | undefined;
   readonly #label: string;
 
   readonly #controller = new AbortController();
@@ -95,10 +97,10 @@ export class TinkerFuture<T> implements Promise<T> {
     const handle: FutureHandle = {
       setRequestId: (id) => {
         this.#requestIds.push(id);
-        if (this.#requestIds.length === 1) for (const w of this.#submittedWaiters.splice(0)) w.resolve(id);
+        if (this.#requestIds.length === 1) for (const w of this.#takeWaiters()) w.resolve(id);
       },
       emitQueueState: (event) => {
-        for (const listener of this.#listeners) {
+        for (const listener of this.#listeners ?? []) {
           try {
             listener(event);
           } catch {
@@ -121,14 +123,14 @@ export class TinkerFuture<T> implements Promise<T> {
       (value) => {
         for (const dispose of disposers) dispose();
         this.#state = { status: "fulfilled", value };
-        for (const w of this.#submittedWaiters.splice(0))
+        for (const w of this.#takeWaiters())
           w.reject(new TinkerError(`${label} finished without a request id`));
         return value;
       },
       (error: unknown) => {
         for (const dispose of disposers) dispose();
         this.#state = { status: "rejected", error };
-        for (const w of this.#submittedWaiters.splice(0)) w.reject(error);
+        for (const w of this.#takeWaiters()) w.reject(error);
         throw error;
       },
     );
@@ -199,6 +201,13 @@ export class TinkerFuture<T> implements Promise<T> {
     return true;
   }
 
+  /** The submitted() waiters, removed (each is settled once). */
+  #takeWaiters(): { resolve: (id: string) => void; reject: (e: unknown) => void }[] {
+    const waiters = this.#submittedWaiters ?? [];
+    this.#submittedWaiters = undefined;
+    return waiters;
+  }
+
   /** A future that is already resolved (e.g. a save found to be done already). */
   static resolved<T>(value: T, label?: string): TinkerFuture<T> {
     return new TinkerFuture(async () => value, label);
@@ -229,7 +238,10 @@ export class TinkerFuture<T> implements Promise<T> {
     if (this.#state.status === "rejected") return Promise.reject(this.#state.error);
     if (this.#state.status === "fulfilled")
       return Promise.reject(new TinkerError(`${this.#label} had no request id`));
-    return new Promise((resolve, reject) => this.#submittedWaiters.push({ resolve, reject }));
+    return new Promise((resolve, reject) => {
+      this.#submittedWaiters ??= [];
+      this.#submittedWaiters.push({ resolve, reject });
+    });
   }
 
   /** Queue-state changes reported while polling. Returns a function that removes the listener. */
@@ -237,13 +249,14 @@ export class TinkerFuture<T> implements Promise<T> {
     if (event !== "queueState") {
       throw new ValidationError(`Unknown event: ${String(event)}; a future emits "queueState"`, "event");
     }
+    this.#listeners ??= new Set();
     this.#listeners.add(listener);
     return () => this.off(event, listener);
   }
 
   /** Removes a listener added with `on`. */
   off<E extends keyof FutureEvents>(_event: E, listener: (payload: FutureEvents[E]) => void): void {
-    this.#listeners.delete(listener);
+    this.#listeners?.delete(listener);
   }
 
   /**

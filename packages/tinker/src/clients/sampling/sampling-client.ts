@@ -167,7 +167,7 @@ export class SamplingClient {
     );
     const request = buildSampleRequest(prompt, sampleOptions, this.samplingSessionId, this.#baseModel);
     return new TinkerFuture(
-      async (handle) => toSampleResult(await this.#pipeline.run(request, handle, checked.headers)),
+      (handle) => this.#pipeline.run(request, handle, checked.headers).then(toSampleResult),
       "sample",
       callScope(this.#ctx.signal, this.#ctx.clock, checked),
     );
