@@ -50,6 +50,7 @@ const flags = cli.parse({
   "max-operand": { type: "string", default: "2" },
   temperature: { type: "string", default: "1" },
   "scale-std": { type: "string", default: "false" },
+  "entropy-bonus": { type: "string", default: "0" },
   loss: { type: "string", default: "importance_sampling" },
   "eval-every": { type: "string", default: "5" },
   ...recipeFlags({ lr: "0.001", "save-every": "5" }),
@@ -65,6 +66,9 @@ const maxOperand = cli.nonNegativeInt(flags["max-operand"], "--max-operand");
 if (flags["scale-std"] !== "true" && flags["scale-std"] !== "false")
   cli.usage(`--scale-std must be true or false, got ${flags["scale-std"]}`);
 const evalEvery = cli.positiveInt(flags["eval-every"], "--eval-every");
+const entropyBonus = Number(flags["entropy-bonus"]);
+if (!(entropyBonus >= 0 && Number.isFinite(entropyBonus)))
+  cli.usage(`--entropy-bonus must be a number >= 0, got ${flags["entropy-bonus"]}`);
 const temperature = Number(flags.temperature);
 if (!(temperature > 0)) cli.usage(`--temperature must be a positive number, got ${flags.temperature}`);
 const { learningRate, rank, seed, saveEvery, ...shared } = recipeSettings(flags, cli);
@@ -104,6 +108,7 @@ async function main(): Promise<void> {
           }
         : {}),
       scaleAdvantagesByStd: flags["scale-std"] === "true",
+      entropyBonus,
       temperature,
       runDir,
       iterations,
@@ -117,7 +122,7 @@ async function main(): Promise<void> {
       saveEvery,
       onMetrics: (row) =>
         console.log(
-          `iter ${String(row.step).padStart(3)}/${iterations} reward ${row.reward.toFixed(3)} correct ${(row["env/correct"] ?? row["env/won"] ?? 0).toFixed(3)} datums ${row.datums}${row.accuracy === undefined ? "" : ` greedy accuracy ${row.accuracy.toFixed(3)}`}`,
+          `iter ${String(row.step).padStart(3)}/${iterations} reward ${row.reward.toFixed(3)} correct ${(row["env/correct"] ?? row["env/won"] ?? 0).toFixed(3)} datums ${row.datums} entropy ${row.entropy.toFixed(2)}${row.accuracy === undefined ? "" : ` greedy accuracy ${row.accuracy.toFixed(3)}`}`,
         ),
     });
     // The curves in the terminal, and report.html (one SVG chart per metric) in the run folder.
