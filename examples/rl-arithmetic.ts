@@ -24,7 +24,7 @@
 //   node --conditions=tinker-source --import tsx examples/rl-arithmetic.ts
 //   node --conditions=tinker-source --import tsx examples/rl-arithmetic.ts --env guessing
 //   TINKER_BASE_URL=... TINKER_API_KEY=... node --import tsx examples/rl-arithmetic.ts \
-//     --model Qwen/Qwen3-4B-Instruct-2507 --lr 4e-5 --max-tokens 16
+//     --model Qwen/Qwen3-4B-Instruct-2507 --lr 4e-5 --max-tokens 16 --entropy-bonus 0
 //
 // The run folder (--run-dir; default <data-dir>/runs/rl-…) holds metrics.jsonl and the resume record: killed and restarted with
 // the same command, the run continues from its last checkpoint. Delete it to start over.
