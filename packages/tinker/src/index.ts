@@ -32,6 +32,7 @@ export {
   ConflictError,
   FutureExpiredError,
   FutureTimeoutError,
+  ModelCreationTimeoutError,
   InternalServerError,
   makeAPIError,
   NotFoundError,

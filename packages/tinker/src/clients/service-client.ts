@@ -204,7 +204,9 @@ export class ServiceClient {
       const token = checkWeightsAccessToken(options.weightsAccessToken);
       const ctx = await this.clientContext();
       if (token === undefined) return TrainingClient.fromState(ctx, path, options);
-      return TrainingClient.fromState(ctx, path, options, (p) => this.#weightsInfoWithToken(p, token));
+      return TrainingClient.fromState(ctx, path, options, (p, signal) =>
+        this.#weightsInfoWithToken(p, token, signal),
+      );
     });
   }
 
@@ -212,10 +214,10 @@ export class ServiceClient {
    * weights_info asked as the token's user: a separate session-less connection authenticated with
    * the token (its own client/config, and JWT exchange when the server wants it), closed after.
    */
-  async #weightsInfoWithToken(path: string, token: string): Promise<WeightsInfo> {
+  async #weightsInfoWithToken(path: string, token: string, signal: AbortSignal): Promise<WeightsInfo> {
     const conn = await connect({ ...this.#options, apiKey: token, credentialCmd: undefined }, this.hooks);
     try {
-      return await getWeightsInfo(conn.http, path, { signal: this.lifetime.signal });
+      return await getWeightsInfo(conn.http, path, { signal });
     } finally {
       conn.close();
     }

@@ -8,6 +8,7 @@ import { forwardBackwardJson, forwardBackwardProto, type SubmitAck } from "../..
 import { ConflictError } from "../../client/errors.js";
 import { TinkerFuture } from "../../futures/future.js";
 import { pollFuture, type ResultDecoder, type WireFormat } from "../../futures/poll.js";
+import { QueueStateLog, queueStateListeners } from "../../futures/queue-state-log.js";
 import { submitWithRetries } from "../../futures/submit.js";
 import { type Turn, TurnGate } from "../../futures/turn-gate.js";
 import { encodeForwardBackwardRequestJson } from "../../wire/json-codec.js";
@@ -27,6 +28,8 @@ export class Sequencer {
   readonly ctx: ClientContext;
   readonly modelId: string;
   readonly wireFormat: WireFormat;
+  /** The model's paused-queue warning, shared by all its calls (one a minute at most). */
+  readonly queueLog: QueueStateLog;
   readonly #gate: TurnGate;
 
   constructor(ctx: ClientContext, modelId: string, wireFormat: WireFormat, firstSeqId: number) {
@@ -34,6 +37,7 @@ export class Sequencer {
     this.modelId = modelId;
     this.wireFormat = wireFormat;
     this.#gate = new TurnGate(firstSeqId);
+    this.queueLog = new QueueStateLog(ctx.logger, ctx.now, () => `Training for model ${modelId}`);
   }
 
   /** One turn holding every chunk (parallel chunks), or one turn per chunk. */
@@ -137,7 +141,7 @@ export class Sequencer {
         requestType,
         decoder,
         wireFormat: this.wireFormat,
-        onQueueState: handle.emitQueueState,
+        onQueueState: queueStateListeners(handle.emitQueueState, this.queueLog.observe),
       });
       return map(result);
     }, label);
