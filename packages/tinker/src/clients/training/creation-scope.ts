@@ -83,9 +83,7 @@ export function openCreationScope(
     if (signal.aborted) controller.abort(abortError(signal, { message: `${call} was aborted` }));
     else
       unwatch.push(
-        watchAbort(signal, () =>
-          controller.abort(abortError(signal, { message: `${call} was aborted` })),
-        ),
+        watchAbort(signal, () => controller.abort(abortError(signal, { message: `${call} was aborted` }))),
       );
   };
   follow(ctx.signal);

@@ -37,10 +37,10 @@ import type { LossFnConfig, LossFnType, AdamParams as WireAdamParams } from "../
 import { type ClientContext, checkWireFormat } from "../context.js";
 import { SamplingClient } from "../sampling/sampling-client.js";
 import type { SamplingClientOptions } from "../sampling/types.js";
+import { type CreationScope, creationOptionsOf, openCreationScope } from "./creation-scope.js";
 import { forwardBackwardCustom } from "./custom-loss.js";
 import { prepareBatch, runForwardBackward, toResult } from "./forward-backward.js";
 import { checkName, checkTtl, checkWeightsAccessToken, toLoraConfig, toWireAdamParams } from "./params.js";
-import { type CreationScope, creationOptionsOf, openCreationScope } from "./creation-scope.js";
 import { Sequencer } from "./sequencer.js";
 import type {
   AdamStepParams,
@@ -105,7 +105,12 @@ export class TrainingClient {
     const wireFormat = checkWireFormat(options.wireFormat);
     const scope =
       outer ??
-      openCreationScope(ctx, creationOptionsOf(options), "createLoraTrainingClient", `Model creation for ${baseModel}`);
+      openCreationScope(
+        ctx,
+        creationOptionsOf(options),
+        "createLoraTrainingClient",
+        `Model creation for ${baseModel}`,
+      );
     try {
       const started = ctx.now();
       const ack = await createModel(
@@ -359,6 +364,7 @@ export class TrainingClient {
     options: SamplingClientOptions = {},
   ): Promise<SamplingClient> {
     const ctx = this.#ctx;
+    SamplingClient.checkOptions(options);
     const samplingOptions = { ...options, ...(this.#baseModel ? { baseModel: this.#baseModel } : {}) };
     if (name !== undefined) {
       const { path } = await this.saveWeightsForSampler(name);
