@@ -180,7 +180,9 @@ export class ServiceClient {
 
   /**
    * A TrainingClient on a new LoRA model of `baseModel` (create_model). Options: `rank` (32), `seed`,
-   * `trainMlp`/`trainAttn`/`trainUnembed` (true; at least one must be), `userMetadata`, `wireFormat`.
+   * `trainMlp`/`trainAttn`/`trainUnembed` (true; at least one must be), `userMetadata`, `wireFormat`;
+   * `signal`/`timeout` stop the creation (APIUserAbortError / ModelCreationTimeoutError) and
+   * `onQueueState` sees where it waits. A paused creation is also logged as a warning (once a minute).
    */
   async createLoraTrainingClient(
     baseModel: string,
@@ -194,7 +196,8 @@ export class ServiceClient {
   /**
    * A TrainingClient restored from a `tinker://…/weights/<name>` checkpoint; `withOptimizer` also
    * restores the Adam state, to resume training exactly. `weightsAccessToken` (another user's key)
-   * reads a checkpoint of that user (contract 2.8).
+   * reads a checkpoint of that user (contract 2.8). `signal`, `timeout` and `onQueueState` as for
+   * createLoraTrainingClient, over the whole lookup, creation and load.
    */
   async createTrainingClientFromState(
     path: string,

@@ -112,6 +112,8 @@ export class TrainingClient {
         `Model creation for ${baseModel}`,
       );
     try {
+      // Stopped already: send nothing and take no model_seq_id.
+      if (scope.signal.aborted) throw scope.signal.reason;
       const started = ctx.now();
       const ack = await createModel(
         ctx.http,
@@ -162,6 +164,7 @@ export class TrainingClient {
       `Model creation from ${path}`,
     );
     try {
+      if (scope.signal.aborted) throw scope.signal.reason;
       if (ctx.config.createModelViaLoadWeights) {
         const started = ctx.now();
         const modelSeqId = ctx.counters.nextModelSeqId();
