@@ -28,8 +28,10 @@ export {
   APIUserAbortError,
   AuthenticationError,
   BadRequestError,
+  CallTimeoutError,
   ClientClosedError,
   ConflictError,
+  FutureCancelledError,
   FutureExpiredError,
   FutureTimeoutError,
   InternalServerError,
@@ -45,6 +47,7 @@ export {
   UnprocessableEntityError,
   ValidationError,
 } from "./client/errors.js";
+export { RESERVED_CALL_HEADERS } from "./client/http.js";
 export type { LogFields, Logger, LogLevel } from "./client/logger.js";
 export type { ClientOptions, HeartbeatOptions } from "./client/options.js";
 export type { RetryEvent } from "./client/retry.js";
@@ -119,6 +122,7 @@ export type { ArchiveDownloadOptions, DownloadProgress, DownloadResult } from ".
 export { CHECKPOINT_FILES, downloadArchive } from "./download/download.js";
 export { ArchiveError } from "./download/extract.js";
 export type {
+  FutureCallOptions,
   FutureEvents,
   QueueStateEvent,
   QueueStateName,

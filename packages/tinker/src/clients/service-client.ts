@@ -11,6 +11,8 @@ import { type Connection, type ConnectionHooks, connect } from "../session/conne
 import { EventRegistry, type TinkerEventName, type TinkerListener } from "../session/events.js";
 import type { HeartbeatStats } from "../session/heartbeat.js";
 import { SessionHolder } from "../session/session-holder.js";
+import { openTelemetry } from "../session/telemetry-link.js";
+import { reportFatal } from "../telemetry/capture.js";
 import type { Telemetry } from "../telemetry/telemetry.js";
 import { ClientContext, SessionCounters } from "./context.js";
 import { DispatchThrottles } from "./dispatch-throttles.js";
@@ -35,6 +37,8 @@ export class ServiceClient {
   private holder: SessionHolder | undefined;
   private connectionPromise: Promise<Connection> | undefined;
   private conn: Connection | undefined;
+  /** Telemetry of the session-less connection (`sessionless-<uuid>`): REST and capabilities failures. */
+  #sessionlessTelemetry: Telemetry | undefined;
   private closed = false;
   /** Aborted by close(): cancels a start-up in progress and later token fetches. */
   private readonly lifetime = new AbortController();
@@ -101,6 +105,8 @@ export class ServiceClient {
             throw new ClientClosedError();
           }
           this.conn = conn;
+          if (this.#options.telemetry)
+            this.#sessionlessTelemetry = openTelemetry(conn.http, undefined, this.#options);
           return conn;
         },
         (error: unknown) => {
@@ -138,7 +144,7 @@ export class ServiceClient {
     try {
       return await call();
     } catch (error) {
-      await this.holder?.telemetry?.logFatalException(error);
+      await reportFatal(this.holder?.telemetry, error);
       throw error;
     }
   }
@@ -151,7 +157,20 @@ export class ServiceClient {
   /** The models the server offers. Uses the session-less connection: no session is created. */
   async getServerCapabilities(options: { signal?: AbortSignal } = {}): Promise<ServerCapabilities> {
     const conn = await this.connection();
-    return getServerCapabilities(conn.http, options);
+    try {
+      return await getServerCapabilities(conn.http, options);
+    } catch (error) {
+      await reportFatal(this.#sessionlessTelemetry, error);
+      throw error;
+    }
+  }
+
+  /**
+   * @internal The session-less connection's telemetry (what `createRestClient()` clients report
+   * to); undefined before that connection opens and when telemetry is off.
+   */
+  sessionlessTelemetry(): Telemetry | undefined {
+    return this.#sessionlessTelemetry;
   }
 
   /**
@@ -240,6 +259,8 @@ export class ServiceClient {
     if (this.closed) return;
     this.closed = true;
     this.lifetime.abort(new ClientClosedError());
+    // What the session-less telemetry has queued goes out before its connection closes.
+    await this.#sessionlessTelemetry?.close();
     this.conn?.close();
     await this.holder?.close();
     // A start-up still in progress has just been aborted; let it settle so nothing is left running.

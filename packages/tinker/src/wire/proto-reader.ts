@@ -93,17 +93,55 @@ function readArrayRecord(r: Reader, what: string): ArrayRecord {
   return rec;
 }
 
+/**
+ * How many datums a BatchedTensor holds: its byte offsets have datums + 1 entries, and the count
+ * must agree with the record's `num_datums` when it has one. Shared with the protobuf-es reference.
+ */
+export function batchedDatumCount(
+  offsets: readonly number[],
+  numDatums: number | undefined,
+  what: string,
+): number {
+  if (offsets.length === 0) throw new WireDecodeError("offsets are empty; need datums + 1 entries", what);
+  const count = offsets.length - 1;
+  if (numDatums !== undefined && count !== numDatums) {
+    throw new WireDecodeError(`has ${count} datums but the record has ${numDatums}`, what);
+  }
+  return count;
+}
+
+/**
+ * Datum `i`'s byte range [start, end) in a BatchedTensor's `byteLength`-byte data, checked: inside
+ * the data, and a whole number of `size`-byte elements. Shared with the protobuf-es reference.
+ */
+export function datumByteRange(
+  offsets: readonly number[],
+  i: number,
+  byteLength: number,
+  size: number,
+  what: string,
+): [start: number, end: number] {
+  const start = offsets[i] as number;
+  const end = offsets[i + 1] as number;
+  if (start < 0 || end < start || end > byteLength) {
+    throw new WireDecodeError(
+      `byte offsets ${start}..${end} of datum ${i} fall outside the ${byteLength}-byte data`,
+      `${what}.offsets`,
+    );
+  }
+  if ((end - start) % size !== 0) {
+    throw new WireDecodeError(`datum ${i} has ${end - start} bytes, not a multiple of ${size}`, what);
+  }
+  return [start, end];
+}
+
 function batchedTensorValues(
   bt: BatchedTensor,
   numDatums: number | undefined,
   what: string,
 ): WireTensorData[] {
   const offsets = int64s(bt.offsets, `${what}.offsets`);
-  if (offsets.length === 0) throw new WireDecodeError("offsets are empty; need datums + 1 entries", what);
-  const count = offsets.length - 1;
-  if (numDatums !== undefined && count !== numDatums) {
-    throw new WireDecodeError(`has ${count} datums but the record has ${numDatums}`, what);
-  }
+  const count = batchedDatumCount(offsets, numDatums, what);
   const inner = product(bt.trailing);
   const size = elementSize(bt.dtype);
   // One copy of the whole field when it is misaligned, rather than one per datum.
@@ -111,17 +149,7 @@ function batchedTensorValues(
     (bt.data.byteOffset & 3) !== 0 && size === 4 && hostIsLittleEndian() ? copyBytes(bt.data) : bt.data;
   const out: WireTensorData[] = [];
   for (let i = 0; i < count; i++) {
-    const start = offsets[i]!;
-    const end = offsets[i + 1]!;
-    if (start < 0 || end < start || end > bt.data.byteLength) {
-      throw new WireDecodeError(
-        `byte offsets ${start}..${end} of datum ${i} fall outside the ${bt.data.byteLength}-byte data`,
-        `${what}.offsets`,
-      );
-    }
-    if ((end - start) % size !== 0) {
-      throw new WireDecodeError(`datum ${i} has ${end - start} bytes, not a multiple of ${size}`, what);
-    }
+    const [start, end] = datumByteRange(offsets, i, bt.data.byteLength, size, what);
     const bytes = all.subarray(start, end);
     const length = (end - start) / size;
     if (inner === 0 ? length !== 0 : length % inner !== 0) {

@@ -29,6 +29,8 @@ import { CHECKPOINT_FILES, type DownloadResult, downloadArchive } from "../../do
 import { targetState } from "../../download/target.js";
 import { pathSegment } from "../../paths/segments.js";
 import { parseTinkerPath, TINKER_SCHEME } from "../../paths/tinker-path.js";
+import { captureFailures, reportingFailures } from "../../telemetry/capture.js";
+import type { Telemetry } from "../../telemetry/telemetry.js";
 import { checkArchiveWaitOptions, waitForArchiveUrl } from "./archive-url.js";
 import { type ConnectionSource, ownConnection } from "./connection.js";
 import {
@@ -61,7 +63,7 @@ import type {
  */
 export class RestClient {
   readonly #source: ConnectionSource;
-  readonly #owned: { close(): void } | undefined;
+  readonly #owned: { close(): Promise<void> } | undefined;
   #closed = false;
 
   /**
@@ -79,11 +81,22 @@ export class RestClient {
     this.#owned = own;
   }
 
-  /** Stops JWT refresh timers of a standalone client. A client from a ServiceClient is closed with it. */
+  /**
+   * Sends what telemetry has queued and stops JWT refresh timers of a standalone client. A client
+   * from a ServiceClient is closed with it.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#owned?.close();
+    await this.#owned?.close();
+  }
+
+  /**
+   * The session-less telemetry (Python's `get_telemetry()`, events under `sessionless-<uuid>`) that
+   * failed calls are reported to; undefined before the first request and when telemetry is off.
+   */
+  getTelemetry(): Telemetry | undefined {
+    return this.#source.sessionlessTelemetry();
   }
 
   private async http(): Promise<HttpClient> {
@@ -102,8 +115,11 @@ export class RestClient {
     const accessScope = checkScope(params.accessScope);
     const projectId = params.projectId;
     checkProjectId(projectId, false);
-    return new PagePromise(first, async (page) =>
-      rest.listTrainingRuns(await this.http(), { ...page, accessScope, projectId }, options),
+    return new PagePromise(
+      first,
+      reportingFailures(this, async (page) =>
+        rest.listTrainingRuns(await this.http(), { ...page, accessScope, projectId }, options),
+      ),
     );
   }
 
@@ -126,10 +142,13 @@ export class RestClient {
   /** A run's checkpoints. Unpaged on the wire: the one page holds them all. */
   listCheckpoints(runId: string, options: RestCallOptions = {}): PagePromise<Checkpoint> {
     const id = pathSegment(runId, "runId");
-    return new PagePromise({ limit: Number.MAX_SAFE_INTEGER, offset: 0 }, async () => {
-      const items = await rest.listRunCheckpoints(await this.http(), id, options);
-      return { items, totalCount: items.length };
-    });
+    return new PagePromise(
+      { limit: Number.MAX_SAFE_INTEGER, offset: 0 },
+      reportingFailures(this, async () => {
+        const items = await rest.listRunCheckpoints(await this.http(), id, options);
+        return { items, totalCount: items.length };
+      }),
+    );
   }
 
   /** The caller's checkpoints across runs, newest first (pages of 100 by default). */
@@ -138,7 +157,10 @@ export class RestClient {
     options: RestCallOptions = {},
   ): PagePromise<Checkpoint> {
     const first = checkPageRequest(params.limit ?? 100, params.offset ?? 0);
-    return new PagePromise(first, async (page) => rest.listUserCheckpoints(await this.http(), page, options));
+    return new PagePromise(
+      first,
+      reportingFailures(this, async (page) => rest.listUserCheckpoints(await this.http(), page, options)),
+    );
   }
 
   /**
@@ -242,8 +264,11 @@ export class RestClient {
   listSessions(params: ListSessionsParams = {}, options: RestCallOptions = {}): PagePromise<string> {
     const first = checkPageRequest(params.limit ?? 20, params.offset ?? 0);
     const accessScope = checkScope(params.accessScope);
-    return new PagePromise(first, async (page) =>
-      rest.listSessions(await this.http(), { ...page, accessScope }, options),
+    return new PagePromise(
+      first,
+      reportingFailures(this, async (page) =>
+        rest.listSessions(await this.http(), { ...page, accessScope }, options),
+      ),
     );
   }
 
@@ -337,6 +362,27 @@ export class RestClient {
     );
   }
 }
+
+// Failures of these calls go to the session-less telemetry, as Python's @capture_exceptions(fatal=True);
+// the list calls report through their page fetcher (reportingFailures), so every page is covered.
+captureFailures(RestClient, [
+  "getTrainingRun",
+  "getCheckpoint",
+  "deleteCheckpoint",
+  "publishCheckpoint",
+  "unpublishCheckpoint",
+  "setCheckpointTtl",
+  "getCheckpointArchiveUrl",
+  "downloadCheckpoint",
+  "getWeightsInfo",
+  "getSession",
+  "assignSessionProject",
+  "exportSessionTrace",
+  "getSampler",
+  "getAuditLog",
+  "getBillingUsage",
+  "whoami",
+]);
 
 /**
  * Downloads a checkpoint without keeping a client around: uses `client` when given, else a

@@ -111,16 +111,24 @@ export class SamplePipeline {
     this.#lastProgressAt = ctx.now();
   }
 
-  /** Runs one call to its SampleResponse: submit, poll, resubmit when lost. */
-  async run(request: Omit<SampleRequest, "seq_id">, handle: FutureHandle): Promise<SampleResponse> {
+  /**
+   * Runs one call to its SampleResponse: submit, poll, resubmit when lost. `handle.signal` stops
+   * it (client closed, call aborted, timed out or cancelled); `headers` go on its submits and polls.
+   */
+  async run(
+    request: Omit<SampleRequest, "seq_id">,
+    handle: FutureHandle,
+    headers?: Record<string, string>,
+  ): Promise<SampleResponse> {
     const ctx = this.#ctx;
     const { retry } = this.#options;
     const release = await this.#semaphore.acquire();
     if (this.#inFlight === 0) this.#lastProgressAt = ctx.now();
     this.#inFlight++;
-    // The call's own stop: the client's lifetime, or the watchdog.
+    // The call's own stop: its handle's (client closed, call aborted, timed out, cancelled), or the
+    // watchdog's.
     const call = new AbortController();
-    const unlink = linkAbort(ctx.signal, call);
+    const unlink = linkAbort(handle.signal, call);
     let lastRequestId: string | undefined;
     const stopWatch = this.#watch(call, () => lastRequestId);
     const signal = call.signal;
@@ -130,12 +138,12 @@ export class SamplePipeline {
       for (let attempt = 0; ; attempt++) {
         const body: SampleRequest = { ...request, seq_id: this.#seq++ };
         try {
-          const ack = await this.#submit(body, promptBytes, signal);
+          const ack = await this.#submit(body, promptBytes, signal, headers);
           lastRequestId = ack.request_id;
           handle.setRequestId(ack.request_id);
           const result = await pollFuture({
-            ...ctx.pollOptions(started),
-            signal,
+            ...ctx.pollOptions(started, signal),
+            ...(headers ? { headers } : {}),
             requestId: ack.request_id,
             requestType: "Sample",
             decoder: SAMPLE_DECODER,
@@ -198,7 +206,12 @@ export class SamplePipeline {
   }
 
   /** One submission: 429 is backpressure (same body, same seq_id); the rest goes through L2. */
-  #submit(body: SampleRequest, promptBytes: number, signal: AbortSignal) {
+  #submit(
+    body: SampleRequest,
+    promptBytes: number,
+    signal: AbortSignal,
+    headers: Record<string, string> | undefined,
+  ) {
     const ctx = this.#ctx;
     const wait =
       promptBytes <= SAMPLING_BACKPRESSURE.smallPromptBytes
@@ -209,7 +222,7 @@ export class SamplePipeline {
         for (;;) {
           const release = await ctx.throttles.acquireSample(promptBytes, ctx.sleep, signal);
           try {
-            return await asample(ctx.http, body, { signal });
+            return await asample(ctx.http, body, headers ? { signal, headers } : { signal });
           } catch (error) {
             if (!(error instanceof RateLimitError)) throw error;
             ctx.throttles.sampleRateLimited(wait);
@@ -220,7 +233,7 @@ export class SamplePipeline {
           }
         }
       },
-      { ...ctx.submitOptions("sample"), signal },
+      ctx.submitOptions("sample", signal),
     );
   }
 }

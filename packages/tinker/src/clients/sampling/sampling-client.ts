@@ -6,9 +6,11 @@ import { getSampler } from "../../api/rest.js";
 import { createSamplingSession } from "../../api/sampling.js";
 import { ResponseValidationError, ValidationError } from "../../client/errors.js";
 import type { ClientOptions } from "../../client/options.js";
+import { callScope, checkCallOptions, type FutureCallOptions } from "../../futures/call-options.js";
 import { TinkerFuture } from "../../futures/future.js";
 import type { WireFormat } from "../../futures/poll.js";
 import { parseTinkerPath } from "../../paths/tinker-path.js";
+import { captureFailures } from "../../telemetry/capture.js";
 import type { Telemetry } from "../../telemetry/telemetry.js";
 import { type ResolveTokenizerOptions, resolveTokenizer } from "../../tokenizer/resolve.js";
 import type { Tokenizer } from "../../tokenizer/types.js";
@@ -171,33 +173,53 @@ export class SamplingClient {
 
   /**
    * Samples `numSamples` continuations of `prompt`. The returned future resolves with the sequences;
-   * logprobs of sampled tokens are included when the server sends them.
+   * logprobs of sampled tokens are included when the server sends them. `signal`, `timeout` and
+   * `headers` stop or decorate this call only ({@link FutureCallOptions}): a sample stopped after
+   * the server accepted it may still run there, but its result is not fetched.
    */
   sample(prompt: PromptInput, options: SampleOptions = {}): TinkerFuture<SampleResult> {
-    const request = buildSampleRequest(prompt, options, this.samplingSessionId, this.#baseModel);
-    return new TinkerFuture(
-      async (handle) => toSampleResult(await this.#pipeline.run(request, handle)),
+    const { signal, timeout, headers, ...sampleOptions } = options;
+    const checked = checkCallOptions(
+      {
+        ...(signal !== undefined ? { signal } : {}),
+        ...(timeout !== undefined ? { timeout } : {}),
+        ...(headers !== undefined ? { headers } : {}),
+      },
       "sample",
+    );
+    const request = buildSampleRequest(prompt, sampleOptions, this.samplingSessionId, this.#baseModel);
+    return new TinkerFuture(
+      (handle) => this.#pipeline.run(request, handle, checked.headers).then(toSampleResult),
+      "sample",
+      callScope(this.#ctx.signal, this.#ctx.clock, checked),
     );
   }
 
-  /** The log-probability of every prompt token under the model; the first entry is null. */
-  computeLogprobs(prompt: PromptInput): TinkerFuture<(number | null)[]> {
+  /**
+   * The log-probability of every prompt token under the model; the first entry is null. `options`
+   * as for {@link SamplingClient.sample}.
+   */
+  computeLogprobs(prompt: PromptInput, options?: FutureCallOptions): TinkerFuture<(number | null)[]> {
+    const checked = checkCallOptions(options, "computeLogprobs");
     const request = buildSampleRequest(
       prompt,
       { numSamples: 1, samplingParams: { maxTokens: 1 }, includePromptLogprobs: true },
       this.samplingSessionId,
       this.#baseModel,
     );
-    return new TinkerFuture(async (handle) => {
-      const res = await this.#pipeline.run(request, handle);
-      if (!res.prompt_logprobs) {
-        throw new ResponseValidationError(
-          "The server's sample result has no prompt_logprobs although they were asked for",
-        );
-      }
-      return res.prompt_logprobs;
-    }, "computeLogprobs");
+    return new TinkerFuture(
+      async (handle) => {
+        const res = await this.#pipeline.run(request, handle, checked.headers);
+        if (!res.prompt_logprobs) {
+          throw new ResponseValidationError(
+            "The server's sample result has no prompt_logprobs although they were asked for",
+          );
+        }
+        return res.prompt_logprobs;
+      },
+      "computeLogprobs",
+      callScope(this.#ctx.signal, this.#ctx.clock, checked),
+    );
   }
 
   /** The session's telemetry (Python's `get_telemetry()`); undefined when off or for a client from a descriptor. */
@@ -222,3 +244,6 @@ export class SamplingClient {
     return resolveTokenizer(await this.getBaseModel(), options);
   }
 }
+
+// Failures of these calls go to the session's telemetry, as Python's @capture_exceptions(fatal=True).
+captureFailures(SamplingClient, ["sample", "computeLogprobs", "getBaseModel"]);

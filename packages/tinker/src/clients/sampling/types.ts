@@ -1,5 +1,6 @@
 // Option and result types of SamplingClient (types only; public through src/index.ts).
 
+import type { FutureCallOptions } from "../../futures/call-options.js";
 import type { ModelInput, TokenInput } from "../../wire/model-input.js";
 import type { StopReason, TopkRow, WireModelInput } from "../../wire/types.js";
 import type { WireFormatOption } from "../context.js";
@@ -25,7 +26,7 @@ export interface SamplingParams {
 }
 
 /** Options of `SamplingClient.sample`. */
-export interface SampleOptions {
+export interface SampleOptions extends FutureCallOptions {
   /** Default 1. */
   numSamples?: number;
   /** How to sample; the contract's defaults (temperature 1, no top-k or top-p limit) when absent. */

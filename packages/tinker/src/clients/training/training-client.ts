@@ -27,9 +27,16 @@ import {
 } from "../../api/training.js";
 import { ResponseValidationError, ValidationError } from "../../client/errors.js";
 import type { LossTensor } from "../../custom-loss/tensor.js";
+import {
+  type CheckedCallOptions,
+  callScope,
+  checkCallOptions,
+  type FutureCallOptions,
+} from "../../futures/call-options.js";
 import { TinkerFuture } from "../../futures/future.js";
 import { pollFuture, type WireFormat } from "../../futures/poll.js";
 import { parseTinkerPath } from "../../paths/tinker-path.js";
+import { captureFailures } from "../../telemetry/capture.js";
 import type { Telemetry } from "../../telemetry/telemetry.js";
 import { type ResolveTokenizerOptions, resolveTokenizer } from "../../tokenizer/resolve.js";
 import type { Tokenizer } from "../../tokenizer/types.js";
@@ -41,7 +48,7 @@ import { type CreationScope, creationOptionsOf, openCreationScope } from "./crea
 import { forwardBackwardCustom } from "./custom-loss.js";
 import { prepareBatch, runForwardBackward, toResult } from "./forward-backward.js";
 import { checkName, checkTtl, checkWeightsAccessToken, toLoraConfig, toWireAdamParams } from "./params.js";
-import { Sequencer } from "./sequencer.js";
+import { requestOptions, Sequencer } from "./sequencer.js";
 import type {
   AdamStepParams,
   CheckpointResult,
@@ -58,6 +65,15 @@ import type {
   TrainingInfo,
 } from "./types.js";
 
+/** Python 0.25 warns (DeprecationWarning) that the name has no effect. */
+function warnNameIgnored(ctx: ClientContext): void {
+  ctx.logger.warn(
+    "saveWeightsAndGetSamplingClient(name): the name is deprecated and has no effect; the weights are " +
+      "always saved ephemerally. For a kept checkpoint use saveWeightsForSampler(name) and then " +
+      "createSamplingClient(path).",
+  );
+}
+
 /** Looks up a checkpoint's LoRA config (weights_info); the token variant uses its own client. */
 export type WeightsInfoLookup = (path: string, signal: AbortSignal) => Promise<WeightsInfo>;
 
@@ -73,6 +89,7 @@ export class TrainingClient {
   readonly #ctx: ClientContext;
   readonly #seq: Sequencer;
   #baseModel: string | undefined;
+  #warnedNameIgnored = false;
 
   /** @internal Use ServiceClient.createLoraTrainingClient / createTrainingClientFromState. */
   constructor(
@@ -129,8 +146,7 @@ export class TrainingClient {
       );
       scope.submitted(ack.request_id);
       const result = await pollFuture({
-        ...ctx.pollOptions(started),
-        signal: scope.signal,
+        ...ctx.pollOptions(started, scope.signal),
         requestId: ack.request_id,
         requestType: "CreateModel",
         decoder: { name: "CreateModelResponse", json: createModelResult },
@@ -184,8 +200,7 @@ export class TrainingClient {
         );
         scope.submitted(ack.request_id);
         await pollFuture({
-          ...ctx.pollOptions(started),
-          signal: scope.signal,
+          ...ctx.pollOptions(started, scope.signal),
           requestId: ack.request_id,
           requestType: "LoadWeights",
           decoder: { name: "LoadWeightsResponse", json: loadWeightsResult },
@@ -233,22 +248,31 @@ export class TrainingClient {
     }
   }
 
-  /** A forward pass (no gradients): per-datum outputs such as `logprobs`, and metrics. */
+  /**
+   * A forward pass (no gradients): per-datum outputs such as `logprobs`, and metrics. `options`
+   * stop ({ signal, timeout }) or decorate ({ headers }) this call only; see {@link FutureCallOptions}.
+   */
   forward(
     data: readonly DatumLike[],
     lossFn: LossFnType,
     lossFnConfig?: LossFnConfig,
+    options?: FutureCallOptions,
   ): TinkerFuture<ForwardBackwardResult> {
-    return this.#forwardBackward(data, lossFn, lossFnConfig, true, "forward");
+    return this.#forwardBackward(data, lossFn, lossFnConfig, true, "forward", options);
   }
 
-  /** Forward and backward: gradients accumulate on the server until the next optimStep. */
+  /**
+   * Forward and backward: gradients accumulate on the server until the next optimStep. `options`
+   * as for {@link TrainingClient.forward}; a call stopped after the server accepted it is still
+   * applied (in its place in this model's order).
+   */
   forwardBackward(
     data: readonly DatumLike[],
     lossFn: LossFnType,
     lossFnConfig?: LossFnConfig,
+    options?: FutureCallOptions,
   ): TinkerFuture<ForwardBackwardResult> {
-    return this.#forwardBackward(data, lossFn, lossFnConfig, false, "forwardBackward");
+    return this.#forwardBackward(data, lossFn, lossFnConfig, false, "forwardBackward", options);
   }
 
   /**
@@ -257,29 +281,42 @@ export class TrainingClient {
    * cross-entropy pass with weights −gradient puts exactly that gradient into the model. Datums may
    * carry only `target_tokens` (and `weights`, which is ignored). Write the loss once with
    * {@link LossTensor} operations and pass `differentiableLoss(fn)` to have the gradient derived.
+   * `options` as for {@link TrainingClient.forward}: a call stopped between its two passes still
+   * sends the second one's seq ids (as no-ops), so later calls are not held.
    */
-  forwardBackwardCustom(data: readonly DatumLike[], lossFn: CustomLossFn): TinkerFuture<CustomLossResult> {
-    return forwardBackwardCustom(this.#seq, this.#baseModel, data, lossFn);
+  forwardBackwardCustom(
+    data: readonly DatumLike[],
+    lossFn: CustomLossFn,
+    options?: FutureCallOptions,
+  ): TinkerFuture<CustomLossResult> {
+    const checked = checkCallOptions(options, "forwardBackwardCustom");
+    return forwardBackwardCustom(this.#seq, this.#baseModel, data, lossFn, checked);
   }
 
-  /** Applies the accumulated gradients with Adam (contract 4.6 defaults) and clears them. */
-  optimStep(adamParams: AdamStepParams | WireAdamParams = {}): TinkerFuture<OptimStepResult> {
+  /**
+   * Applies the accumulated gradients with Adam (contract 4.6 defaults) and clears them. `options`
+   * as for {@link TrainingClient.forward}.
+   */
+  optimStep(
+    adamParams: AdamStepParams | WireAdamParams = {},
+    options?: FutureCallOptions,
+  ): TinkerFuture<OptimStepResult> {
     const params = toWireAdamParams(adamParams);
+    const checked = checkCallOptions(options, "optimStep");
     return this.#seq.single(
       "optimStep",
       "OptimStep",
       { name: "OptimStepResponse", json: optimStepResult },
       (seqId) => ({
-        submit: () =>
+        submit: (scope) =>
           optimStep(
             this.#ctx.http,
             { adam_params: params, model_id: this.modelId, seq_id: seqId, type: "optim_step" },
-            {
-              signal: this.#ctx.signal,
-            },
+            requestOptions(scope),
           ),
         map: (r) => ({ metrics: r.metrics ?? {} }),
       }),
+      checked,
     );
   }
 
@@ -299,7 +336,7 @@ export class TrainingClient {
       "SaveWeights",
       { name: "SaveWeightsResponse", json: saveWeightsResult },
       (seqId) => ({
-        submit: () =>
+        submit: (scope) =>
           saveWeights(
             this.#ctx.http,
             {
@@ -310,7 +347,7 @@ export class TrainingClient {
               overwrite,
               type: "save_weights",
             },
-            { signal: this.#ctx.signal },
+            requestOptions(scope),
           ),
         map: (r) => ({ path: r.path }),
         savedPath: `tinker://${this.modelId}/weights/${name}`,
@@ -327,7 +364,7 @@ export class TrainingClient {
       "SaveWeightsForSampler",
       { name: "SaveWeightsForSamplerResponse", json: saveWeightsForSamplerResult },
       (seqId) => ({
-        submit: () =>
+        submit: (scope) =>
           saveWeightsForSampler(
             this.#ctx.http,
             {
@@ -337,7 +374,7 @@ export class TrainingClient {
               ...(ttl !== undefined ? { ttl_seconds: ttl } : {}),
               type: "save_weights_for_sampler",
             },
-            { signal: this.#ctx.signal },
+            requestOptions(scope),
           ),
         map: (r) => {
           if (!r.path) throw new ResponseValidationError("save_weights_for_sampler result has no path");
@@ -359,8 +396,10 @@ export class TrainingClient {
   }
 
   /**
-   * Saves the current weights for sampling and returns a SamplingClient on them. With a name they
-   * are saved under `sampler_weights/<name>`; without one they are ephemeral (contract 4.10).
+   * Saves the current weights for sampling, ephemerally (no checkpoint is listed or kept, contract
+   * 4.10), and returns a SamplingClient on them. As in the Python SDK 0.25, `name` is deprecated and
+   * ignored (a warning is logged, once per TrainingClient): for a kept checkpoint, call
+   * `saveWeightsForSampler(name)` and then `createSamplingClient(path)`.
    */
   async saveWeightsAndGetSamplingClient(
     name?: string,
@@ -368,18 +407,18 @@ export class TrainingClient {
   ): Promise<SamplingClient> {
     const ctx = this.#ctx;
     SamplingClient.checkOptions(options);
-    const samplingOptions = { ...options, ...(this.#baseModel ? { baseModel: this.#baseModel } : {}) };
-    if (name !== undefined) {
-      const { path } = await this.saveWeightsForSampler(name);
-      return SamplingClient.create(ctx, { ...samplingOptions, modelPath: path });
+    if (name !== undefined && !this.#warnedNameIgnored) {
+      this.#warnedNameIgnored = true;
+      warnNameIgnored(ctx);
     }
+    const samplingOptions = { ...options, ...(this.#baseModel ? { baseModel: this.#baseModel } : {}) };
     const samplingSeqId = ctx.counters.nextSamplingSessionSeqId();
     const future = this.#seq.single(
       "saveWeightsAndGetSamplingClient",
       "SaveWeightsForSampler",
       { name: "SaveWeightsForSamplerResponse", json: saveWeightsForSamplerResult },
       (seqId) => ({
-        submit: () =>
+        submit: (scope) =>
           saveWeightsForSampler(
             ctx.http,
             {
@@ -388,7 +427,7 @@ export class TrainingClient {
               sampling_session_seq_id: samplingSeqId,
               type: "save_weights_for_sampler",
             },
-            { signal: ctx.signal },
+            requestOptions(scope),
           ),
         map: (r) => {
           if (!r.sampling_session_id) {
@@ -461,19 +500,26 @@ export class TrainingClient {
     lossFnConfig: LossFnConfig | undefined,
     forwardOnly: boolean,
     call: "forward" | "forwardBackward",
+    options: FutureCallOptions | undefined,
   ): TinkerFuture<ForwardBackwardResult> {
+    // Everything is checked before a seq id is taken: a refused call leaves no hole in the order.
+    const checked: CheckedCallOptions = checkCallOptions(options, call);
     const input = prepareBatch(this.#ctx, data, lossFn, lossFnConfig, call, this.#baseModel);
     const turns = this.#seq.reserveChunks(input.chunks.length);
-    return new TinkerFuture(async (handle) => {
-      const out = await runForwardBackward(
-        this.#seq,
-        input,
-        { lossFn, lossFnConfig, forwardOnly },
-        turns,
-        handle,
-      );
-      return toResult(out);
-    }, call);
+    return new TinkerFuture(
+      async (handle) => {
+        const out = await runForwardBackward(
+          this.#seq,
+          input,
+          { lossFn, lossFnConfig, forwardOnly, headers: checked.headers },
+          turns,
+          handle,
+        );
+        return toResult(out);
+      },
+      call,
+      callScope(this.#ctx.signal, this.#ctx.clock, checked),
+    );
   }
 
   #load(path: string, optimizer: boolean, options: LoadStateOptions): TinkerFuture<LoadStateResult> {
@@ -484,7 +530,7 @@ export class TrainingClient {
       "LoadWeights",
       { name: "LoadWeightsResponse", json: loadWeightsResult },
       (seqId) => ({
-        submit: () =>
+        submit: (scope) =>
           loadWeights(
             this.#ctx.http,
             {
@@ -495,10 +541,25 @@ export class TrainingClient {
               ...(token !== undefined ? { weights_access_token: token } : {}),
               type: "load_weights",
             },
-            { signal: this.#ctx.signal },
+            requestOptions(scope),
           ),
         map: (r) => ({ path: r.path ?? undefined }),
       }),
     );
   }
 }
+
+// Failures of these calls go to the session's telemetry, as Python's @capture_exceptions(fatal=True).
+captureFailures(TrainingClient, [
+  "forward",
+  "forwardBackward",
+  "forwardBackwardCustom",
+  "optimStep",
+  "saveState",
+  "saveWeightsForSampler",
+  "loadState",
+  "loadStateWithOptimizer",
+  "saveWeightsAndGetSamplingClient",
+  "createSamplingClient",
+  "getInfo",
+]);
