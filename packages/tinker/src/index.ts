@@ -35,6 +35,7 @@ export {
   FutureExpiredError,
   FutureTimeoutError,
   InternalServerError,
+  ModelCreationTimeoutError,
   makeAPIError,
   NotFoundError,
   PaymentRequiredError,
@@ -66,6 +67,12 @@ export type {
   TraceExportOptions,
 } from "./clients/rest/types.js";
 export type { SamplingClientDescriptor } from "./clients/sampling/descriptor.js";
+export {
+  DEFAULT_RETRY_CONFIG,
+  isRetryableSampleError,
+  type RetryConfig,
+  SamplingStuckError,
+} from "./clients/sampling/retry-config.js";
 export { SamplingClient } from "./clients/sampling/sampling-client.js";
 export type {
   CreateSamplingClientOptions,
@@ -77,6 +84,7 @@ export type {
   SamplingParams,
 } from "./clients/sampling/types.js";
 export { ServiceClient } from "./clients/service-client.js";
+export type { ModelCreationOptions } from "./clients/training/creation-scope.js";
 export { MAX_LEARNING_RATE } from "./clients/training/params.js";
 export { TrainingClient } from "./clients/training/training-client.js";
 export type {
@@ -122,6 +130,7 @@ export type {
   WireFormat,
 } from "./futures/index.js";
 export { TinkerFuture } from "./futures/index.js";
+export { QUEUE_STATE_LOG_INTERVAL_MS } from "./futures/queue-state-log.js";
 export {
   CHECKPOINT_NAME_CHARACTERS,
   checkpointNameProblem,

@@ -284,3 +284,23 @@ export class ClientClosedError extends TinkerError {
     super(message);
   }
 }
+
+/**
+ * A model creation (`createLoraTrainingClient`, `createTrainingClientFromState`) passed its own
+ * `timeout` before the TrainingClient was ready. When `requestId` is set the server had accepted
+ * the creation and may still finish it: the model then exists in the session (it shows in
+ * `tinker run list`) but no client of this process drives it.
+ */
+export class ModelCreationTimeoutError extends TinkerError {
+  override name = "ModelCreationTimeoutError";
+  /** The creation's timeout, ms. */
+  readonly timeoutMs: number;
+  /** The last creation request the server acknowledged; undefined if none was sent or answered. */
+  readonly requestId: string | undefined;
+  /** `message` names the call and what the server may still do. */
+  constructor(message: string, timeoutMs: number, requestId: string | undefined) {
+    super(message);
+    this.timeoutMs = timeoutMs;
+    this.requestId = requestId;
+  }
+}

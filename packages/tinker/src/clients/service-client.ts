@@ -199,7 +199,9 @@ export class ServiceClient {
 
   /**
    * A TrainingClient on a new LoRA model of `baseModel` (create_model). Options: `rank` (32), `seed`,
-   * `trainMlp`/`trainAttn`/`trainUnembed` (true; at least one must be), `userMetadata`, `wireFormat`.
+   * `trainMlp`/`trainAttn`/`trainUnembed` (true; at least one must be), `userMetadata`, `wireFormat`;
+   * `signal`/`timeout` stop the creation (APIUserAbortError / ModelCreationTimeoutError) and
+   * `onQueueState` sees where it waits. A paused creation is also logged as a warning (once a minute).
    */
   async createLoraTrainingClient(
     baseModel: string,
@@ -213,7 +215,8 @@ export class ServiceClient {
   /**
    * A TrainingClient restored from a `tinker://…/weights/<name>` checkpoint; `withOptimizer` also
    * restores the Adam state, to resume training exactly. `weightsAccessToken` (another user's key)
-   * reads a checkpoint of that user (contract 2.8).
+   * reads a checkpoint of that user (contract 2.8). `signal`, `timeout` and `onQueueState` as for
+   * createLoraTrainingClient, over the whole lookup, creation and load.
    */
   async createTrainingClientFromState(
     path: string,
@@ -223,7 +226,9 @@ export class ServiceClient {
       const token = checkWeightsAccessToken(options.weightsAccessToken);
       const ctx = await this.clientContext();
       if (token === undefined) return TrainingClient.fromState(ctx, path, options);
-      return TrainingClient.fromState(ctx, path, options, (p) => this.#weightsInfoWithToken(p, token));
+      return TrainingClient.fromState(ctx, path, options, (p, signal) =>
+        this.#weightsInfoWithToken(p, token, signal),
+      );
     });
   }
 
@@ -231,10 +236,10 @@ export class ServiceClient {
    * weights_info asked as the token's user: a separate session-less connection authenticated with
    * the token (its own client/config, and JWT exchange when the server wants it), closed after.
    */
-  async #weightsInfoWithToken(path: string, token: string): Promise<WeightsInfo> {
+  async #weightsInfoWithToken(path: string, token: string, signal: AbortSignal): Promise<WeightsInfo> {
     const conn = await connect({ ...this.#options, apiKey: token, credentialCmd: undefined }, this.hooks);
     try {
-      return await getWeightsInfo(conn.http, path, { signal: this.lifetime.signal });
+      return await getWeightsInfo(conn.http, path, { signal });
     } finally {
       conn.close();
     }

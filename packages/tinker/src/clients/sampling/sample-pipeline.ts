@@ -2,18 +2,22 @@
 // submit the SampleRequest (a 429 is backpressure: wait 1 s, or 5 s for a large prompt, and
 // resubmit the same request with the same seq_id), poll for the result, and, when the server loses
 // the request (410) or the transport fails, resubmit with a new seq_id (the official client's L3
-// retry, bounded by `maxResubmits` and by the stuck-detection timeout).
+// retry, shaped by `retryConfig` and bounded by `maxResubmits`), while a watchdog stops a call when the
+// client has made no progress for `retryConfig.progressTimeout` (Python's stuck detection).
 
 import { asample } from "../../api/sampling.js";
-import { APIConnectionError, APIError, FutureExpiredError, RateLimitError } from "../../client/errors.js";
-import { abortableSleep, type Backoff, backoffMs } from "../../client/wait.js";
+import { watchAbort } from "../../client/abort-watch.js";
+import { RateLimitError } from "../../client/errors.js";
+import { abortableSleep, abortError, type Backoff, backoffMs } from "../../client/wait.js";
 import type { FutureHandle } from "../../futures/future.js";
 import { pollFuture, type ResultDecoder, type WireFormat } from "../../futures/poll.js";
+import { QueueStateLog, queueStateListeners } from "../../futures/queue-state-log.js";
 import { submitWithRetries } from "../../futures/submit.js";
 import { decodeSampleResponseJson } from "../../wire/json-codec.js";
 import { decodeSampleResponseProto } from "../../wire/proto-codec.js";
 import type { SampleRequest, SampleResponse, WireModelInput } from "../../wire/types.js";
 import type { ClientContext } from "../context.js";
+import { type ResolvedRetryConfig, resubmitBackoff, SamplingStuckError } from "./retry-config.js";
 import { Semaphore } from "./semaphore.js";
 import type { SampleResult } from "./types.js";
 
@@ -22,9 +26,6 @@ const SAMPLE_DECODER: ResultDecoder<SampleResponse> = {
   proto: decodeSampleResponseProto,
   json: decodeSampleResponseJson,
 };
-
-/** Between resubmits of a lost sample (the L3 retry): 0.5 s doubling to 10 s, less up to 25 % jitter. */
-const RESUBMIT_BACKOFF: Backoff = { baseMs: 500, maxMs: 10_000, jitter: 0.25 };
 
 /** Contract 3.2: the backoff after a 429 depends on the prompt's estimated size. */
 export const SAMPLING_BACKPRESSURE = {
@@ -60,11 +61,13 @@ export function toSampleResult(res: SampleResponse): SampleResult {
   return out;
 }
 
-/** The L3 layer's retryable failures: lost futures and transport trouble (409 is not, decision 3). */
-function isResubmittable(error: unknown): boolean {
-  if (error instanceof FutureExpiredError || error instanceof APIConnectionError) return true;
-  if (!(error instanceof APIError)) return false;
-  return error.status === 408 || error.status === 429 || error.status >= 500;
+/** Aborts `child` with `parent`'s reason when `parent` aborts; returns the function that unlinks. */
+function linkAbort(parent: AbortSignal, child: AbortController): () => void {
+  if (parent.aborted) {
+    child.abort(parent.reason);
+    return () => {};
+  }
+  return watchAbort(parent, () => child.abort(parent.reason));
 }
 
 /** What a pipeline needs to know of its client. */
@@ -75,19 +78,23 @@ export interface SamplePipelineOptions {
   wireFormat: WireFormat;
   /** Resubmits allowed per call after a lost request or a transport failure. */
   maxResubmits: number;
-  /** Fail a resubmit when no call has finished for this long. */
-  stuckTimeoutMs: number;
+  /** The client's retryConfig, checked and with its defaults. */
+  retry: ResolvedRetryConfig;
 }
 
 /**
- * The sample() calls of one SamplingClient: its semaphore, its seq ids (one per attempt) and the
- * time the last call finished (for stuck detection).
+ * The sample() calls of one SamplingClient: its semaphore, its seq ids (one per attempt), its
+ * paused-queue warning, and the progress watchdog (Python's RetryHandler): the time the last call
+ * finished, reset when a call starts with none in flight.
  */
 export class SamplePipeline {
   readonly #ctx: ClientContext;
   readonly #options: SamplePipelineOptions;
   readonly #semaphore: Semaphore;
+  readonly #backoff: Backoff;
+  readonly #queueLog: QueueStateLog;
   #seq = 0;
+  #inFlight = 0;
   #lastProgressAt: number;
 
   /** A pipeline on `ctx` with the client's (already checked) options. */
@@ -95,6 +102,12 @@ export class SamplePipeline {
     this.#ctx = ctx;
     this.#options = options;
     this.#semaphore = new Semaphore(ctx.config.sampleMaxConcurrentRequests);
+    this.#backoff = resubmitBackoff(options.retry);
+    this.#queueLog = new QueueStateLog(
+      ctx.logger,
+      ctx.now,
+      () => `Sampling for sampler ${options.samplingSessionId}`,
+    );
     this.#lastProgressAt = ctx.now();
   }
 
@@ -108,8 +121,17 @@ export class SamplePipeline {
     headers?: Record<string, string>,
   ): Promise<SampleResponse> {
     const ctx = this.#ctx;
-    const { signal } = handle;
+    const { retry } = this.#options;
     const release = await this.#semaphore.acquire();
+    if (this.#inFlight === 0) this.#lastProgressAt = ctx.now();
+    this.#inFlight++;
+    // The call's own stop: its handle's (client closed, call aborted, timed out, cancelled), or the
+    // watchdog's.
+    const call = new AbortController();
+    const unlink = linkAbort(handle.signal, call);
+    let lastRequestId: string | undefined;
+    const stopWatch = this.#watch(call, () => lastRequestId);
+    const signal = call.signal;
     try {
       const started = ctx.now();
       const promptBytes = estimatePromptBytes(request.prompt);
@@ -117,6 +139,7 @@ export class SamplePipeline {
         const body: SampleRequest = { ...request, seq_id: this.#seq++ };
         try {
           const ack = await this.#submit(body, promptBytes, signal, headers);
+          lastRequestId = ack.request_id;
           handle.setRequestId(ack.request_id);
           const result = await pollFuture({
             ...ctx.pollOptions(started, signal),
@@ -125,15 +148,15 @@ export class SamplePipeline {
             requestType: "Sample",
             decoder: SAMPLE_DECODER,
             wireFormat: this.#options.wireFormat,
-            onQueueState: handle.emitQueueState,
+            onQueueState: queueStateListeners(handle.emitQueueState, this.#queueLog.observe),
           });
           this.#lastProgressAt = ctx.now();
           return result;
         } catch (error) {
-          if (signal.aborted || ctx.config.sampleNoRetries || !isResubmittable(error)) throw error;
+          if (signal.aborted) throw abortError(signal, { cause: error });
+          if (!retry.enableRetryLogic || ctx.config.sampleNoRetries || !retry.isRetryable(error)) throw error;
           if (attempt >= this.#options.maxResubmits) throw error;
-          this.#checkStuck(error);
-          const delay = backoffMs(RESUBMIT_BACKOFF, attempt, Math.random());
+          const delay = backoffMs(this.#backoff, attempt, Math.random());
           ctx.logger.info(
             `Resubmitting sample (attempt ${attempt + 2}) in ${(delay / 1000).toFixed(2)} s: ${(error as Error).message}`,
           );
@@ -141,21 +164,45 @@ export class SamplePipeline {
         }
       }
     } finally {
+      this.#inFlight--;
+      stopWatch();
+      unlink();
       release();
     }
   }
 
-  #checkStuck(cause: unknown): void {
-    if (!this.#ctx.config.sampleEnableStuckDetection) return;
-    const idle = this.#ctx.now() - this.#lastProgressAt;
-    const { stuckTimeoutMs, samplingSessionId } = this.#options;
-    if (idle > stuckTimeoutMs) {
-      throw new APIConnectionError(
-        `No progress made: no sample() on sampler ${samplingSessionId} has finished for ${Math.round(idle / 1000)} s ` +
-          `(stuckTimeoutMs ${stuckTimeoutMs}); last error: ${(cause as Error).message}`,
-        { cause },
-      );
-    }
+  /**
+   * The progress watchdog of one call: wakes at the client's progress deadline (last finished
+   * call + progressTimeout) and stops the call with SamplingStuckError once it has passed, even
+   * while every poll is answered "try again". Returns the function that ends the watch.
+   */
+  #watch(call: AbortController, requestId: () => string | undefined): () => void {
+    const ctx = this.#ctx;
+    const { retry, samplingSessionId } = this.#options;
+    if (!retry.enableStuckDetection || !ctx.config.sampleEnableStuckDetection) return () => {};
+    const done = new AbortController();
+    const loop = async () => {
+      for (;;) {
+        const idle = ctx.now() - this.#lastProgressAt;
+        if (idle >= retry.progressTimeout) {
+          call.abort(
+            new SamplingStuckError(
+              `No progress made in ${retry.progressTimeout} ms: no sample() on sampler ${samplingSessionId} has finished ` +
+                "while calls were in flight; requests appear to be stuck (retryConfig.progressTimeout). " +
+                "A request the server accepted may still run there; its result is not read.",
+              retry.progressTimeout,
+              requestId(),
+            ),
+          );
+          return;
+        }
+        await ctx.sleep(retry.progressTimeout - idle, done.signal);
+      }
+    };
+    loop().catch(() => {
+      // Ended by `done` (the call finished) or by the client's close: nothing to report.
+    });
+    return () => done.abort();
   }
 
   /** One submission: 429 is backpressure (same body, same seq_id); the rest goes through L2. */
@@ -179,7 +226,6 @@ export class SamplePipeline {
           } catch (error) {
             if (!(error instanceof RateLimitError)) throw error;
             ctx.throttles.sampleRateLimited(wait);
-            this.#checkStuck(error);
             ctx.logger.debug(`Sampling backpressure (429): resubmitting seq ${body.seq_id} in ${wait} ms`);
           } finally {
             // Held until the server answers the POST, not until the sample is done.

@@ -22,6 +22,7 @@ import {
   type SamplingClientDescriptor,
 } from "./descriptor.js";
 import { buildSampleRequest } from "./params.js";
+import { type ResolvedRetryConfig, resolveRetryConfig } from "./retry-config.js";
 import { SamplePipeline, toSampleResult } from "./sample-pipeline.js";
 import type {
   CreateSamplingClientOptions,
@@ -42,7 +43,7 @@ export class SamplingClient {
   readonly #ctx: ClientContext;
   readonly #wireFormat: WireFormat;
   readonly #maxResubmits: number;
-  readonly #stuckTimeoutMs: number;
+  readonly #retry: ResolvedRetryConfig;
   readonly #pipeline: SamplePipeline;
   #baseModel: string | undefined;
   #close: (() => void) | undefined;
@@ -57,16 +58,16 @@ export class SamplingClient {
     this.samplingSessionId = samplingSessionId;
     this.#wireFormat = checkWireFormat(options.wireFormat);
     this.#maxResubmits = options.maxResubmits ?? Number.POSITIVE_INFINITY;
-    this.#stuckTimeoutMs = options.stuckTimeoutMs ?? 7_200_000;
     if (!(this.#maxResubmits >= 0)) throw new ValidationError("maxResubmits must be >= 0", "maxResubmits");
-    if (!(this.#stuckTimeoutMs > 0))
+    if (options.stuckTimeoutMs !== undefined && !(options.stuckTimeoutMs > 0))
       throw new ValidationError("stuckTimeoutMs must be > 0", "stuckTimeoutMs");
+    this.#retry = resolveRetryConfig(options.retryConfig, options.stuckTimeoutMs);
     this.#baseModel = options.baseModel;
     this.#pipeline = new SamplePipeline(ctx, {
       samplingSessionId,
       wireFormat: this.#wireFormat,
       maxResubmits: this.#maxResubmits,
-      stuckTimeoutMs: this.#stuckTimeoutMs,
+      retry: this.#retry,
     });
   }
 
@@ -84,7 +85,14 @@ export class SamplingClient {
       ...(this.#baseModel !== undefined ? { baseModel: this.#baseModel } : {}),
       wireFormat: this.#wireFormat,
       maxResubmits: Number.isFinite(this.#maxResubmits) ? this.#maxResubmits : null,
-      stuckTimeoutMs: this.#stuckTimeoutMs,
+      stuckTimeoutMs: this.#retry.progressTimeout,
+      retryConfig: {
+        retryDelayBase: this.#retry.retryDelayBase,
+        retryDelayMax: this.#retry.retryDelayMax,
+        jitterFactor: this.#retry.jitterFactor,
+        enableRetryLogic: this.#retry.enableRetryLogic,
+        enableStuckDetection: this.#retry.enableStuckDetection,
+      },
     };
   }
 
@@ -105,6 +113,7 @@ export class SamplingClient {
       wireFormat: d.wireFormat,
       maxResubmits: d.maxResubmits ?? Number.POSITIVE_INFINITY,
       stuckTimeoutMs: d.stuckTimeoutMs,
+      ...(d.retryConfig !== undefined ? { retryConfig: d.retryConfig } : {}),
       ...(d.baseModel !== undefined ? { baseModel: d.baseModel } : {}),
     });
     client.#close = close;
@@ -121,6 +130,19 @@ export class SamplingClient {
     this.#close = undefined;
   }
 
+  /**
+   * @internal Checks a client's options (wire format, resubmits, retryConfig) with a
+   * ValidationError, for callers that send something before they construct the client.
+   */
+  static checkOptions(options: SamplingClientOptions): void {
+    checkWireFormat(options.wireFormat);
+    if (options.maxResubmits !== undefined && !(options.maxResubmits >= 0))
+      throw new ValidationError("maxResubmits must be >= 0", "maxResubmits");
+    if (options.stuckTimeoutMs !== undefined && !(options.stuckTimeoutMs > 0))
+      throw new ValidationError("stuckTimeoutMs must be > 0", "stuckTimeoutMs");
+    resolveRetryConfig(options.retryConfig, options.stuckTimeoutMs);
+  }
+
   /** @internal create_sampling_session, then the client. */
   static async create(ctx: ClientContext, options: CreateSamplingClientOptions): Promise<SamplingClient> {
     const { modelPath, baseModel } = options;
@@ -134,7 +156,7 @@ export class SamplingClient {
     if (baseModel !== undefined && (typeof baseModel !== "string" || baseModel === "")) {
       throw new ValidationError("baseModel must be a non-empty string", "baseModel");
     }
-    checkWireFormat(options.wireFormat);
+    SamplingClient.checkOptions(options);
     const id = await createSamplingSession(
       ctx.http,
       {

@@ -4,6 +4,7 @@ import type { FutureCallOptions } from "../../futures/call-options.js";
 import type { ModelInput, TokenInput } from "../../wire/model-input.js";
 import type { StopReason, TopkRow, WireModelInput } from "../../wire/types.js";
 import type { WireFormatOption } from "../context.js";
+import type { RetryConfig } from "./retry-config.js";
 
 /**
  * How sample() samples, in camelCase: `import { SamplingParams } from "tinker-ts"`. Checked before
@@ -69,10 +70,16 @@ export interface SamplingClientOptions extends WireFormatOption {
    */
   maxResubmits?: number;
   /**
-   * Fail a call that has to resubmit when no sample() of this client has finished for this long.
-   * Default 7 200 000 ms (2 h); the server can turn it off (`sample_enable_stuck_detection`).
+   * The older name of `retryConfig.progressTimeout` (which wins when both are given): stop calls
+   * when no sample() of this client has finished for this long. Default 7 200 000 ms (2 h).
    */
   stuckTimeoutMs?: number;
+  /**
+   * Python's RetryConfig in milliseconds: the progress watchdog (`progressTimeout`,
+   * `enableStuckDetection`), the resubmit backoff (`retryDelayBase`, `retryDelayMax`,
+   * `jitterFactor`), `enableRetryLogic` and the `isRetryable` rule. Checked when the client is made.
+   */
+  retryConfig?: RetryConfig;
 }
 
 /** A prompt: a ModelInput, its wire form, or plain token ids. */

@@ -7,6 +7,7 @@ import { forwardBackwardJson, forwardBackwardProto, type SubmitAck } from "../..
 import { ResponseValidationError } from "../../client/errors.js";
 import type { FutureHandle } from "../../futures/future.js";
 import { pollFuture, type ResultDecoder } from "../../futures/poll.js";
+import { queueStateListeners } from "../../futures/queue-state-log.js";
 import type { Turn } from "../../futures/turn-gate.js";
 import { chunkForwardBackwardData, estimateDatumBytes } from "../../wire/chunking.js";
 import { decodeForwardBackwardOutputJson, encodeForwardBackwardRequestJson } from "../../wire/json-codec.js";
@@ -182,7 +183,7 @@ export async function runForwardBackward(
         requestType: forwardOnly ? "Forward" : "ForwardBackward",
         decoder: FBO_DECODER,
         wireFormat,
-        onQueueState: handle.emitQueueState,
+        onQueueState: queueStateListeners(handle.emitQueueState, seq.queueLog.observe),
       }),
     ),
   );

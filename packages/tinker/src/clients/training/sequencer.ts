@@ -9,6 +9,7 @@ import { ConflictError } from "../../client/errors.js";
 import { type CheckedCallOptions, callScope } from "../../futures/call-options.js";
 import { TinkerFuture } from "../../futures/future.js";
 import { pollFuture, type ResultDecoder, type WireFormat } from "../../futures/poll.js";
+import { QueueStateLog, queueStateListeners } from "../../futures/queue-state-log.js";
 import { submitWithRetries } from "../../futures/submit.js";
 import { type Turn, TurnGate } from "../../futures/turn-gate.js";
 import { encodeForwardBackwardRequestJson } from "../../wire/json-codec.js";
@@ -44,6 +45,8 @@ export class Sequencer {
   readonly ctx: ClientContext;
   readonly modelId: string;
   readonly wireFormat: WireFormat;
+  /** The model's paused-queue warning, shared by all its calls (one a minute at most). */
+  readonly queueLog: QueueStateLog;
   readonly #gate: TurnGate;
 
   constructor(ctx: ClientContext, modelId: string, wireFormat: WireFormat, firstSeqId: number) {
@@ -51,6 +54,7 @@ export class Sequencer {
     this.modelId = modelId;
     this.wireFormat = wireFormat;
     this.#gate = new TurnGate(firstSeqId);
+    this.queueLog = new QueueStateLog(ctx.logger, ctx.now, () => `Training for model ${modelId}`);
   }
 
   /** One turn holding every chunk (parallel chunks), or one turn per chunk. */
@@ -163,7 +167,7 @@ export class Sequencer {
           requestType,
           decoder,
           wireFormat: this.wireFormat,
-          onQueueState: handle.emitQueueState,
+          onQueueState: queueStateListeners(handle.emitQueueState, this.queueLog.observe),
           ...(options.headers ? { headers: options.headers } : {}),
         });
         return map(result);
