@@ -1,26 +1,16 @@
 // A direct protobuf reader for the two results the SDK decodes on every call: ForwardBackwardOutput
 // and SampleResponse. It walks the response bytes once and reads numeric arrays through typed-array
-// views into the buffer (one copy first when a field does not start on a 4-byte boundary), where
+// views into the buffer (through one copy when a field does not start on a 4-byte boundary), where
 // protobuf-es would build message objects and the old codec read element by element through a
-// DataView. float32 and int32 fields reach the caller as views: the `number[]` the types promise
-// is made from the view the first time the field is read (defineLazy), so the decoded object keeps
-// the response bytes alive and they must not be changed afterwards. The result is value for value
+// DataView. float32 and int32 fields are checked during the decode but read later: the `number[]`
+// the types promise is made from the response bytes the first time the field is read (defineLazy),
+// copy included, so the decoded object keeps the response bytes alive and they must not be changed
+// afterwards. The result is value for value
 // what the protobuf-es decoder in proto-reference.ts gives (property tests), including its checks
 // and its errors' classes and paths.
 
 import { WireDecodeError } from "./errors.js";
-import { hostIsLittleEndian } from "./packed.js";
-import {
-  copyBytes,
-  elementSize,
-  FLOAT32,
-  float32s,
-  INT32,
-  int32s,
-  int64s,
-  setValues,
-  values,
-} from "./proto-fields.js";
+import { elementSize, FLOAT32, float32s, INT32, int32s, int64s, setValues, values } from "./proto-fields.js";
 import { Reader } from "./proto-wire.js";
 import type {
   ForwardBackwardOutput,
@@ -144,13 +134,12 @@ function batchedTensorValues(
   const count = batchedDatumCount(offsets, numDatums, what);
   const inner = product(bt.trailing);
   const size = elementSize(bt.dtype);
-  // One copy of the whole field when it is misaligned, rather than one per datum.
-  const all =
-    (bt.data.byteOffset & 3) !== 0 && size === 4 && hostIsLittleEndian() ? copyBytes(bt.data) : bt.data;
+  // No copy of a misaligned field here: float32 and int32 datums are read lazily (setValues), and
+  // each makes the copy it needs when read; the other dtypes are read at once, element by element.
   const out: WireTensorData[] = [];
   for (let i = 0; i < count; i++) {
     const [start, end] = datumByteRange(offsets, i, bt.data.byteLength, size, what);
-    const bytes = all.subarray(start, end);
+    const bytes = bt.data.subarray(start, end);
     const length = (end - start) / size;
     if (inner === 0 ? length !== 0 : length % inner !== 0) {
       // The reference reads the values first, so a dtype it does not know is named before this.
