@@ -9,7 +9,12 @@
 // call costs one extra promise handler; the report is queued and sent in the background, so the
 // caller gets the error without waiting for telemetry (Python waits for the send).
 
-import { APIUserAbortError, ClientClosedError, ValidationError } from "../client/errors.js";
+import {
+  APIUserAbortError,
+  ClientClosedError,
+  FutureCancelledError,
+  ValidationError,
+} from "../client/errors.js";
 import { TinkerFuture } from "../futures/future.js";
 import type { Telemetry } from "./telemetry.js";
 
@@ -23,12 +28,13 @@ export interface TelemetryProvider {
 const reported = new WeakSet<object>();
 
 /**
- * Whether a failure is one to report: the caller stopping the call (an abort, closing the client)
- * is not a failure of the call, as cancellation is not in Python; nor is input the SDK refused
+ * Whether a failure is one to report: the caller stopping the call (an abort, `future.cancel()`,
+ * closing the client) is not a failure of the call, as cancellation is not in Python; nor is input the SDK refused
  * before sending anything (a ValidationError), so that "nothing is sent" stays true for bad input.
  */
 export function isReportable(error: unknown): boolean {
   if (error instanceof APIUserAbortError || error instanceof ClientClosedError) return false;
+  if (error instanceof FutureCancelledError) return false;
   if (error instanceof ValidationError) return false;
   return !(error instanceof Error && error.name === "AbortError");
 }
