@@ -54,7 +54,7 @@ describe("queue-state warnings and model creation against tinker-local", () => {
     info() {},
     warn: (message) => {
       warnings.push(message);
-      if (message.includes("is paused")) warnedAt.push(clock.now());
+      if (message.includes("is paused")) warnedAt.push(Date.now() + offset);
     },
     error() {},
   };
