@@ -70,6 +70,14 @@ function linkAbort(parent: AbortSignal, child: AbortController): () => void {
   return watchAbort(parent, () => child.abort(parent.reason));
 }
 
+/** One call in flight, as the watchdog sees it. */
+interface InFlightCall {
+  /** Aborting it stops the call (its reason is the error the call ends with). */
+  stop: AbortController;
+  /** The call's latest acknowledged request. */
+  requestId: string | undefined;
+}
+
 /** What a pipeline needs to know of its client. */
 export interface SamplePipelineOptions {
   /** The sampler, for messages. */
@@ -96,6 +104,10 @@ export class SamplePipeline {
   #seq = 0;
   #inFlight = 0;
   #lastProgressAt: number;
+  /** The calls in flight, for the watchdog: each one's stop and its latest request id. */
+  readonly #calls = new Set<InFlightCall>();
+  /** Ends the running watchdog; undefined while none runs (no call in flight). */
+  #stopWatch: (() => void) | undefined;
 
   /** A pipeline on `ctx` with the client's (already checked) options. */
   constructor(ctx: ClientContext, options: SamplePipelineOptions) {
@@ -123,15 +135,17 @@ export class SamplePipeline {
     const ctx = this.#ctx;
     const { retry } = this.#options;
     const release = await this.#semaphore.acquire();
-    if (this.#inFlight === 0) this.#lastProgressAt = ctx.now();
-    this.#inFlight++;
     // The call's own stop: its handle's (client closed, call aborted, timed out, cancelled), or the
     // watchdog's.
-    const call = new AbortController();
-    const unlink = linkAbort(handle.signal, call);
-    let lastRequestId: string | undefined;
-    const stopWatch = this.#watch(call, () => lastRequestId);
-    const signal = call.signal;
+    const entry: InFlightCall = { stop: new AbortController(), requestId: undefined };
+    const unlink = linkAbort(handle.signal, entry.stop);
+    if (this.#inFlight === 0) {
+      this.#lastProgressAt = ctx.now();
+      this.#stopWatch = this.#watch();
+    }
+    this.#inFlight++;
+    this.#calls.add(entry);
+    const signal = entry.stop.signal;
     try {
       const started = ctx.now();
       const promptBytes = estimatePromptBytes(request.prompt);
@@ -139,7 +153,7 @@ export class SamplePipeline {
         const body: SampleRequest = { ...request, seq_id: this.#seq++ };
         try {
           const ack = await this.#submit(body, promptBytes, signal, headers);
-          lastRequestId = ack.request_id;
+          entry.requestId = ack.request_id;
           handle.setRequestId(ack.request_id);
           const result = await pollFuture({
             ...ctx.pollOptions(started, signal),
@@ -164,43 +178,51 @@ export class SamplePipeline {
         }
       }
     } finally {
+      this.#calls.delete(entry);
       this.#inFlight--;
-      stopWatch();
+      if (this.#inFlight === 0) {
+        this.#stopWatch?.();
+        this.#stopWatch = undefined;
+      }
       unlink();
       release();
     }
   }
 
   /**
-   * The progress watchdog of one call: wakes at the client's progress deadline (last finished
-   * call + progressTimeout) and stops the call with SamplingStuckError once it has passed, even
-   * while every poll is answered "try again". Returns the function that ends the watch.
+   * The progress watchdog (one per client while calls are in flight, not one timer per call): wakes
+   * at the progress deadline (last finished call + progressTimeout) and, once it has passed, stops
+   * every call in flight with SamplingStuckError, even while every poll answers "try again"; calls
+   * that start later get a fresh window. Returns the function that ends it.
    */
-  #watch(call: AbortController, requestId: () => string | undefined): () => void {
+  #watch(): (() => void) | undefined {
     const ctx = this.#ctx;
     const { retry, samplingSessionId } = this.#options;
-    if (!retry.enableStuckDetection || !ctx.config.sampleEnableStuckDetection) return () => {};
+    if (!retry.enableStuckDetection || !ctx.config.sampleEnableStuckDetection) return undefined;
     const done = new AbortController();
     const loop = async () => {
-      for (;;) {
+      while (!done.signal.aborted) {
         const idle = ctx.now() - this.#lastProgressAt;
         if (idle >= retry.progressTimeout) {
-          call.abort(
-            new SamplingStuckError(
-              `No progress made in ${retry.progressTimeout} ms: no sample() on sampler ${samplingSessionId} has finished ` +
-                "while calls were in flight; requests appear to be stuck (retryConfig.progressTimeout). " +
-                "A request the server accepted may still run there; its result is not read.",
-              retry.progressTimeout,
-              requestId(),
-            ),
-          );
-          return;
+          for (const call of [...this.#calls]) {
+            call.stop.abort(
+              new SamplingStuckError(
+                `No progress made in ${retry.progressTimeout} ms: no sample() on sampler ${samplingSessionId} has finished ` +
+                  "while calls were in flight; requests appear to be stuck (retryConfig.progressTimeout). " +
+                  "A request the server accepted may still run there; its result is not read.",
+                retry.progressTimeout,
+                call.requestId,
+              ),
+            );
+          }
+          this.#lastProgressAt = ctx.now();
+          continue;
         }
         await ctx.sleep(retry.progressTimeout - idle, done.signal);
       }
     };
     loop().catch(() => {
-      // Ended by `done` (the call finished) or by the client's close: nothing to report.
+      // Ended by `done` (no call in flight) or by the client's close: nothing to report.
     });
     return () => done.abort();
   }
