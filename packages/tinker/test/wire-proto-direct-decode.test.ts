@@ -253,6 +253,15 @@ describe("direct result reader", () => {
     assert.ok(pooledSeen > 0, "no input landed in Node's Buffer pool");
   });
 
+  it("refuses a metrics map entry with a field other than key and value (protobuf-es misreads it)", () => {
+    // Found by the property below (seed 1775216801): a flipped byte turned the key's tag into field
+    // 14; protobuf-es then read the bytes after that tag as a double, a skipping reader gave 0.
+    const body = new Uint8Array([26, 11, 245, 0, 17, 0, 0, 0, 45, 218, 42, 239, 224]);
+    assert.throws(() => decodeForwardBackwardOutputProto(body), WireDecodeError);
+    const wrongWireType = new Uint8Array([26, 11, 10, 0, 21, 0, 0, 0, 0, 0, 0, 0, 0]);
+    assert.throws(() => decodeForwardBackwardOutputProto(wrongWireType), /field 2 with wire type 5/);
+  });
+
   it("refuses truncated and corrupted bodies as protobuf-es does: with a WireDecodeError", () => {
     fc.assert(
       fc.property(outputBytesArb, sampleBytesArb, fc.nat(), fc.nat(), (fbo, sample, cut, flip) => {

@@ -59,6 +59,18 @@ interface ArrayRecord {
   numDatums: number;
 }
 
+/**
+ * A map entry holds its key (field 1) and value (field 2) and nothing else; any other tag, or either
+ * with the wrong wire type, is refused. Skipping it would be legal protobuf, but no encoder writes
+ * one, and protobuf-es (the reference) does not skip it: it reads the bytes after the tag as the
+ * next tag, so a skipping reader would silently disagree with it on the same body.
+ */
+function refuseMapEntryField(entry: Reader, tag: number): never {
+  return entry.fail(
+    `map entry has field ${tag >>> 3} with wire type ${tag & 7}; it holds only key (1) and value (2)`,
+  );
+}
+
 function readArrayRecord(r: Reader, what: string): ArrayRecord {
   const rec: ArrayRecord = { fields: {}, numDatums: 0 };
   while (r.pos < r.end) {
@@ -74,7 +86,7 @@ function readArrayRecord(r: Reader, what: string): ArrayRecord {
         const et = entry.uint32();
         if (et === 0x0a) key = entry.string();
         else if (et === 0x12) value = readBatchedTensor(entry.sub(), `${what}.fields`);
-        else entry.skip(et & 7, et >>> 3);
+        else refuseMapEntryField(entry, et);
       }
       setOwn(rec.fields, key, value ?? readBatchedTensor(new Reader(new Uint8Array(0), r.what), what));
     } else if (field === 3 && wt === 0) rec.numDatums = r.int64(`${what}.num_datums`);
@@ -185,7 +197,7 @@ export function readForwardBackwardOutput(bytes: Uint8Array): ForwardBackwardOut
         const et = entry.uint32();
         if (et === 0x0a) key = entry.string();
         else if (et === 0x11) value = entry.double();
-        else entry.skip(et & 7, et >>> 3);
+        else refuseMapEntryField(entry, et);
       }
       setOwn(metrics, key, value);
     } else r.skip(wt, field);
