@@ -286,22 +286,28 @@ function compareWithProbes(records, probes) {
   }
 }
 
-// Wall time from the probe's start to the process's exit, and the process's own CPU (a server a
-// test spawns as a separate process is not in it).
+// Wall time from the probe's start to the process's exit, and CPU: the process's own, and that of
+// the programs it ran and waited for (a spawned CLI, a server process, an example).
 function printTimings(probes) {
   const rows = [...probesByFile(probes)]
     .filter(([, p]) => p.begin !== null && p.exit !== null)
-    .map(([file, p]) => ({ name: relative(root, file), wallMs: p.exit.at - p.begin, cpuMs: p.exit.cpuMs }))
+    .map(([file, p]) => ({
+      name: relative(root, file),
+      wallMs: p.exit.at - p.begin,
+      cpuMs: p.exit.cpuMs,
+      childCpuMs: p.exit.childCpuMs ?? 0,
+    }))
     .sort((a, b) => b.wallMs - a.wallMs);
   if (rows.length === 0) return;
   const shown = showAllTimings ? rows : rows.slice(0, 10);
   const sum = (key) => rows.reduce((n, r) => n + r[key], 0);
   const s = (ms) => `${(ms / 1000).toFixed(1)} s`.padStart(8);
   console.log(
-    `\n${showAllTimings ? "every file" : "slowest files"} (wall, own CPU; all ${rows.length} files: ` +
-      `${(sum("wallMs") / 1000).toFixed(0)} s wall, ${(sum("cpuMs") / 1000).toFixed(0)} s CPU):`,
+    `\n${showAllTimings ? "every file" : "slowest files"} (wall, own CPU, its children's CPU; ` +
+      `all ${rows.length} files: ${s(sum("wallMs")).trim()} wall, ${s(sum("cpuMs")).trim()} + ` +
+      `${s(sum("childCpuMs")).trim()} CPU):`,
   );
-  for (const r of shown) console.log(`  ${s(r.wallMs)} ${s(r.cpuMs)}  ${r.name}`);
+  for (const r of shown) console.log(`  ${s(r.wallMs)} ${s(r.cpuMs)} ${s(r.childCpuMs)}  ${r.name}`);
 }
 
 function fail(list) {
