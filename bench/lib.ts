@@ -31,6 +31,21 @@ export function percentile(xs: readonly number[], p: number): number {
 
 export const median = (xs: readonly number[]): number => percentile(xs, 50);
 
+/**
+ * A seeded generator of numbers in [0, 1) (mulberry32): the same seed gives the same inputs in every
+ * run, so benchmarks compare like with like.
+ */
+export function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 export const round = (x: number, digits: number): number => Number(x.toFixed(digits));
 
 /** Milliseconds of each call after `warmup` untimed calls (V8 optimises kernels per shape first). */

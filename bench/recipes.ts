@@ -2,13 +2,20 @@
 // (generated into the OS temp dir, deleted after): index time, index size and the process's peak
 // RSS while it reads a shuffled epoch; (2) supervised.train on tinker-local/tiny with pipelining
 // (step k+1 submitted before step k is awaited) and without (each step awaited), same data and
-// settings, alternating (piped, awaited, piped, awaited, …) in this run against one tinker-local
-// spawned as its own process: a server in the bench's process would share its event loop with
-// the client, and the client's waiting would then be the server's working.
+// settings, in alternating order (piped first in even rounds, awaited first in odd ones) against
+// one tinker-local spawned as its own process: a server in the bench's process would share its
+// event loop with the client, and the client's waiting would then be the server's working.
+//
+// The server runs one model worker. With one per core, each new training model goes to the worker
+// holding the fewest, so the rounds alternated between two workers and the pipelined rounds always
+// landed on the second one, whose thread started (module load, base weights, JIT) inside the first
+// pipelined round: that cold start, not pipelining, made the pipelined rows slower. The rate is
+// taken between the first and the last step's metrics row, so it holds the steps only, not
+// create_model and the final saves (the whole-run rates are in the notes).
 //   npm run bench -- recipes
 //   node --conditions=tinker-source --import tsx bench/recipes.ts   (table only, no doc)
 import { spawn, spawnSync } from "node:child_process";
-import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -22,8 +29,9 @@ export const description =
   "Cookbook recipes: the streaming JSONL dataset on a generated 1.1 GB file (index time, index size, peak RSS of a child process reading a shuffled epoch), and supervised.train steps/s on tinker-local/tiny with pipelining vs awaiting each step.";
 
 const TARGET_BYTES = 1.1e9;
-const PIPELINE_STEPS = 12;
-const PIPELINE_ROUNDS = 2;
+const PIPELINE_STEPS = 16;
+const PIPELINE_ROUNDS = 5;
+const WARM_UP_STEPS = 4;
 
 /**
  * Writes conversations of varied length until the file passes `bytes`. The 2,100 distinct lines
@@ -57,12 +65,25 @@ function writeBigJsonl(path: string, bytes: number): number {
   return written;
 }
 
-/** tinker-local as a child process; resolves with its URL and a stop function. */
-async function spawnServer(dataDir: string): Promise<{ url: string; stop: () => Promise<void> }> {
+/** tinker-local as a child process; resolves with its URL, its pid and a stop function. */
+async function spawnServer(
+  dataDir: string,
+): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
   const cli = join(REPO_ROOT, "packages/tinker-local/src/cli.ts");
   const proc = spawn(
     process.execPath,
-    ["--conditions=tinker-source", "--import", "tsx", cli, "--port", "0", "--data-dir", dataDir],
+    [
+      "--conditions=tinker-source",
+      "--import",
+      "tsx",
+      cli,
+      "--port",
+      "0",
+      "--data-dir",
+      dataDir,
+      "--workers",
+      "1",
+    ],
     { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "inherit"] },
   );
   // A bench killed midway must not leave its server behind.
@@ -85,13 +106,45 @@ async function spawnServer(dataDir: string): Promise<{ url: string; stop: () => 
       proc.once("exit", () => resolve());
       proc.kill("SIGTERM");
     });
-  return { url, stop };
+  return { url, pid: proc.pid!, stop };
 }
 
-async function pipelineRun(url: string, pipeline: boolean, runDir: string): Promise<number> {
-  const service = new ServiceClient({ baseUrl: url, apiKey: DEFAULT_LOCAL_API_KEY });
+/**
+ * CPU milliseconds a process has used (all its threads), from /proc on Linux; undefined elsewhere.
+ * Read at 100 ticks a second (USER_HZ), so 10 ms is its resolution.
+ */
+function processCpuMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the command name (which may hold spaces, inside parentheses): utime is the 12th
+    // and stime the 13th of them.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
+}
+
+/** One run of supervised.train: its step rate, whole-call rate and the server's CPU share. */
+interface RunRate {
+  /** Steps/s between the first and the last step's metrics row: the steps only. */
+  steps: number;
+  /** Steps/s over the whole call, with create_model and the final saves. */
+  whole: number;
+  /** Server CPU time over wall time between the same rows (1 = one core's worth); NaN if unknown. */
+  serverCpu: number;
+}
+
+async function pipelineRun(
+  server: { url: string; pid: number },
+  pipeline: boolean,
+  runDir: string,
+  steps: number,
+): Promise<RunRate> {
+  const service = new ServiceClient({ baseUrl: server.url, apiKey: DEFAULT_LOCAL_API_KEY });
   try {
     const renderer = getRenderer("role_colon", await getTokenizer("tinker-local/tiny"));
+    const rows: { at: number; cpu: number | undefined }[] = [];
     const t0 = performance.now();
     await supervised.train({
       service,
@@ -100,34 +153,78 @@ async function pipelineRun(url: string, pipeline: boolean, runDir: string): Prom
       trainData: join(REPO_ROOT, "examples/data/kitchen-chat.jsonl"),
       runDir,
       batchSize: { examples: 4 },
-      steps: PIPELINE_STEPS,
+      steps,
       learningRate: 0.01,
       maxLength: 128,
-      saveEvery: PIPELINE_STEPS,
+      saveEvery: steps,
       pipeline,
       progress: false,
+      onMetrics: () => rows.push({ at: performance.now(), cpu: processCpuMs(server.pid) }),
     });
-    return PIPELINE_STEPS / ((performance.now() - t0) / 1000);
+    const end = performance.now();
+    const first = rows[0]!;
+    const last = rows.at(-1)!;
+    const cpu = first.cpu !== undefined && last.cpu !== undefined ? last.cpu - first.cpu : Number.NaN;
+    return {
+      steps: ((rows.length - 1) * 1000) / (last.at - first.at),
+      whole: (steps * 1000) / (end - t0),
+      serverCpu: cpu / (last.at - first.at),
+    };
   } finally {
     await service.close();
   }
 }
 
-/** Mean steps/s of each mode over PIPELINE_ROUNDS alternating rounds, with the load average. */
-async function pipelineRows(dir: string): Promise<{ piped: number; awaited: number; load: string }> {
+interface ModeRates {
+  /** Medians over the rounds. */
+  piped: RunRate;
+  awaited: RunRate;
+  /** Each round's pipelined/awaited step-rate ratio (the two runs of a round are adjacent). */
+  ratios: number[];
+  load: string;
+}
+
+const medianOf = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+};
+
+function medianRate(runs: RunRate[]): RunRate {
+  return {
+    steps: medianOf(runs.map((r) => r.steps)),
+    whole: medianOf(runs.map((r) => r.whole)),
+    serverCpu: medianOf(runs.map((r) => r.serverCpu)),
+  };
+}
+
+/**
+ * Both modes over PIPELINE_ROUNDS rounds, the order flipped each round, so a change of the
+ * machine's load hits both sides of a round alike; medians, so one disturbed round does not
+ * decide the row.
+ */
+async function pipelineRows(dir: string): Promise<ModeRates> {
   const server = await spawnServer(join(dir, "server"));
   const load0 = loadavg()[0]!;
   try {
-    await pipelineRun(server.url, true, join(dir, "warm-up")); // model load, JIT
-    const piped: number[] = [];
-    const awaited: number[] = [];
+    // Worker start, base weights and the JIT of both code paths, before anything is timed.
+    await pipelineRun(server, true, join(dir, "warm-up-piped"), WARM_UP_STEPS);
+    await pipelineRun(server, false, join(dir, "warm-up-awaited"), WARM_UP_STEPS);
+    const piped: RunRate[] = [];
+    const awaited: RunRate[] = [];
     for (let i = 0; i < PIPELINE_ROUNDS; i++) {
-      piped.push(await pipelineRun(server.url, true, join(dir, `piped-${i}`)));
-      awaited.push(await pipelineRun(server.url, false, join(dir, `awaited-${i}`)));
+      for (const pipeline of i % 2 === 0 ? [true, false] : [false, true]) {
+        const runDir = join(dir, `${pipeline ? "piped" : "awaited"}-${i}`);
+        (pipeline ? piped : awaited).push(await pipelineRun(server, pipeline, runDir, PIPELINE_STEPS));
+      }
     }
-    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     const load = `load average ${round(load0, 1)} → ${round(loadavg()[0]!, 1)} (1 min)`;
-    return { piped: mean(piped), awaited: mean(awaited), load };
+    return {
+      piped: medianRate(piped),
+      awaited: medianRate(awaited),
+      ratios: piped.map((p, i) => p.steps / awaited[i]!.steps),
+      load,
+    };
   } finally {
     await server.stop();
   }
@@ -151,7 +248,7 @@ export async function run(): Promise<BenchResult[]> {
     const r = JSON.parse(out.stdout.trim().split("\n").at(-1)!) as Record<string, number>;
     rmSync(path);
     const gb = bytes / 1e9;
-    const { piped, awaited, load } = await pipelineRows(dir);
+    const { piped, awaited, ratios, load } = await pipelineRows(dir);
     return [
       { metric: "JSONL file size", value: round(gb, 2), unit: "GB", notes: `${r.records} records` },
       {
@@ -174,15 +271,27 @@ export async function run(): Promise<BenchResult[]> {
       },
       {
         metric: "supervised.train, pipelined",
-        value: round(piped, 2),
+        value: round(piped.steps, 2),
         unit: "steps/s",
-        notes: `tinker-local/tiny in its own process, ${PIPELINE_STEPS} steps of 4, mean of ${PIPELINE_ROUNDS} alternating rounds; ${load}`,
+        notes: `tinker-local/tiny in its own process (1 worker, warmed up), ${PIPELINE_STEPS} steps of 4 between the first and last step's row, median of ${PIPELINE_ROUNDS} rounds (order flipped each round); whole run incl. create and saves ${round(piped.whole, 2)}; ${load}`,
       },
       {
         metric: "supervised.train, each step awaited",
-        value: round(awaited, 2),
+        value: round(awaited.steps, 2),
         unit: "steps/s",
-        notes: `ratio pipelined/awaited ${round(piped / awaited, 2)}`,
+        notes: `whole run ${round(awaited.whole, 2)}`,
+      },
+      {
+        metric: "supervised.train, pipelined/awaited",
+        value: round(medianOf(ratios), 2),
+        unit: "ratio",
+        notes: `median of the rounds' ratios (${ratios.map((r) => round(r, 2)).join(", ")})`,
+      },
+      {
+        metric: "tinker-local CPU during the steps, pipelined",
+        value: round(piped.serverCpu * 100, 0),
+        unit: "% of a core",
+        notes: `each step awaited: ${round(awaited.serverCpu * 100, 0)} %; the server process (HTTP thread + model worker) from /proc, median of the rounds`,
       },
     ];
   } finally {

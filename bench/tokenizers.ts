@@ -13,7 +13,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { getTokenizer } from "tinker-ts";
-import { type BenchResult, median, REPO_ROOT, runIfMain, timeSync } from "./lib.js";
+import { type BenchResult, median, REPO_ROOT, rng, runIfMain, timeSync } from "./lib.js";
 
 export const name = "tokenizers";
 export const description =
@@ -26,17 +26,6 @@ const MODELS = [
 const TEXT_BYTES = 1 << 20;
 const ENCODE_REPS = 2;
 const LOAD_REPS = 2;
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** About `bytes` of UTF-8: generated words, code lines and CJK runs, seeded. */
 export function benchText(bytes: number): string {

@@ -10,11 +10,10 @@
 //                            RSS is that variant's alone; also the warnings Node emitted
 import { Datum, ServiceClient } from "tinker-ts";
 import { BareClient } from "./transport-bare.mjs";
-import { NodeHttpTransport } from "./transport-node-http.mjs";
 
-/** @typedef {"bare" | "sdk-undici" | "sdk-node-http" | "sdk-fetch"} Variant */
+/** @typedef {"bare" | "sdk" | "sdk-fetch"} Variant */
 /** @type {Variant[]} */
-const VARIANTS = ["bare", "sdk-undici", "sdk-node-http", "sdk-fetch"];
+const VARIANTS = ["bare", "sdk", "sdk-fetch"];
 const MODEL = "tinker-local/tiny";
 const FORWARDS_PER_ROUND = 50;
 const PIPELINED_STEPS = 100;
@@ -27,7 +26,6 @@ const DATUM_TOKENS = [...Buffer.from("The quick brown fox jumps over the lazy do
 function sdkClient(variant, url) {
   /** @type {import("tinker-ts").ClientOptions} */
   const options = { apiKey: "tml-local-dev", baseUrl: url, logLevel: "warn" };
-  if (variant === "sdk-node-http") options.transport = new NodeHttpTransport();
   if (variant === "sdk-fetch") options.fetch = globalThis.fetch;
   return new ServiceClient(options);
 }
@@ -133,15 +131,38 @@ async function burst(url, variant) {
   }
   for (let i = 0; i < 20; i++) await sample(i);
   const rssBeforeBytes = process.memoryUsage().rss;
+  // Where the burst's memory goes: the peaks of the V8 heap and of memory outside it (Buffers and
+  // other ArrayBuffers, native allocations), sampled every 10 ms while it runs.
+  const peak = { heapUsed: 0, heapTotal: 0, external: 0, arrayBuffers: 0 };
+  const probe = () => {
+    const m = process.memoryUsage();
+    peak.heapUsed = Math.max(peak.heapUsed, m.heapUsed);
+    peak.heapTotal = Math.max(peak.heapTotal, m.heapTotal);
+    peak.external = Math.max(peak.external, m.external);
+    peak.arrayBuffers = Math.max(peak.arrayBuffers, m.arrayBuffers);
+  };
+  probe();
+  const before = { ...peak };
+  const sampler = setInterval(probe, 10);
   const t0 = performance.now();
   const results = await Promise.all(Array.from({ length: CONCURRENT_SAMPLES }, (_, i) => sample(20 + i)));
   const ms = performance.now() - t0;
+  clearInterval(sampler);
+  probe();
   if (results.length !== CONCURRENT_SAMPLES) throw new Error(`got ${results.length} results`);
   await close();
   // Warnings are emitted on a later tick.
   await new Promise((r) => setImmediate(r));
   // resourceUsage().maxRSS is in kilobytes.
-  return { variant, ms, rssBeforeBytes, maxRssBytes: process.resourceUsage().maxRSS * 1024, warnings };
+  return {
+    variant,
+    ms,
+    rssBeforeBytes,
+    maxRssBytes: process.resourceUsage().maxRSS * 1024,
+    memoryBefore: before,
+    memoryPeak: peak,
+    warnings,
+  };
 }
 
 const [mode, url, arg] = process.argv.slice(2);

@@ -1,9 +1,9 @@
 // The SDK's HTTP transport against a bare node:http keep-alive client, all in one run, server and
 // clients in separate processes: sequential forward latency and client CPU per call, 100 pipelined
 // forward_backward + optim_step pairs, and 1,000 concurrent sample() calls (throughput, peak client
-// RSS, warnings, stderr). Variants: bare; the SDK over undici (its default on Node), over node:http
-// (the candidate it was chosen against) and over globalThis.fetch (the `fetch` option; what the SDK
-// used before).
+// RSS and where it goes, warnings, stderr). Variants: bare; the SDK's default Node transport
+// (node:http keep-alive pools; chosen over undici by this benchmark, see docs/benchmarks.md) and the
+// SDK over globalThis.fetch (the `fetch` option).
 //   npm run bench -- transport
 //   node --conditions=tinker-source --import tsx bench/transport.ts   (table only, no doc)
 // The clients run on plain node against the built SDK (packages/tinker/dist, rebuilt here when a
@@ -15,14 +15,13 @@ import { type BenchResult, median, percentile, REPO_ROOT, runIfMain } from "./li
 
 export const name = "transport";
 export const description =
-  "The SDK's transport (undici, node:http candidate, fetch) against a bare node:http keep-alive client, one run, tinker-local/tiny in another process: sequential forward, 100 pipelined train steps, 1,000 concurrent sample() calls.";
+  "The SDK's transport (its default node:http pools, and the fetch option) against a bare node:http keep-alive client, one run, tinker-local/tiny in another process: sequential forward, 100 pipelined train steps, 1,000 concurrent sample() calls.";
 
-const VARIANTS = ["bare", "sdk-undici", "sdk-node-http", "sdk-fetch"] as const;
+const VARIANTS = ["bare", "sdk", "sdk-fetch"] as const;
 type Variant = (typeof VARIANTS)[number];
 const LABEL: Record<Variant, string> = {
   bare: "bare node:http",
-  "sdk-undici": "SDK undici (default)",
-  "sdk-node-http": "SDK node:http (candidate)",
+  sdk: "SDK node:http (default)",
   "sdk-fetch": "SDK fetch option",
 };
 const LATENCY_ROUNDS = 3;
@@ -36,11 +35,20 @@ interface LatencyOut {
   stepsPerSecond: number[];
 }
 
+interface MemoryPeaks {
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+  arrayBuffers: number;
+}
+
 interface BurstOut {
   variant: Variant;
   ms: number;
   rssBeforeBytes: number;
   maxRssBytes: number;
+  memoryBefore: MemoryPeaks;
+  memoryPeak: MemoryPeaks;
   warnings: string[];
 }
 
@@ -191,6 +199,16 @@ export async function run(): Promise<BenchResult[]> {
         value: peak,
         unit: "MiB",
         notes: `max over the processes; ${before.toFixed(0)} MiB before the burst`,
+      });
+      const heapPeak = Math.max(...outs.map((o) => o.memoryPeak.heapUsed)) / MiB;
+      const heapBefore = median(outs.map((o) => o.memoryBefore.heapUsed)) / MiB;
+      const externalPeak = Math.max(...outs.map((o) => o.memoryPeak.external)) / MiB;
+      const heapTotalPeak = Math.max(...outs.map((o) => o.memoryPeak.heapTotal)) / MiB;
+      rows.push({
+        metric: `  peak V8 heap used, ${LABEL[v]}`,
+        value: heapPeak,
+        unit: "MiB",
+        notes: `${heapBefore.toFixed(0)} MiB before; heap total peak ${heapTotalPeak.toFixed(0)} MiB, external peak ${externalPeak.toFixed(0)} MiB (10 ms samples)`,
       });
       rows.push({
         metric: `  warnings + stderr, ${LABEL[v]}`,

@@ -10,7 +10,7 @@
 // times include process start-up). Every decompressed body is compared with its input.
 import { spawnSync } from "node:child_process";
 import { Datum, encodeForwardBackwardRequestProto, type WireDatum, zstdDecompress } from "tinker-ts/wire";
-import { type BenchResult, median, runIfMain, timeAsync, timeSync } from "./lib.js";
+import { type BenchResult, median, rng, runIfMain, timeAsync, timeSync } from "./lib.js";
 
 export const name = "zstd";
 export const description =
@@ -26,17 +26,6 @@ async function optional<T>(load: () => Promise<T>): Promise<T | undefined> {
   } catch {
     return undefined;
   }
-}
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function body(targetBytes: number): Uint8Array {

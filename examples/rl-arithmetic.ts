@@ -11,7 +11,10 @@
 //
 // The defaults suit tinker-local/small, a randomly initialised byte-level model: operands 0..2
 // (--max-operand), one token per answer (--max-tokens 1: the answer is the first byte, so every
-// sampled token is scored). A chat model needs room for its end-of-turn token: --max-tokens 4.
+// sampled token is scored), 9 groups of 8 per iteration, and an entropy bonus of 0.1
+// (--entropy-bonus; 0 turns it off): without it the policy collapsed onto one answer within a few
+// iterations and never learned which sum goes with which problem (docs/recipes-rl.md has the runs).
+// A chat model needs room for its end-of-turn token: --max-tokens 4.
 //
 // By default it starts tinker-local in this process and trains tinker-local/small with the
 // role_colon renderer; the model name is a flag, so the same program runs unchanged against a
@@ -21,7 +24,7 @@
 //   node --conditions=tinker-source --import tsx examples/rl-arithmetic.ts
 //   node --conditions=tinker-source --import tsx examples/rl-arithmetic.ts --env guessing
 //   TINKER_BASE_URL=... TINKER_API_KEY=... node --import tsx examples/rl-arithmetic.ts \
-//     --model Qwen/Qwen3-4B-Instruct-2507 --lr 4e-5 --max-tokens 16
+//     --model Qwen/Qwen3-4B-Instruct-2507 --lr 4e-5 --max-tokens 16 --entropy-bonus 0
 //
 // The run folder (--run-dir; default <data-dir>/runs/rl-…) holds metrics.jsonl and the resume record: killed and restarted with
 // the same command, the run continues from its last checkpoint. Delete it to start over.
@@ -44,12 +47,13 @@ const cli: ExampleCli = exampleCli(
 const flags = cli.parse({
   env: { type: "string", default: "arithmetic" },
   iterations: { type: "string", default: "30" },
-  groups: { type: "string", default: "4" },
+  groups: { type: "string", default: "9" },
   "group-size": { type: "string", default: "8" },
   "max-tokens": { type: "string", default: "1" },
   "max-operand": { type: "string", default: "2" },
   temperature: { type: "string", default: "1" },
   "scale-std": { type: "string", default: "false" },
+  "entropy-bonus": { type: "string", default: "0.1" },
   loss: { type: "string", default: "importance_sampling" },
   "eval-every": { type: "string", default: "5" },
   ...recipeFlags({ lr: "0.001", "save-every": "5" }),
@@ -65,6 +69,9 @@ const maxOperand = cli.nonNegativeInt(flags["max-operand"], "--max-operand");
 if (flags["scale-std"] !== "true" && flags["scale-std"] !== "false")
   cli.usage(`--scale-std must be true or false, got ${flags["scale-std"]}`);
 const evalEvery = cli.positiveInt(flags["eval-every"], "--eval-every");
+const entropyBonus = Number(flags["entropy-bonus"]);
+if (!(entropyBonus >= 0 && Number.isFinite(entropyBonus)))
+  cli.usage(`--entropy-bonus must be a number >= 0, got ${flags["entropy-bonus"]}`);
 const temperature = Number(flags.temperature);
 if (!(temperature > 0)) cli.usage(`--temperature must be a positive number, got ${flags.temperature}`);
 const { learningRate, rank, seed, saveEvery, ...shared } = recipeSettings(flags, cli);
@@ -104,6 +111,7 @@ async function main(): Promise<void> {
           }
         : {}),
       scaleAdvantagesByStd: flags["scale-std"] === "true",
+      entropyBonus,
       temperature,
       runDir,
       iterations,
@@ -117,7 +125,7 @@ async function main(): Promise<void> {
       saveEvery,
       onMetrics: (row) =>
         console.log(
-          `iter ${String(row.step).padStart(3)}/${iterations} reward ${row.reward.toFixed(3)} correct ${(row["env/correct"] ?? row["env/won"] ?? 0).toFixed(3)} datums ${row.datums}${row.accuracy === undefined ? "" : ` greedy accuracy ${row.accuracy.toFixed(3)}`}`,
+          `iter ${String(row.step).padStart(3)}/${iterations} reward ${row.reward.toFixed(3)} correct ${(row["env/correct"] ?? row["env/won"] ?? 0).toFixed(3)} datums ${row.datums} entropy ${row.entropy.toFixed(2)}${row.accuracy === undefined ? "" : ` greedy accuracy ${row.accuracy.toFixed(3)}`}`,
         ),
     });
     // The curves in the terminal, and report.html (one SVG chart per metric) in the run folder.

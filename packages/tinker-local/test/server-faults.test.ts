@@ -40,6 +40,7 @@ describe("request log", () => {
         contentEncoding: null,
         accept: "application/json",
         idempotencyKey: null,
+        headers: {},
         lostStatus: null,
         durationMs: 0,
         time: clock.now(),
@@ -51,6 +52,25 @@ describe("request log", () => {
     assert.equal(second?.query, "");
     assert.equal(second?.contentType, "application/json");
     assert.ok(!JSON.stringify(records).includes(DEFAULT_KEY));
+  });
+
+  test("recordHeaders keeps the named request headers, and refuses credential headers", async () => {
+    const traced = await startServer({ recordHeaders: ["X-Trace-Id", "x-other"] });
+    try {
+      await call(traced.url, "GET", "/api/v1/get_server_capabilities", {
+        key: DEFAULT_KEY,
+        headers: { "x-trace-id": "t-1", "x-unnamed": "u" },
+      });
+      assert.deepEqual(
+        traced.requests().map((r) => r.headers),
+        [{ "x-trace-id": "t-1" }],
+      );
+    } finally {
+      await traced.close();
+    }
+    for (const name of ["X-API-Key", "authorization", "Cookie", "CF-Access-Client-Secret"]) {
+      await assert.rejects(startServer({ recordHeaders: [name] }), RangeError);
+    }
   });
 
   test("keeps only the newest records up to its capacity, oldest first", async () => {

@@ -28,11 +28,14 @@ export {
   APIUserAbortError,
   AuthenticationError,
   BadRequestError,
+  CallTimeoutError,
   ClientClosedError,
   ConflictError,
+  FutureCancelledError,
   FutureExpiredError,
   FutureTimeoutError,
   InternalServerError,
+  ModelCreationTimeoutError,
   makeAPIError,
   NotFoundError,
   PaymentRequiredError,
@@ -44,11 +47,14 @@ export {
   UnprocessableEntityError,
   ValidationError,
 } from "./client/errors.js";
+export { RESERVED_CALL_HEADERS } from "./client/http.js";
 export type { LogFields, Logger, LogLevel } from "./client/logger.js";
 export type { ClientOptions, HeartbeatOptions } from "./client/options.js";
 export type { RetryEvent } from "./client/retry.js";
 export type { Transport, TransportRequest, TransportResponse } from "./client/transport.js";
 export { SDK_VERSION } from "./client/version.js";
+export { downloadCheckpoint, RestClient } from "./clients/rest/rest-client.js";
+export { TraceExportFailedError } from "./clients/rest/trace-export.js";
 export type {
   ArchiveUrlOptions,
   ArchiveWaitInfo,
@@ -59,8 +65,15 @@ export type {
   ListUserCheckpointsParams,
   RestCallOptions,
   TraceExportOptions,
-} from "./clients/rest-client.js";
-export { downloadCheckpoint, RestClient, TraceExportFailedError } from "./clients/rest-client.js";
+} from "./clients/rest/types.js";
+export type { SamplingClientDescriptor } from "./clients/sampling/descriptor.js";
+export {
+  DEFAULT_RETRY_CONFIG,
+  isRetryableSampleError,
+  type RetryConfig,
+  SamplingStuckError,
+} from "./clients/sampling/retry-config.js";
+export { SamplingClient } from "./clients/sampling/sampling-client.js";
 export type {
   CreateSamplingClientOptions,
   PromptInput,
@@ -69,10 +82,9 @@ export type {
   SampleResult,
   SamplingClientOptions,
   SamplingParams,
-} from "./clients/sampling-client.js";
-export { SamplingClient } from "./clients/sampling-client.js";
-export type { SamplingClientDescriptor } from "./clients/sampling-descriptor.js";
+} from "./clients/sampling/types.js";
 export { ServiceClient } from "./clients/service-client.js";
+export type { ModelCreationOptions } from "./clients/training/creation-scope.js";
 export { MAX_LEARNING_RATE } from "./clients/training/params.js";
 export { TrainingClient } from "./clients/training/training-client.js";
 export type {
@@ -110,6 +122,7 @@ export type { ArchiveDownloadOptions, DownloadProgress, DownloadResult } from ".
 export { CHECKPOINT_FILES, downloadArchive } from "./download/download.js";
 export { ArchiveError } from "./download/extract.js";
 export type {
+  FutureCallOptions,
   FutureEvents,
   QueueStateEvent,
   QueueStateName,
@@ -117,6 +130,7 @@ export type {
   WireFormat,
 } from "./futures/index.js";
 export { TinkerFuture } from "./futures/index.js";
+export { QUEUE_STATE_LOG_INTERVAL_MS } from "./futures/queue-state-log.js";
 export {
   CHECKPOINT_NAME_CHARACTERS,
   checkpointNameProblem,

@@ -23,6 +23,11 @@ describe("redact", () => {
     assert.ok(!out.includes(JWT));
     assert.match(out, /^a \[REDACTED\] b tml-\[REDACTED\] c \[REDACTED_JWT\] d$/);
   });
+
+  it("masks a Hugging Face access token (push-hf holds one) but not short hf_ words", () => {
+    const out = redact("token hf_abcdefghijklmnopQRSTUVWX0123 in hf_home");
+    assert.equal(out, "token hf_[REDACTED] in hf_home");
+  });
 });
 
 describe("logging", () => {

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { MAX_LEARNING_RATE, ValidationError } from "tinker-ts";
-import { toWireSamplingParams } from "../src/clients/sampling-client.js";
+import { toWireSamplingParams } from "../src/clients/sampling/params.js";
 import { customLossWeights } from "../src/clients/training/custom-loss.js";
 import { toLoraConfig, toWireAdamParams } from "../src/clients/training/params.js";
 

@@ -1,4 +1,4 @@
-// The Node transport (undici) against a real tinker-local: it is what the SDK uses by default on
+// The Node transport (node:http) against a real tinker-local: it is what the SDK uses by default on
 // Node, a user's `fetch` takes every request over from it, timeouts and the caller's abort end a
 // request on it (faults injected by `server.faults`), one long-lived AbortSignal shared by a thousand
 // requests holds a single listener, and errors carry no secret.
@@ -60,7 +60,7 @@ describe("the Node transport against tinker-local", () => {
       .filter((r) => r.path === path)
       .map((r) => r.status);
 
-  it("is undici on Node when no fetch is given, and no request goes through globalThis.fetch", async () => {
+  it("is node:http on Node when no fetch is given, and no request goes through globalThis.fetch", async () => {
     const original = globalThis.fetch;
     let fetchCalls = 0;
     globalThis.fetch = ((...args: Parameters<typeof fetch>) => {
@@ -69,7 +69,7 @@ describe("the Node transport against tinker-local", () => {
     }) as typeof fetch;
     try {
       const client = http();
-      assert.equal((await client.transport()).name, "undici");
+      assert.equal((await client.transport()).name, "node:http");
       const service = new ServiceClient({ apiKey: KEY, baseUrl: server.url, logLevel: "off" });
       const sampler = await service.createSamplingClient({ baseModel: "tinker-local/tiny" });
       const result = await sampler.sample([104, 105], { samplingParams: { maxTokens: 2, seed: 1 } });

@@ -2,7 +2,8 @@
 // calls nor compresses answers), against real node:http servers on port 0: redirects as fetch
 // follows them, with the credential dropped when a redirect leaves the origin; gzip, deflate and br
 // bodies decoded; a body that stalls half-way ended by the per-attempt timeout or by the caller's
-// abort through the whole HTTP core; the pool each endpoint goes to.
+// abort through the whole HTTP core; a body cut by the server a connection error; the pool each
+// endpoint goes to.
 
 import assert from "node:assert/strict";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -10,7 +11,12 @@ import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { brotliCompressSync, deflateSync, gzipSync } from "node:zlib";
 import { ApiKeyAuth } from "../src/client/auth.js";
-import { APITimeoutError, APIUserAbortError, ValidationError } from "../src/client/errors.js";
+import {
+  APIConnectionError,
+  APITimeoutError,
+  APIUserAbortError,
+  ValidationError,
+} from "../src/client/errors.js";
 import { HttpClient } from "../src/client/http.js";
 import { NodeTransport } from "../src/client/transport-node.js";
 import { poolFor } from "../src/client/transport-pools.js";
@@ -75,6 +81,10 @@ describe("the Node transport's HTTP mechanics", () => {
         res.writeHead(200, { "content-type": "application/json", "content-length": "100" });
         res.write('{"partial":');
         stalled.push(res);
+      } else if (path === "/cut") {
+        // Half a body, then the connection drops: the read fails, the pooled socket is not reused.
+        res.writeHead(200, { "content-type": "application/json", "content-length": "100" });
+        res.write('{"partial":', () => res.socket?.destroy());
       } else res.writeHead(200, { "content-type": "application/json" }).end(json);
     });
   });
@@ -86,7 +96,16 @@ describe("the Node transport's HTTP mechanics", () => {
   });
 
   const client = (maxRetries = 0) =>
-    new HttpClient({ baseUrl: main.url, auth: new ApiKeyAuth("tml-mechanics-key"), transport, maxRetries });
+    new HttpClient({
+      baseUrl: main.url,
+      auth: new ApiKeyAuth("tml-mechanics-key"),
+      transport,
+      maxRetries,
+      // The retry decision is what is asserted, not the backoff.
+      sleep: async (_ms, signal) => {
+        if (signal?.aborted) throw signal.reason;
+      },
+    });
 
   it("follows 307 with the method and body, 302 after a POST as a GET without a body", async () => {
     const a = await client().request({ method: "POST", path: "/307", body: { n: 1 } });
@@ -149,6 +168,15 @@ describe("the Node transport's HTTP mechanics", () => {
     controller.abort();
     await assert.rejects(pending, APIUserAbortError);
     assert.equal(main.seen.length - before, 1);
+  });
+
+  it("a body the server cuts half-way is an APIConnectionError after the retries, each one a new request", async () => {
+    const before = main.seen.length;
+    await assert.rejects(client(2).request({ method: "GET", path: "/cut" }), APIConnectionError);
+    assert.equal(main.seen.length - before, 3);
+    // The pool still serves the next request (the broken socket was dropped, not reused).
+    const ok = await client().request({ method: "GET", path: "/echo" });
+    assert.deepEqual(ok.data, { path: "/echo", ok: true });
   });
 
   it("refuses a header value with a line break before sending, without printing the value", async () => {

@@ -34,13 +34,30 @@ function toDatum(s: Sequence): Datum {
   });
 }
 
-/** The sequences of an episode, before the shift (tokens, logprob and advantage per token). */
-export function trajectorySequences(trajectory: Trajectory, advantage: number): Sequence[] {
+/**
+ * The sequences of an episode, before the shift (tokens, logprob and advantage per token). Each
+ * action token's advantage is `advantage`, plus `perToken[i][j]` for token j of transition i when
+ * given (e.g. an entropy bonus).
+ */
+export function trajectorySequences(
+  trajectory: Trajectory,
+  advantage: number,
+  perToken?: readonly (readonly number[])[],
+): Sequence[] {
+  if (perToken !== undefined && perToken.length !== trajectory.transitions.length)
+    throw new RecipeError(
+      `per-token advantages for ${perToken.length} transitions, but the episode has ${trajectory.transitions.length}`,
+    );
   const out: Sequence[] = [];
   let current: Sequence | undefined;
-  for (const t of trajectory.transitions) {
+  for (const [i, t] of trajectory.transitions.entries()) {
     if (t.logprobs.length !== t.action.length)
       throw new RecipeError(`an action has ${t.action.length} tokens but ${t.logprobs.length} logprobs`);
+    const extra = perToken?.[i];
+    if (extra !== undefined && extra.length !== t.action.length)
+      throw new RecipeError(
+        `an action has ${t.action.length} tokens but ${extra.length} per-token advantages`,
+      );
     if (!current || !startsWith(t.observation, current.tokens)) {
       if (current) out.push(current);
       current = { tokens: [], logprobs: [], advantages: [] };
@@ -48,13 +65,17 @@ export function trajectorySequences(trajectory: Trajectory, advantage: number): 
     const added = t.observation.slice(current.tokens.length);
     current.tokens.push(...added, ...t.action);
     current.logprobs.push(...added.map(() => 0), ...t.logprobs);
-    current.advantages.push(...added.map(() => 0), ...t.action.map(() => advantage));
+    current.advantages.push(...added.map(() => 0), ...t.action.map((_, j) => advantage + (extra?.[j] ?? 0)));
   }
   if (current) out.push(current);
   return out.filter((s) => s.tokens.length >= 2);
 }
 
-/** The datums of an episode with its advantage. */
-export function trajectoryDatums(trajectory: Trajectory, advantage: number): Datum[] {
-  return trajectorySequences(trajectory, advantage).map(toDatum);
+/** The datums of an episode with its advantage (and per-token additions, as in trajectorySequences). */
+export function trajectoryDatums(
+  trajectory: Trajectory,
+  advantage: number,
+  perToken?: readonly (readonly number[])[],
+): Datum[] {
+  return trajectorySequences(trajectory, advantage, perToken).map(toDatum);
 }

@@ -3,6 +3,7 @@
 export { type AdvantageOptions, groupAdvantages } from "./advantages.js";
 export { mapLimit } from "./concurrency.js";
 export { trajectoryDatums, trajectorySequences } from "./datums.js";
+export { entropyBonuses, sampledEntropy } from "./entropy.js";
 export {
   ArithmeticEnv,
   type ArithmeticOptions,

@@ -20,6 +20,7 @@ import { type ResumeRecord, readMetrics, readRecord, writeRecord } from "../run/
 import { resumeOrStart } from "../run/start.js";
 import { groupAdvantages } from "./advantages.js";
 import { trajectoryDatums } from "./datums.js";
+import { entropyBonuses, sampledEntropy } from "./entropy.js";
 import { type RolloutOptions, rolloutGroups } from "./rollout.js";
 import type { GroupSource, Trajectory } from "./types.js";
 
@@ -49,6 +50,12 @@ export interface RlConfig extends RolloutOptions {
   lossConfig?: LossFnConfig;
   /** Divide advantages by the group's standard deviation. Default false. */
   scaleAdvantagesByStd?: boolean;
+  /**
+   * Entropy bonus coefficient β (default 0: none). Each sampled token's advantage gets
+   * β × (−logprob − the iteration's mean −logprob), from the sampler's logprobs; every episode is
+   * then trained on, also those of groups that scored alike (see rl/entropy.ts).
+   */
+  entropyBonus?: number;
   /** LoRA rank. Default 32. */
   rank?: number;
   /** Seed of the LoRA initialisation, the problems and the samples. Default 0. */
@@ -79,6 +86,8 @@ export interface RlMetrics {
   episodes: number;
   /** Datums trained on (episodes with a non-zero advantage, split where needed). */
   datums: number;
+  /** Mean −logprob of the sampled action tokens: an estimate of the policy's entropy per token. */
+  entropy: number;
   /** Mean turns per episode. */
   turns: number;
   /** The learning rate. */
@@ -148,6 +157,8 @@ export async function train(config: RlConfig): Promise<RlSummary> {
   const schedule: LrSchedule = config.schedule ?? { kind: "constant" };
   learningRateAt(schedule, config.learningRate, 0, iterations);
   const lossFn = config.lossFn ?? "importance_sampling";
+  const entropyBonus = config.entropyBonus ?? 0;
+  entropyBonuses([], entropyBonus); // checks the coefficient before anything is sent
   if (lossFn !== "importance_sampling" && lossFn !== "ppo")
     throw new RecipeError(`lossFn must be importance_sampling or ppo, got ${lossFn}`);
 
@@ -161,6 +172,8 @@ export async function train(config: RlConfig): Promise<RlSummary> {
     lossFn,
     lossConfig: config.lossConfig ?? {},
     scaleAdvantagesByStd: config.scaleAdvantagesByStd ?? false,
+    // Only when set, so runs started before the option existed keep their fingerprint.
+    ...(entropyBonus !== 0 ? { entropyBonus } : {}),
     rank,
     seed,
     maxTokens: config.maxTokens,
@@ -198,12 +211,20 @@ export async function train(config: RlConfig): Promise<RlSummary> {
 
       const data: Datum[] = [];
       const rewards: number[] = [];
+      const actionLogprobs = played.flat().flatMap((t) => t.transitions.map((tr) => tr.logprobs));
+      // One row per transition, in the order of played.flat() and its transitions.
+      const bonusRows = entropyBonuses(actionLogprobs, entropyBonus);
+      let cursor = 0;
       played.forEach((trajectories) => {
         const totals = trajectories.map((t) => t.totalReward);
         rewards.push(...totals);
         const advantages = groupAdvantages(totals, { scaleByStd: config.scaleAdvantagesByStd ?? false });
         trajectories.forEach((t, i) => {
-          if (advantages[i] !== 0) data.push(...trajectoryDatums(t, advantages[i]!));
+          const bonus = bonusRows.slice(cursor, cursor + t.transitions.length);
+          cursor += t.transitions.length;
+          const hasBonus = bonus.some((r) => r.some((b) => b !== 0));
+          if (advantages[i] !== 0 || hasBonus)
+            data.push(...trajectoryDatums(t, advantages[i]!, hasBonus ? bonus : undefined));
         });
       });
       const lr = learningRateAt(schedule, config.learningRate, it, iterations);
@@ -223,6 +244,7 @@ export async function train(config: RlConfig): Promise<RlSummary> {
         reward: mean(rewards),
         episodes: episodes.length,
         datums: data.length,
+        entropy: sampledEntropy(actionLogprobs),
         turns: mean(episodes.map((t) => t.transitions.length)),
         lr,
         ...envMetrics(played),

@@ -90,6 +90,65 @@ describe("trajectoryDatums", () => {
   });
 });
 
+describe("entropyBonuses", () => {
+  it("coef x (-logprob - the mean -logprob over every token), per token, in the input's shape", () => {
+    // -logprobs 1, 3 | 2 | (none): mean 2.
+    const b = rl.entropyBonuses([[-1, -3], [-2], []], 0.5);
+    assert.deepEqual(b, [[-0.5, 0.5], [0], []]);
+  });
+  it("tokens all equally likely get no bonus; coef 0 gives zeros; no tokens gives empty rows", () => {
+    assert.deepEqual(rl.entropyBonuses([[-0.7], [-0.7, -0.7]], 2), [[0], [0, 0]]);
+    assert.deepEqual(rl.entropyBonuses([[-1, -5]], 0), [[0, 0]]);
+    assert.deepEqual(rl.entropyBonuses([], 1), []);
+  });
+  it("a rarely picked token is pushed up, the usual one down", () => {
+    const [[usual, rare]] = rl.entropyBonuses([[-0.1, -4.1]], 0.1) as [[number, number]];
+    assert.ok(usual < 0 && rare > 0);
+    assert.ok(Math.abs(usual - -0.2) < 1e-12 && Math.abs(rare - 0.2) < 1e-12);
+  });
+  it("a negative or non-finite coefficient, or a non-finite logprob, is a RecipeError", () => {
+    assert.throws(() => rl.entropyBonuses([[-1]], -0.1), /entropy bonus must be a finite number >= 0/);
+    assert.throws(() => rl.entropyBonuses([[-1]], Number.NaN), /entropy bonus/);
+    assert.throws(() => rl.entropyBonuses([[Number.NEGATIVE_INFINITY]], 0.1), /logprob -Infinity/);
+  });
+  it("sampledEntropy is the mean -logprob of the sampled tokens", () => {
+    assert.equal(rl.sampledEntropy([[-1, -3], [-2]]), 2);
+    assert.equal(rl.sampledEntropy([]), 0);
+  });
+});
+
+describe("trajectoryDatums with per-token advantages", () => {
+  it("adds each action token's own term to the episode's advantage; prompt and replies stay 0", () => {
+    const ds = rl.trajectoryDatums(
+      traj([
+        { observation: [1, 2], action: [3], logprobs: [-1], reward: 0 },
+        { observation: [1, 2, 3, 4], action: [6, 7], logprobs: [-2, -3], reward: 1 },
+      ]),
+      0.5,
+      [[0.25], [-0.125, 1]],
+    );
+    assert.deepEqual(ds.map(inputs), [
+      {
+        input: [1, 2, 3, 4, 6],
+        target: [2, 3, 4, 6, 7],
+        logprobs: [0, -1, 0, -2, -3],
+        advantages: [0, 0.75, 0, 0.375, 1.5],
+      },
+    ]);
+  });
+  it("a zero episode advantage with a bonus still makes a datum carrying the bonus", () => {
+    const [d] = rl.trajectoryDatums(traj([{ observation: [5], action: [8], logprobs: [-4], reward: 0 }]), 0, [
+      [0.25],
+    ]);
+    assert.deepEqual(inputs(d!), { input: [5], target: [8], logprobs: [-4], advantages: [0.25] });
+  });
+  it("per-token rows that do not match the transitions or their actions are a RecipeError", () => {
+    const t = traj([{ observation: [1], action: [2, 3], logprobs: [-1, -1], reward: 0 }]);
+    assert.throws(() => rl.trajectoryDatums(t, 1, []), /for 0 transitions, but the episode has 1/);
+    assert.throws(() => rl.trajectoryDatums(t, 1, [[0.1]]), /2 tokens but 1 per-token advantages/);
+  });
+});
+
 describe("environments", () => {
   const renderer = getRenderer("role_colon", new ByteLevelTokenizer());
   const encode = (s: string) => [...new TextEncoder().encode(s)];

@@ -76,10 +76,14 @@ export interface ResolvedServerOptions {
   } & Record<string, unknown>;
   /** Longest hold of a long-polled `retrieve_future`, ms. */
   readonly longPollHoldMs: number;
+  /** Results larger than this are announced with `complete_metadata` first; undefined: never. */
+  readonly metadataOnlyAboveBytes: number | undefined;
   /** Largest accepted request body, bytes. */
   readonly bodyLimitBytes: number;
   /** How many requests the request log keeps. */
   readonly requestLogCapacity: number;
+  /** Request headers kept in the request log's records (lower case; never credentials). */
+  readonly recordHeaders: readonly string[];
   /** How long a request may take to arrive in full (headers and body) before it gets 408, ms. */
   readonly requestTimeoutMs: number;
   /** The models served (get_server_capabilities order): own models plus twins. */

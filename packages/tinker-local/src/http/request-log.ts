@@ -25,6 +25,11 @@ export interface RequestRecord {
   accept: string | null;
   /** `X-Idempotency-Key`, so tests can prove that the retries of one call carry the same key. */
   idempotencyKey: string | null;
+  /**
+   * The request headers named by the server's `recordHeaders` option that the request carried,
+   * by lower-case name (`{}` when that option is unset). Credential headers are never recorded.
+   */
+  headers: Record<string, string>;
   /** Time from the request's arrival to its answer (or cut-off), ms. */
   durationMs: number;
   /** When the request finished (or was cut off), in milliseconds from the server clock. */
@@ -42,12 +47,42 @@ function header(request: FastifyRequest, name: string): string | null {
   return Array.isArray(value) ? value.join(", ") : value;
 }
 
+/** Headers that carry credentials: `recordHeaders` may not name them. */
+export const CREDENTIAL_HEADERS: readonly string[] = [
+  "x-api-key",
+  "authorization",
+  "cookie",
+  "cf-access-client-secret",
+];
+
+/** Checks the `recordHeaders` option: lower-cased names, none of them a credential header. */
+export function checkRecordHeaders(names: readonly string[] | undefined): string[] {
+  const out: string[] = [];
+  for (const name of names ?? []) {
+    if (typeof name !== "string" || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
+      throw new RangeError(`recordHeaders: ${JSON.stringify(name)} is not an HTTP header name`);
+    }
+    const lower = name.toLowerCase();
+    if (CREDENTIAL_HEADERS.includes(lower)) {
+      throw new RangeError(`recordHeaders: ${name} carries credentials and is never recorded`);
+    }
+    if (!out.includes(lower)) out.push(lower);
+  }
+  return out;
+}
+
 export function describeRequest(
   request: FastifyRequest,
+  recordHeaders: readonly string[] = [],
 ): Pick<
   RequestRecord,
-  "method" | "path" | "query" | "contentType" | "contentEncoding" | "accept" | "idempotencyKey"
+  "method" | "path" | "query" | "contentType" | "contentEncoding" | "accept" | "idempotencyKey" | "headers"
 > {
+  const headers: Record<string, string> = {};
+  for (const name of recordHeaders) {
+    const value = header(request, name);
+    if (value !== null) Object.defineProperty(headers, name, { value, enumerable: true });
+  }
   return {
     method: request.method,
     ...splitUrl(request.url),
@@ -55,6 +90,7 @@ export function describeRequest(
     contentEncoding: header(request, "content-encoding"),
     accept: header(request, "accept"),
     idempotencyKey: header(request, "x-idempotency-key"),
+    headers,
   };
 }
 
@@ -83,8 +119,9 @@ export class RequestLog {
 
   /** Oldest first; a copy. */
   list(): RequestRecord[] {
-    if (this.ring.length < this.capacity) return this.ring.map((r) => ({ ...r }));
-    return [...this.ring.slice(this.next), ...this.ring.slice(0, this.next)].map((r) => ({ ...r }));
+    const copy = (r: RequestRecord): RequestRecord => ({ ...r, headers: { ...r.headers } });
+    if (this.ring.length < this.capacity) return this.ring.map(copy);
+    return [...this.ring.slice(this.next), ...this.ring.slice(0, this.next)].map(copy);
   }
 
   clear(): void {

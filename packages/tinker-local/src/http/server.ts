@@ -25,6 +25,7 @@ import { Authenticator, DEFAULT_LOCAL_API_KEY, loadKeysFile, presentedCredential
 import type { ClientConfigOverrides, ResolvedServerOptions, RouteContext, RouteGroup } from "./context.js";
 import { FaultInjector } from "./faults.js";
 import {
+  checkRecordHeaders,
   describeRequest,
   formatRequestLine,
   RequestLog,
@@ -101,6 +102,13 @@ export interface ServerOptions extends RestServerOptions, TrainingServerOptions 
   dynamicConfig?: Record<string, unknown>;
   /** Longest hold of a long-polled `retrieve_future`. Default 25000. */
   longPollHoldMs?: number;
+  /**
+   * A finished result whose payload is larger than this many bytes is first announced with
+   * `{"status": "complete_metadata", "response_payload_size"}` to a poll that allows it
+   * (contract 4.14), and sent on the next poll. Default: never (tinker-local's results are small);
+   * 0 announces every result, for tests of the client's response budget.
+   */
+  metadataOnlyAboveBytes?: number;
   /** Non-request diagnostics. Default: silent. */
   logger?: LocalLogger;
   /** Time source for sessions, tokens and the request log. Default: `Date.now`. */
@@ -109,6 +117,12 @@ export interface ServerOptions extends RestServerOptions, TrainingServerOptions 
   bodyLimitBytes?: number;
   /** Requests kept by `requests()`. Default 10000. */
   requestLogCapacity?: number;
+  /**
+   * Request headers to keep in each `requests()` record's `headers` (e.g. `["x-trace-id"]`), so a
+   * test can prove a client sent them. Default none. Credential headers (X-API-Key,
+   * Authorization, Cookie, CF-Access-Client-Secret) are refused with a RangeError.
+   */
+  recordHeaders?: readonly string[];
   /**
    * A request whose headers and body have not all been received this long after it started is
    * answered 408 `{"detail"}` and its connection closed, so a client that stalls mid-body cannot
@@ -155,6 +169,14 @@ function positive(name: string, value: number | undefined, fallback: number, int
   if (value === undefined) return fallback;
   if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isSafeInteger(value))) {
     throw new RangeError(`${name} must be a positive ${integer ? "integer" : "number"}, got ${value}`);
+  }
+  return value;
+}
+
+function nonNegativeOrUndefined(name: string, value: number | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isFinite(value) || value < 0) {
+    throw new RangeError(`${name} must be a number >= 0, got ${value}`);
   }
   return value;
 }
@@ -286,7 +308,9 @@ function resolveOptions(options: ServerOptions, dataDir: string): ResolvedServer
     dynamicConfig: { refresh_interval_sec: 300, ...options.dynamicConfig },
     models: servedModels(options.models),
     longPollHoldMs: positive("longPollHoldMs", options.longPollHoldMs, DEFAULT_LONG_POLL_HOLD_MS),
+    metadataOnlyAboveBytes: nonNegativeOrUndefined("metadataOnlyAboveBytes", options.metadataOnlyAboveBytes),
     bodyLimitBytes: positive("bodyLimitBytes", options.bodyLimitBytes, DEFAULT_BODY_LIMIT_BYTES, true),
+    recordHeaders: checkRecordHeaders(options.recordHeaders),
     requestLogCapacity: positive(
       "requestLogCapacity",
       options.requestLogCapacity,
@@ -372,7 +396,7 @@ export async function startServer(options: ServerOptions = {}): Promise<LocalSer
 
   const recordNoResponse = (request: FastifyRequest, lostStatus?: number): void =>
     requestLog.add({
-      ...describeRequest(request),
+      ...describeRequest(request, resolved.recordHeaders),
       status: 0,
       lostStatus: lostStatus ?? null,
       durationMs: 0,
@@ -391,7 +415,7 @@ export async function startServer(options: ServerOptions = {}): Promise<LocalSer
   app.addHook("onResponse", async (request, reply) => {
     if (faults.isLosingAnswer(request)) return;
     requestLog.add({
-      ...describeRequest(request),
+      ...describeRequest(request, resolved.recordHeaders),
       status: reply.statusCode,
       lostStatus: null,
       durationMs: reply.elapsedTime,

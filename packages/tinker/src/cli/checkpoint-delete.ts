@@ -7,7 +7,7 @@
 import type { Command } from "commander";
 import type { Checkpoint } from "../api/rest-schemas.js";
 import { ValidationError } from "../client/errors.js";
-import type { RestClient } from "../clients/rest-client.js";
+import type { RestClient } from "../clients/rest/rest-client.js";
 import { parseTinkerPath } from "../paths/tinker-path.js";
 import { filterCheckpoints, parseCheckpointType, parseUtcDate } from "./checkpoint-filters.js";
 import {

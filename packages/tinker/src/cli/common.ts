@@ -9,7 +9,7 @@ import { ValidationError } from "../client/errors.js";
 import { type ClientOptions, DEFAULT_BASE_URL } from "../client/options.js";
 import { redact } from "../client/redact.js";
 import type { RetryEvent } from "../client/retry.js";
-import { RestClient } from "../clients/rest-client.js";
+import { RestClient } from "../clients/rest/rest-client.js";
 
 export type OutputFormat = "table" | "json";
 

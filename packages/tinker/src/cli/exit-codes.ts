@@ -18,6 +18,8 @@ import {
   ValidationError,
 } from "../client/errors.js";
 import { UnsupportedServerError } from "../session/client-config.js";
+import { HubRequestError } from "./push-hf/hub.js";
+import { HubAuthError } from "./push-hf/hub-credentials.js";
 
 export const EXIT = {
   /** Success. */
@@ -26,13 +28,13 @@ export const EXIT = {
   failure: 1,
   /** The command line or its input is wrong: unknown option, bad path, bad TTL, server 400/422. */
   usage: 2,
-  /** The credential was refused (401/403) or could not be obtained. */
+  /** The credential was refused (401/403) or could not be obtained (the Tinker key or, for push-hf, the Hugging Face token). */
   auth: 3,
   /** The run, checkpoint, session or sampler does not exist (404). */
   notFound: 4,
   /** The change conflicts with the current state (409: already public/private). */
   conflict: 5,
-  /** No usable answer: connection refused, timeout, 5xx, 429 after retries, a malformed response. */
+  /** No usable answer: connection refused, timeout, 5xx, 429 after retries, a malformed response (from Tinker, or the Hub for push-hf). */
   unavailable: 6,
 } as const;
 
@@ -43,7 +45,11 @@ export function exitCodeFor(error: unknown): ExitCode {
   if (error instanceof ValidationError || error instanceof PageLimitError) return EXIT.usage;
   if (error instanceof BadRequestError || error instanceof UnprocessableEntityError) return EXIT.usage;
   if (error instanceof AuthenticationError || error instanceof PermissionDeniedError) return EXIT.auth;
-  if (error instanceof CredentialCommandError) return EXIT.auth;
+  if (error instanceof CredentialCommandError || error instanceof HubAuthError) return EXIT.auth;
+  if (error instanceof HubRequestError) {
+    // The Hub: no answer or a 5xx is "try again later"; other statuses (404, 409, 400...) are failures.
+    return error.status === undefined || error.status >= 500 ? EXIT.unavailable : EXIT.failure;
+  }
   if (error instanceof NotFoundError) return EXIT.notFound;
   if (error instanceof ConflictError) return EXIT.conflict;
   if (

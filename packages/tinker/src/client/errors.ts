@@ -235,11 +235,72 @@ export class FutureTimeoutError extends TinkerError {
   }
 }
 
+/**
+ * A training or sampling call's own `timeout` (its `{ timeout }` call option, in ms from the call)
+ * passed before it had a result. Not retried. When `submitted` is true the server had accepted the
+ * request and may still run it (a training call keeps its place in the model's order); when false
+ * nothing of it was applied, unless its submit was already on the wire (see docs/futures.md).
+ */
+export class CallTimeoutError extends TinkerError {
+  override name = "CallTimeoutError";
+  /** The call's timeout, ms. */
+  readonly timeoutMs: number;
+  /** The id of the last request the server acknowledged for this call; undefined if none was. */
+  readonly requestId: string | undefined;
+  /** Whether the server had acknowledged the call's request before the timeout. */
+  readonly submitted: boolean;
+  /** `message` names the call and says what the server may still do. */
+  constructor(message: string, timeoutMs: number, requestId: string | undefined) {
+    super(message);
+    this.timeoutMs = timeoutMs;
+    this.requestId = requestId;
+    this.submitted = requestId !== undefined;
+  }
+}
+
+/**
+ * `future.cancel()` was called: the future stopped (no more polls) and rejects with this. Work the
+ * server accepted is not undone; `submitted` says whether it had been accepted.
+ */
+export class FutureCancelledError extends TinkerError {
+  override name = "FutureCancelledError";
+  /** The id of the last request the server acknowledged for this future; undefined if none was. */
+  readonly requestId: string | undefined;
+  /** Whether the server had acknowledged the request before the cancel. */
+  readonly submitted: boolean;
+  /** `message` names the call and says what the server may still do. */
+  constructor(message: string, requestId: string | undefined) {
+    super(message);
+    this.requestId = requestId;
+    this.submitted = requestId !== undefined;
+  }
+}
+
 /** The client was closed; create a new one to make more calls. */
 export class ClientClosedError extends TinkerError {
   override name = "ClientClosedError";
   /** The default message says to create a new ServiceClient. */
   constructor(message = "This ServiceClient is closed; create a new ServiceClient to make more calls.") {
     super(message);
+  }
+}
+
+/**
+ * A model creation (`createLoraTrainingClient`, `createTrainingClientFromState`) passed its own
+ * `timeout` before the TrainingClient was ready. When `requestId` is set the server had accepted
+ * the creation and may still finish it: the model then exists in the session (it shows in
+ * `tinker run list`) but no client of this process drives it.
+ */
+export class ModelCreationTimeoutError extends TinkerError {
+  override name = "ModelCreationTimeoutError";
+  /** The creation's timeout, ms. */
+  readonly timeoutMs: number;
+  /** The last creation request the server acknowledged; undefined if none was sent or answered. */
+  readonly requestId: string | undefined;
+  /** `message` names the call and what the server may still do. */
+  constructor(message: string, timeoutMs: number, requestId: string | undefined) {
+    super(message);
+    this.timeoutMs = timeoutMs;
+    this.requestId = requestId;
   }
 }

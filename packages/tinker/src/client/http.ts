@@ -2,7 +2,7 @@
 // and headers (contract 1.3), asks the auth provider for X-API-Key on every attempt, applies a
 // per-attempt timeout, retries as the RetryPolicy decides (one idempotency key for all attempts of a
 // call), and turns what comes back into data or into one typed error. The bytes move through a
-// Transport (transport.ts): undici's pools on Node, fetch elsewhere or when the user passes one.
+// Transport (transport.ts): node:http pools on Node, fetch elsewhere or when the user passes one.
 
 import type { z } from "zod";
 import { watchAbort } from "./abort-watch.js";
@@ -71,7 +71,7 @@ export interface HttpClientConfig {
   auth: AuthProvider;
   /** Send through this fetch (Bun, Deno, browsers, or a user's own). Wins over the default transport. */
   fetch?: typeof fetch;
-  /** Send through this transport. Wins over `fetch`. Default: undici pools on Node, else fetch. */
+  /** Send through this transport. Wins over `fetch`. Default: node:http pools on Node, else fetch. */
   transport?: Transport;
   timeoutMs?: number;
   maxRetries?: number;
@@ -327,13 +327,26 @@ export class HttpClient {
     retries: number,
     idempotencyKey: string | undefined,
   ): Promise<Record<string, string>> {
-    // No prototype: a header named like an Object.prototype member must stay a plain entry.
-    const headers: Record<string, string> = Object.create(null);
-    const put = (name: string, value: string) => {
-      headers[checkedHeader(name, value)] = value;
+    // A plain object, built without `delete` and without a null prototype: both would put it in
+    // V8's dictionary mode, several times larger, on every attempt. `__proto__` is the one name an
+    // assignment would not store as an entry, so it is defined instead.
+    const headers: Record<string, string> = {};
+    const store = (key: string, value: string) => {
+      if (key === "__proto__")
+        Object.defineProperty(headers, key, { value, enumerable: true, writable: true });
+      else headers[key] = value;
     };
-    for (const name in this.#config.defaultHeaders) put(name, this.#config.defaultHeaders[name] as string);
-    for (const name in options.headers) put(name, options.headers[name] as string);
+    // A Content-Type among the caller's headers never survives (the SDK sets its own or none), so
+    // it is not copied.
+    const copy = (from: Record<string, string> | undefined) => {
+      for (const name in from) {
+        const value = from[name] as string;
+        const key = checkedHeader(name, value);
+        if (key !== "content-type") store(key, value);
+      }
+    };
+    copy(this.#config.defaultHeaders);
+    copy(options.headers);
     headers.accept = options.accept ?? headers.accept ?? "application/json";
     headers["user-agent"] = USER_AGENT;
     headers[RETRY_COUNT_HEADER] = String(retries);
@@ -342,12 +355,11 @@ export class HttpClient {
       headers["content-type"] = options.contentType ?? "application/octet-stream";
     } else if (options.body !== undefined && options.method !== "GET") {
       headers["content-type"] = options.contentType ?? "application/json";
-    } else {
-      delete headers["content-type"];
     }
     // Set last and per attempt: a JWT refreshed between retries is used, and no default header can
     // replace the credential.
-    put("x-api-key", await this.auth.apiKey());
+    const apiKey = await this.auth.apiKey();
+    store(checkedHeader("x-api-key", apiKey), apiKey);
     return headers;
   }
 }
@@ -375,10 +387,63 @@ function checkedHeader(name: string, value: string): string {
   return name.toLowerCase();
 }
 
+/**
+ * Headers the SDK sets itself on every request (credential, idempotency, retry count, body and
+ * answer formats, the poll protocol's headers). A caller's per-call headers may not name them: a
+ * silent replacement could send a request under another key, or make two calls share one
+ * idempotency key (so the server would drop the second). Lower case.
+ */
+export const RESERVED_CALL_HEADERS: readonly string[] = Object.freeze([
+  "x-api-key",
+  "authorization",
+  IDEMPOTENCY_HEADER.toLowerCase(),
+  RETRY_COUNT_HEADER,
+  "content-type",
+  "content-encoding",
+  "content-length",
+  "transfer-encoding",
+  "accept",
+  "user-agent",
+  "host",
+  "x-tinker-request-iteration",
+  "x-tinker-request-type",
+  "x-tinker-create-promise-roundtrip-time",
+  "x-tinker-sampling-backpressure",
+]);
+
+/**
+ * A caller's per-call headers, checked before anything is sent: valid names and values, and none
+ * of {@link RESERVED_CALL_HEADERS} (a ValidationError naming the header, never its value).
+ * Returns a copy, or undefined when there are none.
+ */
+export function checkCallHeaders(
+  headers: Record<string, string> | undefined,
+  field = "headers",
+): Record<string, string> | undefined {
+  if (headers === undefined) return undefined;
+  if (typeof headers !== "object" || headers === null || Array.isArray(headers)) {
+    throw new ValidationError(`${field} must be an object of header names to string values`, field);
+  }
+  const out: Record<string, string> = Object.create(null);
+  for (const name of Object.keys(headers)) {
+    const value = headers[name] as string;
+    const lower = checkedHeader(name, value);
+    if (RESERVED_CALL_HEADERS.includes(lower)) {
+      throw new ValidationError(
+        `${field}: ${name} is set by the SDK on every request and cannot be given per call ` +
+          "(credentials go in ServiceClient's apiKey; each call has its own idempotency key)",
+        `${field}.${name}`,
+      );
+    }
+    out[name] = value;
+  }
+  return Object.keys(out).length === 0 ? undefined : out;
+}
+
 let nodeTransport: Promise<Transport> | undefined;
 
 /**
- * Undici's pools on Node (imported on first use, so nothing Node-only loads elsewhere); the global
+ * node:http pools on Node (imported on first use, so nothing Node-only loads elsewhere); the global
  * fetch on every other runtime.
  */
 function defaultTransport(): Promise<Transport> {

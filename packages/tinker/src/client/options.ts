@@ -60,7 +60,7 @@ export interface ClientOptions {
   defaultHeaders?: Record<string, string>;
   /**
    * Send every request through this fetch instead of the default transport. On Node the default is
-   * undici's connection pools (faster than Node's fetch); on Bun, Deno and in browsers it is the
+   * node:http keep-alive pools (faster than Node's fetch); on Bun, Deno and in browsers it is the
    * runtime's own fetch, so this is only needed there for a custom one (a proxy, a test double).
    */
   fetch?: typeof fetch;

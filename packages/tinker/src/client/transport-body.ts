@@ -1,4 +1,4 @@
-// A response whose body is a Node stream (undici's, or node:http's IncomingMessage): decompressed
+// A response whose body is a Node stream (node:http's IncomingMessage): decompressed
 // as fetch would (gzip, deflate, br, per Content-Encoding), read once, as bytes, text or a web
 // Response. Node only; imported by the Node transport, never by code that runs elsewhere.
 

@@ -1,11 +1,13 @@
-// The Node transport: undici's `Agent.request`, one Agent per pool of contract 1.7 (see
-// transport-pools.ts), keep-alive connections. It beats Node's built-in fetch (the same undici
-// underneath, plus the WHATWG Request/Response/stream machinery on every call) in bench/transport.ts
-// on every row. Against node:http with a keep-alive Agent (the candidate in bench/) the one run so far,
-// on a heavily loaded machine, was mixed: see docs/benchmarks.md. Loaded only on Node, by a dynamic
-// import from http.ts.
+// The Node transport: node:http / node:https with one keep-alive Agent per pool of contract 1.7
+// (see transport-pools.ts). Chosen over undici's `Agent.request` and Node's fetch by
+// bench/transport.ts (docs/benchmarks.md#transport): on a quiet machine its client overhead on a
+// sequential forward over a bare node:http client was 0.03 ms against undici's 0.65 ms, with less
+// CPU per call and a lower resting RSS, and it needs no dependency. Loaded only on Node, by a
+// dynamic import from http.ts.
 
-import { Agent } from "undici";
+import http, { type IncomingMessage } from "node:http";
+import https from "node:https";
+import { isIP } from "node:net";
 import type { Transport, TransportRequest, TransportResponse } from "./transport.js";
 import { StreamResponse, toHeaders } from "./transport-body.js";
 import { POOL_CONNECTIONS, type PoolKind, poolFor } from "./transport-pools.js";
@@ -20,55 +22,171 @@ export interface NodeTransportOptions {
 /** Sent when the caller set no Accept-Encoding, as fetch does; the body is decompressed on read. */
 const ACCEPT_ENCODING = "gzip, deflate";
 
+/**
+ * An idle connection closes after this long, or 1 s before the server's `Keep-Alive: timeout=N`
+ * when that is shorter (Node's Agent applies the hint only below its own timeout). 4 s as undici
+ * and fetch, so a connection is not reused just as the server drops it.
+ */
+const IDLE_TIMEOUT_MS = 4_000;
+
+const noop = () => {};
+
+/** Methods Node sends without Content-Length when they have no body; the others get `0`. */
+const NO_BODY_METHODS = new Set(["GET", "HEAD", "DELETE", "OPTIONS", "TRACE", "CONNECT"]);
+
+/** Where a URL goes, parsed once (the SDK sends to a handful of URLs, over and over). */
+interface Target {
+  secure: boolean;
+  /** Without IPv6 brackets, for connecting. */
+  hostname: string;
+  /** The Host header: with brackets, and the port unless it is the default one. */
+  host: string;
+  port: number;
+  path: string;
+  /** TLS server name (none for an IP address). */
+  servername: string | undefined;
+  pool: PoolKind;
+}
+
+const targets = new Map<string, Target>();
+/** Entries kept before the cache starts over (REST paths carry ids, so it is bounded). */
+const MAX_TARGETS = 512;
+
+function targetOf(href: string): Target {
+  const cached = targets.get(href);
+  if (cached) return cached;
+  const url = new URL(href);
+  const secure = url.protocol === "https:";
+  if (!secure && url.protocol !== "http:") throw new TypeError(`not an HTTP URL (${url.protocol})`);
+  const hostname = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
+  const target: Target = {
+    secure,
+    hostname,
+    host: url.host,
+    port: url.port === "" ? (secure ? 443 : 80) : Number(url.port),
+    path: `${url.pathname}${url.search}`,
+    servername: secure ? (isIP(hostname) ? "" : hostname) : undefined,
+    pool: poolFor(url.pathname),
+  };
+  if (targets.size >= MAX_TARGETS) targets.clear();
+  targets.set(href, target);
+  return target;
+}
+
+/**
+ * The request's headers as Node's flat raw list [name, value, ...]: Node then writes them as they
+ * are, without building its own header map first (half of node:http's per-request allocations in
+ * the burst benchmark). With a list Node adds no Host header itself, so it is added here.
+ */
+function rawHeaders(request: TransportRequest, target: Target): string[] {
+  const raw: string[] = [];
+  const headers = request.headers;
+  const body = request.body;
+  let host = false;
+  let encoding = false;
+  for (const name of Object.keys(headers)) {
+    if (name === "content-length" && body !== undefined) continue;
+    if (name === "host") host = true;
+    else if (name === "accept-encoding") encoding = true;
+    raw.push(name, headers[name] as string);
+  }
+  if (!host) raw.push("host", target.host);
+  if (!encoding) raw.push("accept-encoding", ACCEPT_ENCODING);
+  if (body !== undefined) raw.push("content-length", String(Buffer.byteLength(body)));
+  else if (!NO_BODY_METHODS.has(request.method)) raw.push("content-length", "0");
+  return raw;
+}
+
+type AnyAgent = http.Agent | https.Agent;
+
+/** The Node transport. One instance holds its own pools; `sharedNodeTransport()` is the default one. */
 export class NodeTransport implements Transport {
-  readonly name = "undici";
-  private readonly agents = new Map<PoolKind, Agent>();
+  /** "node:http". */
+  readonly name = "node:http";
+  private readonly agents = new Map<string, AnyAgent>();
   private readonly connections: number;
 
+  /** A transport with its own pools; the SDK's default is `sharedNodeTransport()`. */
   constructor(options: NodeTransportOptions = {}) {
     this.connections = options.connections ?? POOL_CONNECTIONS;
   }
 
-  private agent(kind: PoolKind): Agent {
-    let agent = this.agents.get(kind);
+  private agent(secure: boolean, kind: PoolKind): AnyAgent {
+    const key = secure ? `https:${kind}` : kind;
+    let agent = this.agents.get(key);
     if (!agent) {
-      agent = new Agent({
-        connections: this.connections,
-        // The HTTP core's per-attempt deadline covers waiting for the answer; undici's own 300 s
-        // headers timeout would cut a longer one short. Between body chunks undici's default
-        // (300 s, as for fetch) still applies, which matters for a streamed body once handed over.
-        headersTimeout: 0,
-      });
-      this.agents.set(kind, agent);
+      const options = {
+        keepAlive: true,
+        maxSockets: this.connections,
+        timeout: IDLE_TIMEOUT_MS,
+        // Requests are written in one piece; Nagle's algorithm would only delay the last segment.
+        noDelay: true,
+      };
+      agent = secure ? new https.Agent(options) : new http.Agent(options);
+      this.agents.set(key, agent);
     }
     return agent;
   }
 
+  /** Sends one request, following redirects as fetch does unless it asks for `manual`. */
   request(request: TransportRequest): Promise<TransportResponse> {
     return followRedirects((hop) => this.send(hop), request);
   }
 
-  private async send(request: TransportRequest): Promise<HopResponse> {
-    const url = new URL(request.url);
-    const headers = request.headers["accept-encoding"]
-      ? request.headers
-      : { ...request.headers, "accept-encoding": ACCEPT_ENCODING };
-    const res = await this.agent(poolFor(url.pathname)).request({
-      origin: url.origin,
-      path: `${url.pathname}${url.search}`,
-      method: request.method as "GET",
-      headers,
-      body: request.body,
-      signal: request.signal,
+  private send(request: TransportRequest): Promise<HopResponse> {
+    const signal = request.signal;
+    if (signal.aborted) return Promise.reject(signal.reason);
+    let target: Target;
+    try {
+      target = targetOf(request.url);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const body = request.body;
+    return new Promise<HopResponse>((resolve, reject) => {
+      const req = (target.secure ? https : http).request({
+        protocol: target.secure ? "https:" : "http:",
+        host: target.hostname,
+        hostname: target.hostname,
+        port: target.port,
+        path: target.path,
+        servername: target.servername,
+        method: request.method,
+        headers: rawHeaders(request, target),
+        agent: this.agent(target.secure, target.pool),
+      });
+      let res: IncomingMessage | undefined;
+      // The signal is this attempt's own (http.ts makes one per attempt and fans the caller's
+      // long-lived signal out to it), so one listener here is one per request, removed at the end.
+      const onAbort = () => {
+        const reason = signal.reason instanceof Error ? signal.reason : new Error("aborted");
+        req.destroy(reason);
+        res?.destroy(reason);
+      };
+      const unwatch = () => signal.removeEventListener("abort", onAbort);
+      signal.addEventListener("abort", onAbort, { once: true });
+      req.once("response", (incoming: IncomingMessage) => {
+        res = incoming;
+        // Nobody may be reading when an abort or a reset destroys the body: that error must not
+        // become an uncaught one. A reader attaches its own listener and still gets it.
+        incoming.on("error", noop);
+        incoming.once("close", unwatch);
+        resolve(new StreamResponse(incoming.statusCode ?? 0, toHeaders(incoming.headers), incoming));
+      });
+      // `on`, not `once`: a socket error after the response can reach the request again.
+      req.on("error", (error) => {
+        unwatch();
+        reject(error);
+      });
+      req.end(body);
     });
-    return new StreamResponse(res.statusCode, toHeaders(res.headers), res.body);
   }
 
   /** Closes every pooled connection; requests still running fail. */
   async close(): Promise<void> {
     const agents = [...this.agents.values()];
     this.agents.clear();
-    await Promise.all(agents.map((a) => a.destroy()));
+    for (const agent of agents) agent.destroy();
   }
 }
 
@@ -77,7 +195,7 @@ let shared: NodeTransport | undefined;
 /**
  * The transport every HttpClient on Node uses unless given `fetch` or a transport: one set of pools
  * per process, as fetch has one global dispatcher, so clients to the same server share connections.
- * Idle connections do not keep the process alive (undici unrefs them).
+ * Idle connections do not keep the process alive (Node's Agent unrefs them).
  */
 export function sharedNodeTransport(): NodeTransport {
   shared ??= new NodeTransport();

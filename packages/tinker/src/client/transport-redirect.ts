@@ -1,4 +1,4 @@
-// Following redirects for a transport that does not (undici's `request`, node:http), the way fetch
+// Following redirects for a transport that does not (node:http), the way fetch
 // does: up to 20 hops; 303, and 301/302 after a POST, continue as a GET without the body. One
 // difference, on purpose: fetch drops only `Authorization` when a redirect leaves the origin; here
 // every credential header the SDK sends (X-API-Key, the Cloudflare Access pair) is dropped as well,
@@ -52,18 +52,21 @@ function nextHop(request: TransportRequest, response: HopResponse): TransportReq
   return { ...request, url: to.href, method, headers, body };
 }
 
-/** Sends `request` through `send`, following redirects unless `request.redirect` is manual. */
-export async function followRedirects(
+/**
+ * Sends `request` through `send`, following redirects unless `request.redirect` is manual. A chain
+ * of `then`s rather than an async loop: a request waiting for its answer (a long poll, a thousand
+ * at once) then holds a reaction, not a suspended async frame.
+ */
+export function followRedirects(
   send: (request: TransportRequest) => Promise<HopResponse>,
   request: TransportRequest,
+  hops = 0,
 ): Promise<TransportResponse> {
-  let current = request;
-  for (let hops = 0; ; hops++) {
-    const response = await send(current);
-    const next = nextHop(current, response);
+  return send(request).then((response) => {
+    const next = nextHop(request, response);
     if (next === undefined) return response;
     response.discard();
     if (hops + 1 > MAX_REDIRECTS) throw new TypeError(`more than ${MAX_REDIRECTS} redirects`);
-    current = next;
-  }
+    return followRedirects(send, next, hops + 1);
+  });
 }

@@ -1,6 +1,6 @@
 // What the HTTP core needs from the layer that moves bytes: send one request, get a status, headers
 // and a body to read once. Two implementations: `transport-fetch.ts` (any runtime's fetch: Bun,
-// Deno, browsers, or a fetch the user passed) and `transport-node.ts` (undici's connection pools,
+// Deno, browsers, or a fetch the user passed) and `transport-node.ts` (node:http keep-alive pools,
 // Node only, loaded lazily so nothing Node-specific is imported where it cannot run). Retries,
 // timeouts, headers, redaction and error mapping stay in `http.ts`, above either one.
 
@@ -36,7 +36,7 @@ export interface TransportResponse {
 
 /** Sends requests. One instance is shared by every HttpClient that uses it. */
 export interface Transport {
-  /** Names the implementation in logs and benchmarks: "fetch" or "undici". */
+  /** Names the implementation in logs and benchmarks: "fetch" or "node:http". */
   readonly name: string;
   /** Sends one request. Rejects on a connection failure or when `request.signal` aborts. */
   request(request: TransportRequest): Promise<TransportResponse>;

@@ -84,27 +84,38 @@ export class ClientContext {
     return this.config.billingExceptionMaxPauseDurationSec * 1000;
   }
 
-  /** What every submitWithRetries of these clients takes; `what` names the call in logs. */
-  submitOptions(what: string): SubmitRetryOptions {
+  /**
+   * What every submitWithRetries of these clients takes; `what` names the call in logs, `signal`
+   * is the call's (a future's handle.signal), else the client's lifetime.
+   */
+  submitOptions(what: string, signal: AbortSignal = this.signal): SubmitRetryOptions {
     return {
       sleep: this.sleep,
       now: this.now,
       logger: this.logger,
       what,
       billingMaxPauseMs: this.billingMaxPauseMs,
-      signal: this.signal,
+      signal,
     };
   }
 
   /**
    * What every pollFuture of these clients shares; `started` is when the call was submitted (the
-   * first poll reports the round trip since then).
+   * first poll reports the round trip since then). `signal` is the call's, else the client's.
    */
   pollOptions(
     started: number,
+    signal: AbortSignal = this.signal,
   ): Pick<
     PollOptions<unknown>,
-    "transport" | "sleep" | "now" | "logger" | "billingMaxPauseMs" | "createPromiseRoundtripSec" | "signal"
+    | "transport"
+    | "sleep"
+    | "now"
+    | "logger"
+    | "billingMaxPauseMs"
+    | "createPromiseRoundtripSec"
+    | "signal"
+    | "responseBudget"
   > {
     return {
       transport: this.transport,
@@ -113,7 +124,8 @@ export class ClientContext {
       logger: this.logger,
       billingMaxPauseMs: this.billingMaxPauseMs,
       createPromiseRoundtripSec: (this.now() - started) / 1000,
-      signal: this.signal,
+      signal,
+      responseBudget: this.throttles.responseBytes,
     };
   }
 }

@@ -1,7 +1,8 @@
-// The submit-phase throttles one ServiceClient shares across its training and sampling clients
-// (contract 1.7, 3.2): byte budgets for forward_backward and asample submissions, a cap on asample
-// POSTs in flight, and the sampling backoff a 429 sets. Each is held only until the submit is
-// acknowledged, never while the result is polled.
+// The throttles one ServiceClient shares across its training and sampling clients (contract 1.7,
+// 3.2): byte budgets for forward_backward and asample submissions, a cap on asample POSTs in
+// flight, and the sampling backoff a 429 sets, each held only until the submit is acknowledged;
+// and the in-flight response budget, which a `complete_metadata` poll answer reserves from until
+// its future's payload has been fetched.
 
 import { abortableSleep, type SleepFn, throwIfAborted } from "../client/wait.js";
 import type { ClientConfig } from "../session/client-config.js";
@@ -22,15 +23,18 @@ export const SAMPLE_DISPATCH = {
 export class DispatchThrottles {
   readonly fwdbwdBytes: ByteBudget;
   readonly sampleBytes: ByteBudget;
+  /** `inflight_response_bytes_semaphore_size` (50 MiB): announced result payloads being fetched. */
+  readonly responseBytes: ByteBudget;
   readonly #now: () => number;
   #sampleInFlight = 0;
-  #inFlightWaiters: (() => void)[] = [];
+  readonly #inFlightWaiters: (() => void)[] = [];
   #last429: number | undefined;
   #backoffUntil = 0;
 
   constructor(config: ClientConfig, now: () => number) {
     this.fwdbwdBytes = new ByteBudget(config.fwdbwdDispatchBytesSemaphoreSize);
     this.sampleBytes = new ByteBudget(config.sampleDispatchBytesSemaphoreSize);
+    this.responseBytes = new ByteBudget(config.inflightResponseBytesSemaphoreSize);
     this.#now = now;
   }
 
@@ -58,14 +62,15 @@ export class DispatchThrottles {
     for (let wait = this.#backoffUntil - this.#now(); wait > 0; wait = this.#backoffUntil - this.#now()) {
       await abortableSleep(sleep, Math.min(wait, SAMPLE_DISPATCH.backoffStepMs), signal);
     }
-    const limit = () =>
-      this.#recent429() ? SAMPLE_DISPATCH.maxInFlightAfter429 : SAMPLE_DISPATCH.maxInFlight;
-    while (this.#sampleInFlight >= limit()) {
+    if (this.#inFlightWaiters.length === 0 && this.#sampleInFlight < this.#inFlightLimit()) {
+      this.#sampleInFlight++;
+    } else {
       throwIfAborted(signal);
-      // Woken by every release; the limit itself only rises, and only while requests are in flight.
+      // Wait in arrival order; a release hands its slot straight to the first waiter (so one
+      // release wakes one waiter, not all of them: with 1,000 calls queued behind 400 slots, waking
+      // every waiter on every release allocated a promise per waiter per release, 69 MB in a burst).
       await new Promise<void>((resolve) => this.#inFlightWaiters.push(resolve));
     }
-    this.#sampleInFlight++;
     let releaseBytes: () => void;
     try {
       const factor = this.#recent429() ? SAMPLE_DISPATCH.bytesFactorAfter429 : 1;
@@ -83,10 +88,16 @@ export class DispatchThrottles {
     };
   }
 
+  #inFlightLimit(): number {
+    return this.#recent429() ? SAMPLE_DISPATCH.maxInFlightAfter429 : SAMPLE_DISPATCH.maxInFlight;
+  }
+
   #releaseSlot(): void {
     this.#sampleInFlight--;
-    const waiters = this.#inFlightWaiters;
-    this.#inFlightWaiters = [];
-    for (const wake of waiters) wake();
+    // The limit may have risen since (a 429 window ended): admit every waiter that fits now.
+    while (this.#inFlightWaiters.length > 0 && this.#sampleInFlight < this.#inFlightLimit()) {
+      this.#sampleInFlight++;
+      (this.#inFlightWaiters.shift() as () => void)();
+    }
   }
 }

@@ -11,11 +11,14 @@ import { type Connection, type ConnectionHooks, connect } from "../session/conne
 import { EventRegistry, type TinkerEventName, type TinkerListener } from "../session/events.js";
 import type { HeartbeatStats } from "../session/heartbeat.js";
 import { SessionHolder } from "../session/session-holder.js";
+import { openTelemetry } from "../session/telemetry-link.js";
+import { reportFatal } from "../telemetry/capture.js";
 import type { Telemetry } from "../telemetry/telemetry.js";
 import { ClientContext, SessionCounters } from "./context.js";
 import { DispatchThrottles } from "./dispatch-throttles.js";
-import { RestClient } from "./rest-client.js";
-import { type CreateSamplingClientOptions, SamplingClient } from "./sampling-client.js";
+import { RestClient } from "./rest/rest-client.js";
+import { SamplingClient } from "./sampling/sampling-client.js";
+import type { CreateSamplingClientOptions } from "./sampling/types.js";
 import { checkWeightsAccessToken } from "./training/params.js";
 import { TrainingClient } from "./training/training-client.js";
 import type { LoraTrainingOptions, TrainingFromStateOptions } from "./training/types.js";
@@ -34,6 +37,8 @@ export class ServiceClient {
   private holder: SessionHolder | undefined;
   private connectionPromise: Promise<Connection> | undefined;
   private conn: Connection | undefined;
+  /** Telemetry of the session-less connection (`sessionless-<uuid>`): REST and capabilities failures. */
+  #sessionlessTelemetry: Telemetry | undefined;
   private closed = false;
   /** Aborted by close(): cancels a start-up in progress and later token fetches. */
   private readonly lifetime = new AbortController();
@@ -100,6 +105,8 @@ export class ServiceClient {
             throw new ClientClosedError();
           }
           this.conn = conn;
+          if (this.#options.telemetry)
+            this.#sessionlessTelemetry = openTelemetry(conn.http, undefined, this.#options);
           return conn;
         },
         (error: unknown) => {
@@ -137,7 +144,7 @@ export class ServiceClient {
     try {
       return await call();
     } catch (error) {
-      await this.holder?.telemetry?.logFatalException(error);
+      await reportFatal(this.holder?.telemetry, error);
       throw error;
     }
   }
@@ -150,7 +157,20 @@ export class ServiceClient {
   /** The models the server offers. Uses the session-less connection: no session is created. */
   async getServerCapabilities(options: { signal?: AbortSignal } = {}): Promise<ServerCapabilities> {
     const conn = await this.connection();
-    return getServerCapabilities(conn.http, options);
+    try {
+      return await getServerCapabilities(conn.http, options);
+    } catch (error) {
+      await reportFatal(this.#sessionlessTelemetry, error);
+      throw error;
+    }
+  }
+
+  /**
+   * @internal The session-less connection's telemetry (what `createRestClient()` clients report
+   * to); undefined before that connection opens and when telemetry is off.
+   */
+  sessionlessTelemetry(): Telemetry | undefined {
+    return this.#sessionlessTelemetry;
   }
 
   /**
@@ -179,7 +199,9 @@ export class ServiceClient {
 
   /**
    * A TrainingClient on a new LoRA model of `baseModel` (create_model). Options: `rank` (32), `seed`,
-   * `trainMlp`/`trainAttn`/`trainUnembed` (true; at least one must be), `userMetadata`, `wireFormat`.
+   * `trainMlp`/`trainAttn`/`trainUnembed` (true; at least one must be), `userMetadata`, `wireFormat`;
+   * `signal`/`timeout` stop the creation (APIUserAbortError / ModelCreationTimeoutError) and
+   * `onQueueState` sees where it waits. A paused creation is also logged as a warning (once a minute).
    */
   async createLoraTrainingClient(
     baseModel: string,
@@ -193,7 +215,8 @@ export class ServiceClient {
   /**
    * A TrainingClient restored from a `tinker://…/weights/<name>` checkpoint; `withOptimizer` also
    * restores the Adam state, to resume training exactly. `weightsAccessToken` (another user's key)
-   * reads a checkpoint of that user (contract 2.8).
+   * reads a checkpoint of that user (contract 2.8). `signal`, `timeout` and `onQueueState` as for
+   * createLoraTrainingClient, over the whole lookup, creation and load.
    */
   async createTrainingClientFromState(
     path: string,
@@ -203,7 +226,9 @@ export class ServiceClient {
       const token = checkWeightsAccessToken(options.weightsAccessToken);
       const ctx = await this.clientContext();
       if (token === undefined) return TrainingClient.fromState(ctx, path, options);
-      return TrainingClient.fromState(ctx, path, options, (p) => this.#weightsInfoWithToken(p, token));
+      return TrainingClient.fromState(ctx, path, options, (p, signal) =>
+        this.#weightsInfoWithToken(p, token, signal),
+      );
     });
   }
 
@@ -211,10 +236,10 @@ export class ServiceClient {
    * weights_info asked as the token's user: a separate session-less connection authenticated with
    * the token (its own client/config, and JWT exchange when the server wants it), closed after.
    */
-  async #weightsInfoWithToken(path: string, token: string): Promise<WeightsInfo> {
+  async #weightsInfoWithToken(path: string, token: string, signal: AbortSignal): Promise<WeightsInfo> {
     const conn = await connect({ ...this.#options, apiKey: token, credentialCmd: undefined }, this.hooks);
     try {
-      return await getWeightsInfo(conn.http, path, { signal: this.lifetime.signal });
+      return await getWeightsInfo(conn.http, path, { signal });
     } finally {
       conn.close();
     }
@@ -234,6 +259,8 @@ export class ServiceClient {
     if (this.closed) return;
     this.closed = true;
     this.lifetime.abort(new ClientClosedError());
+    // What the session-less telemetry has queued goes out before its connection closes.
+    await this.#sessionlessTelemetry?.close();
     this.conn?.close();
     await this.holder?.close();
     // A start-up still in progress has just been aborted; let it settle so nothing is left running.

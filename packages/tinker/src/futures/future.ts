@@ -4,11 +4,26 @@
 // `future.result({ timeout, signal })`. A wait that times out or is aborted ends only that wait;
 // the background work goes on, and a later `result()` picks up the same (cached) outcome.
 //
+// Stopping the work itself is different: the call's own `{ signal, timeout }` options and
+// `future.cancel()` abort the work's signal (FutureHandle.signal), so its submits, retries and
+// polls stop, and the future rejects at once with a typed error. The work may still have something
+// to finish after that (a training call fills its seq id when its turn comes, so the model's later
+// calls are not held); it does so in the background, and its outcome no longer changes the future.
+//
 // Never return a TinkerFuture from an async function or resolve a promise with it: it is a
 // thenable, so the promise would adopt its result instead of the future.
 
 import { watchAbort } from "../client/abort-watch.js";
-import { APIUserAbortError, FutureTimeoutError, TinkerError, ValidationError } from "../client/errors.js";
+import { type Clock, systemClock } from "../client/clock.js";
+import {
+  APIUserAbortError,
+  CallTimeoutError,
+  FutureCancelledError,
+  FutureTimeoutError,
+  TinkerError,
+  ValidationError,
+} from "../client/errors.js";
+import { abortError } from "../client/wait.js";
 import type { QueueStateEvent } from "./poll.js";
 
 /** Options of `TinkerFuture.result`: stop waiting without stopping the work. */
@@ -25,11 +40,28 @@ export interface FutureEvents {
   queueState: QueueStateEvent;
 }
 
-/** What the work behind a future reports while it runs. */
+/** What the work behind a future reports while it runs, and the signal that stops it. */
 export interface FutureHandle {
   /** A request was acknowledged (called once per submitted request, in order). */
   setRequestId(requestId: string): void;
   emitQueueState(event: QueueStateEvent): void;
+  /**
+   * Aborts when the work must stop: the client closed (`parent`), the call's signal fired, its
+   * timeout passed, or `cancel()` was called. Its reason is the typed error the future rejects with.
+   */
+  readonly signal: AbortSignal;
+}
+
+/** @internal How a client ties a future's work to the client's lifetime and to the call's options. */
+export interface FutureScope {
+  /** The client's lifetime (ServiceClient.close aborts it). */
+  parent?: AbortSignal;
+  /** The caller's signal: aborting it stops the work (APIUserAbortError). */
+  signal?: AbortSignal;
+  /** Stop the work this many ms after the call (CallTimeoutError). Checked by the caller. */
+  timeout?: number;
+  /** Where the timeout's timer runs. Default: the system clock. */
+  clock?: Clock;
 }
 
 type State<T> =
@@ -46,23 +78,29 @@ export class TinkerFuture<T> implements Promise<T> {
   readonly #promise: Promise<T>;
   #state: State<T> = { status: "pending" };
   readonly #requestIds: string[] = [];
-  readonly #listeners = new Set<(event: QueueStateEvent) => void>();
-  readonly #submittedWaiters: { resolve: (id: string) => void; reject: (e: unknown) => void }[] = [];
+  // Made on first use: most futures never get a listener or a submitted() waiter, and a thousand
+  // futures in flight should not each hold an empty Set and array.
+  #listeners: Set<(event: QueueStateEvent) => void> | undefined;
+  #submittedWaiters: { resolve: (id: string) => void; reject: (e: unknown) => void }[] | undefined;
   readonly #label: string;
+
+  readonly #controller = new AbortController();
 
   /**
    * @internal Clients make futures; `work` starts at once and reports through the handle.
-   * @param label names the call in timeout messages, e.g. "forwardBackward".
+   * @param label names the call in messages, e.g. "forwardBackward".
+   * @param scope the client's lifetime and the call's `{ signal, timeout }`.
    */
-  constructor(work: (handle: FutureHandle) => Promise<T>, label = "request") {
+  constructor(work: (handle: FutureHandle) => Promise<T>, label = "request", scope: FutureScope = {}) {
     this.#label = label;
+    const stopSignal = this.#controller.signal;
     const handle: FutureHandle = {
       setRequestId: (id) => {
         this.#requestIds.push(id);
-        if (this.#requestIds.length === 1) for (const w of this.#submittedWaiters.splice(0)) w.resolve(id);
+        if (this.#requestIds.length === 1) for (const w of this.#takeWaiters()) w.resolve(id);
       },
       emitQueueState: (event) => {
-        for (const listener of this.#listeners) {
+        for (const listener of this.#listeners ?? []) {
           try {
             listener(event);
           } catch {
@@ -70,24 +108,104 @@ export class TinkerFuture<T> implements Promise<T> {
           }
         }
       },
+      signal: stopSignal,
     };
-    this.#promise = Promise.resolve()
-      .then(() => work(handle))
-      .then(
-        (value) => {
-          this.#state = { status: "fulfilled", value };
-          for (const w of this.#submittedWaiters.splice(0))
-            w.reject(new TinkerError(`${label} finished without a request id`));
-          return value;
-        },
-        (error: unknown) => {
-          this.#state = { status: "rejected", error };
-          for (const w of this.#submittedWaiters.splice(0)) w.reject(error);
-          throw error;
-        },
-      );
+    let stopped!: (reason: unknown) => void;
+    const stop = new Promise<never>((_, reject) => {
+      stopped = reject;
+    });
+    stopSignal.addEventListener("abort", () => stopped(stopSignal.reason), { once: true });
+    const disposers = this.#watchScope(scope);
+    const run = Promise.resolve().then(() => work(handle));
+    // After a stop the work finishes in the background; its own outcome is not the future's.
+    run.catch(() => {});
+    this.#promise = Promise.race([run, stop]).then(
+      (value) => {
+        for (const dispose of disposers) dispose();
+        this.#state = { status: "fulfilled", value };
+        for (const w of this.#takeWaiters())
+          w.reject(new TinkerError(`${label} finished without a request id`));
+        return value;
+      },
+      (error: unknown) => {
+        for (const dispose of disposers) dispose();
+        this.#state = { status: "rejected", error };
+        for (const w of this.#takeWaiters()) w.reject(error);
+        throw error;
+      },
+    );
     // The outcome is delivered to whoever waits; nobody waiting is not an unhandled rejection.
     this.#promise.catch(() => {});
+  }
+
+  /** Aborts the work's signal when the client closes, the call's signal fires or its timeout passes. */
+  #watchScope(scope: FutureScope): (() => void)[] {
+    const { parent, signal, timeout } = scope;
+    const stopWith = (reason: () => unknown) => {
+      if (!this.#controller.signal.aborted && this.#state.status === "pending") {
+        this.#controller.abort(reason());
+      }
+    };
+    const disposers: (() => void)[] = [];
+    const fromParent = () => abortError(parent, { message: `${this.#label} was stopped.` });
+    const fromCaller = () =>
+      new APIUserAbortError(`${this.#label} was aborted ${this.#afterwards()}`, { cause: signal?.reason });
+    if (parent?.aborted) stopWith(fromParent);
+    else disposers.push(watchAbort(parent, () => stopWith(fromParent)));
+    if (signal?.aborted) stopWith(fromCaller);
+    else disposers.push(watchAbort(signal, () => stopWith(fromCaller)));
+    if (timeout !== undefined) {
+      const clock = scope.clock ?? systemClock;
+      const timer = clock.setTimeout(
+        () =>
+          stopWith(
+            () =>
+              new CallTimeoutError(
+                `${this.#label} had no result within its timeout of ${timeout} ms; it was stopped ${this.#afterwards()}`,
+                timeout,
+                this.requestId,
+              ),
+          ),
+        timeout,
+      );
+      disposers.push(() => clock.clearTimeout(timer));
+    }
+    return disposers;
+  }
+
+  /** What stopping now means on the server, for the stop errors' messages. */
+  #afterwards(): string {
+    const id = this.requestId;
+    if (id !== undefined) {
+      return `after the server accepted it (request ${id}): polling stopped, but the server still runs it.`;
+    }
+    return (
+      "before the server acknowledged it: nothing was applied, unless its request was already on the wire " +
+      "(then the server applies it once). Later calls of the same client are not affected."
+    );
+  }
+
+  /**
+   * Stops this future: no more submits or polls, and it rejects with FutureCancelledError (the
+   * error is returned too). Work the server already accepted is not undone: a training step that
+   * was submitted is still applied, in its place in the model's order. A training call cancelled
+   * before it was sent gives up its place (its seq id is filled with a no-op), so later calls go
+   * through. Returns true when this call stopped the future, false when it had already settled or
+   * been stopped (then nothing changes).
+   */
+  cancel(): boolean {
+    if (this.#state.status !== "pending" || this.#controller.signal.aborted) return false;
+    this.#controller.abort(
+      new FutureCancelledError(`${this.#label} was cancelled ${this.#afterwards()}`, this.requestId),
+    );
+    return true;
+  }
+
+  /** The submitted() waiters, removed (each is settled once). */
+  #takeWaiters(): { resolve: (id: string) => void; reject: (e: unknown) => void }[] {
+    const waiters = this.#submittedWaiters ?? [];
+    this.#submittedWaiters = undefined;
+    return waiters;
   }
 
   /** A future that is already resolved (e.g. a save found to be done already). */
@@ -120,7 +238,10 @@ export class TinkerFuture<T> implements Promise<T> {
     if (this.#state.status === "rejected") return Promise.reject(this.#state.error);
     if (this.#state.status === "fulfilled")
       return Promise.reject(new TinkerError(`${this.#label} had no request id`));
-    return new Promise((resolve, reject) => this.#submittedWaiters.push({ resolve, reject }));
+    return new Promise((resolve, reject) => {
+      this.#submittedWaiters ??= [];
+      this.#submittedWaiters.push({ resolve, reject });
+    });
   }
 
   /** Queue-state changes reported while polling. Returns a function that removes the listener. */
@@ -128,13 +249,14 @@ export class TinkerFuture<T> implements Promise<T> {
     if (event !== "queueState") {
       throw new ValidationError(`Unknown event: ${String(event)}; a future emits "queueState"`, "event");
     }
+    this.#listeners ??= new Set();
     this.#listeners.add(listener);
     return () => this.off(event, listener);
   }
 
   /** Removes a listener added with `on`. */
   off<E extends keyof FutureEvents>(_event: E, listener: (payload: FutureEvents[E]) => void): void {
-    this.#listeners.delete(listener);
+    this.#listeners?.delete(listener);
   }
 
   /**

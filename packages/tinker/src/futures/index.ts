@@ -1,6 +1,7 @@
 // Futures: the awaitable result of every submitted call, the retrieve_future loop, the retry layer
 // around submissions, and the per-client turn gate.
 
+export { type CheckedCallOptions, checkCallOptions, type FutureCallOptions } from "./call-options.js";
 export { type FutureEvents, type FutureHandle, type ResultOptions, TinkerFuture } from "./future.js";
 export {
   POLL_TIMINGS,

@@ -50,6 +50,8 @@ export interface PollReply {
 export type PollTransport = (
   params: RetrieveFutureParams,
   signal: AbortSignal | undefined,
+  /** A call's own extra headers (FutureCallOptions.headers), already checked. */
+  headers?: Record<string, string>,
 ) => Promise<PollReply>;
 
 /** How to read the result of one kind of future. */
@@ -85,6 +87,20 @@ export interface PollOptions<T> {
   createPromiseRoundtripSec?: number;
   /** Stops the loop (client closed, future cancelled). */
   signal?: AbortSignal;
+  /** Extra headers of the call, sent on every poll. */
+  headers?: Record<string, string>;
+  /**
+   * The session's in-flight response budget (`inflight_response_bytes_semaphore_size`, contract
+   * 1.7): a `complete_metadata` answer reserves its `response_payload_size` here before the
+   * payload is fetched, and keeps it until this loop ends. Absent: nothing is reserved.
+   */
+  responseBudget?: ResponseBudget;
+}
+
+/** A byte budget (clients/byte-budget.ts): admits while the balance is >= 0, in arrival order. */
+export interface ResponseBudget {
+  /** Waits for room, takes `bytes`, and returns the release; rejects when `signal` aborts. */
+  acquire(bytes: number, signal?: AbortSignal): Promise<() => void>;
 }
 
 /** Waits of the loop, exported so tests and docs name the same numbers. */
@@ -172,157 +188,173 @@ export async function pollFuture<T>(options: PollOptions<T>): Promise<T> {
   const T = POLL_TIMINGS;
 
   let allowMetadataOnly = true;
-  let connectionBackoffs = 0; // c
-  let bodied400s = 0; // b
-  let serverErrorsInRow = 0;
-  let bare400Budget: number = T.bare400Budget;
+  let releaseResponseBytes: (() => void) | undefined;
+  try {
+    return await pollLoop();
+  } finally {
+    releaseResponseBytes?.();
+  }
 
-  const wait = async (ms: number, why: string): Promise<void> => {
-    logger.debug(`Request ${requestId}: ${why}; polling again in ${(ms / 1000).toFixed(2)} s`);
-    await abortableSleep(sleep, ms, signal, STOPPED);
-  };
-  const observe = (event: QueueStateEvent | undefined): void => {
-    if (!event || !options.onQueueState) return;
-    try {
-      options.onQueueState(event);
-    } catch (error) {
-      logger.error("A queueState listener threw", { error });
-    }
-  };
+  async function pollLoop(): Promise<T> {
+    let connectionBackoffs = 0; // c
+    let bodied400s = 0; // b
+    let serverErrorsInRow = 0;
+    let bare400Budget: number = T.bare400Budget;
 
-  for (let iteration = 0; ; iteration++) {
-    if (signal?.aborted) throw abortError(signal, { message: STOPPED });
-    let reply: PollReply;
-    try {
-      reply = await transport(
-        {
-          requestId,
-          allowMetadataOnly,
-          iteration,
-          requestType: options.requestType,
-          accept,
-          ...(options.createPromiseRoundtripSec !== undefined
-            ? { createPromiseRoundtripSec: options.createPromiseRoundtripSec }
-            : {}),
-        },
-        signal,
-      );
-    } catch (error) {
-      if (signal?.aborted || error instanceof APIUserAbortError) {
-        throw abortError(signal, { message: STOPPED, cause: error });
+    const wait = async (ms: number, why: string): Promise<void> => {
+      logger.debug(`Request ${requestId}: ${why}; polling again in ${(ms / 1000).toFixed(2)} s`);
+      await abortableSleep(sleep, ms, signal, STOPPED);
+    };
+    const observe = (event: QueueStateEvent | undefined): void => {
+      if (!event || !options.onQueueState) return;
+      try {
+        options.onQueueState(event);
+      } catch (error) {
+        logger.error("A queueState listener threw", { error });
       }
-      if (error instanceof APIConnectionError) {
-        // Also APITimeoutError: the 45 s per-poll deadline passed without an answer.
-        serverErrorsInRow = 0;
-        await wait(T.connectionBackoffMs(connectionBackoffs), `no answer (${error.message})`);
-        connectionBackoffs++;
-        continue;
-      }
-      if (!(error instanceof APIError)) throw error;
-      const { status } = error;
-      const bare = isBare400(status, error.headers);
-      // A bare 400 counts as a connection error, so it does not reset the connection backoff.
-      if (status !== 429 && !bare) connectionBackoffs = 0;
-      if (status < 500) serverErrorsInRow = 0;
-      if (!bare) bare400Budget = Math.min(T.bare400Budget, bare400Budget + 1);
+    };
 
-      if (status >= 500) {
-        serverErrorsInRow++;
-        await wait(T.serverErrorBackoffMs(serverErrorsInRow), `server error ${status}`);
-        continue;
-      }
-      if (status === 408) {
-        if (isObject(error.body)) {
-          observe(queueStateOf(error.body, requestId, options.requestType));
-          bodied400s = 0;
-        }
-        continue;
-      }
-      if (status === 429) {
-        await wait(T.connectionBackoffMs(connectionBackoffs), "rate limited (429)");
-        connectionBackoffs++;
-        continue;
-      }
-      if (status === 410) {
-        throw new FutureExpiredError(
-          `Request ${requestId} expired or broke on the server (HTTP 410); its result cannot be fetched. ` +
-            "Submit the call again (sampling does this by itself).",
-          requestId,
-        );
-      }
-      if (bare) {
-        if (bare400Budget <= 0) {
-          throw withRequestId(
-            error,
+    for (let iteration = 0; ; iteration++) {
+      if (signal?.aborted) throw abortError(signal, { message: STOPPED });
+      let reply: PollReply;
+      try {
+        reply = await transport(
+          {
             requestId,
-            `retrieve_future for request ${requestId} kept getting empty 400s`,
+            allowMetadataOnly,
+            iteration,
+            requestType: options.requestType,
+            accept,
+            ...(options.createPromiseRoundtripSec !== undefined
+              ? { createPromiseRoundtripSec: options.createPromiseRoundtripSec }
+              : {}),
+          },
+          signal,
+          options.headers,
+        );
+      } catch (error) {
+        if (signal?.aborted || error instanceof APIUserAbortError) {
+          throw abortError(signal, { message: STOPPED, cause: error });
+        }
+        if (error instanceof APIConnectionError) {
+          // Also APITimeoutError: the 45 s per-poll deadline passed without an answer.
+          serverErrorsInRow = 0;
+          await wait(T.connectionBackoffMs(connectionBackoffs), `no answer (${error.message})`);
+          connectionBackoffs++;
+          continue;
+        }
+        if (!(error instanceof APIError)) throw error;
+        const { status } = error;
+        const bare = isBare400(status, error.headers);
+        // A bare 400 counts as a connection error, so it does not reset the connection backoff.
+        if (status !== 429 && !bare) connectionBackoffs = 0;
+        if (status < 500) serverErrorsInRow = 0;
+        if (!bare) bare400Budget = Math.min(T.bare400Budget, bare400Budget + 1);
+
+        if (status >= 500) {
+          serverErrorsInRow++;
+          await wait(T.serverErrorBackoffMs(serverErrorsInRow), `server error ${status}`);
+          continue;
+        }
+        if (status === 408) {
+          if (isObject(error.body)) {
+            observe(queueStateOf(error.body, requestId, options.requestType));
+            bodied400s = 0;
+          }
+          continue;
+        }
+        if (status === 429) {
+          await wait(T.connectionBackoffMs(connectionBackoffs), "rate limited (429)");
+          connectionBackoffs++;
+          continue;
+        }
+        if (status === 410) {
+          throw new FutureExpiredError(
+            `Request ${requestId} expired or broke on the server (HTTP 410); its result cannot be fetched. ` +
+              "Submit the call again (sampling does this by itself).",
+            requestId,
           );
         }
-        bare400Budget--;
-        await wait(T.connectionBackoffMs(connectionBackoffs), "empty 400 (dropped by a proxy)");
-        connectionBackoffs++;
-        continue;
-      }
-      if (status === 400) {
-        if (bodied400s < T.maxBodied400Retries) {
-          bodied400s++;
+        if (bare) {
+          if (bare400Budget <= 0) {
+            throw withRequestId(
+              error,
+              requestId,
+              `retrieve_future for request ${requestId} kept getting empty 400s`,
+            );
+          }
+          bare400Budget--;
+          await wait(T.connectionBackoffMs(connectionBackoffs), "empty 400 (dropped by a proxy)");
+          connectionBackoffs++;
+          continue;
+        }
+        if (status === 400) {
+          if (bodied400s < T.maxBodied400Retries) {
+            bodied400s++;
+            continue;
+          }
+          throw withRequestId(error, requestId, `retrieve_future for request ${requestId} failed`);
+        }
+        if (status === 402) {
+          if (!billing.allows(now())) {
+            throw withRequestId(error, requestId, `Request ${requestId} stayed paused for billing too long`);
+          }
+          logger.warn(`Request ${requestId} is paused for billing: ${APIError.detailOf(error.body)}`);
+          await wait(T.billingSleepMs, "paused for billing (402)");
           continue;
         }
         throw withRequestId(error, requestId, `retrieve_future for request ${requestId} failed`);
       }
-      if (status === 402) {
-        if (!billing.allows(now())) {
-          throw withRequestId(error, requestId, `Request ${requestId} stayed paused for billing too long`);
+
+      // A 2xx answer.
+      connectionBackoffs = 0;
+      serverErrorsInRow = 0;
+      bare400Budget = Math.min(T.bare400Budget, bare400Budget + 1);
+      const contentType = reply.headers.get("content-type") ?? "";
+      if (contentType.toLowerCase().includes(PROTOBUF_CONTENT_TYPE)) {
+        if (!decoder.proto) {
+          throw new ResponseValidationError(
+            `retrieve_future for request ${requestId} answered in protobuf, but a ${decoder.name} is only sent as JSON`,
+          );
         }
-        logger.warn(`Request ${requestId} is paused for billing: ${APIError.detailOf(error.body)}`);
-        await wait(T.billingSleepMs, "paused for billing (402)");
+        return decoder.proto(reply.body);
+      }
+      const value = parseJson(reply.body, requestId);
+      if (isObject(value) && value.type === "try_again") {
+        observe(queueStateOf(value, requestId, options.requestType));
         continue;
       }
-      throw withRequestId(error, requestId, `retrieve_future for request ${requestId} failed`);
-    }
-
-    // A 2xx answer.
-    connectionBackoffs = 0;
-    serverErrorsInRow = 0;
-    bare400Budget = Math.min(T.bare400Budget, bare400Budget + 1);
-    const contentType = reply.headers.get("content-type") ?? "";
-    if (contentType.toLowerCase().includes(PROTOBUF_CONTENT_TYPE)) {
-      if (!decoder.proto) {
-        throw new ResponseValidationError(
-          `retrieve_future for request ${requestId} answered in protobuf, but a ${decoder.name} is only sent as JSON`,
+      if (isObject(value) && value.status === "complete_metadata") {
+        if (!allowMetadataOnly) {
+          throw new ResponseValidationError(
+            `retrieve_future for request ${requestId} answered complete_metadata twice; the server must send the payload the second time`,
+          );
+        }
+        allowMetadataOnly = false;
+        const size = value.response_payload_size;
+        const bytes = typeof size === "number" && Number.isFinite(size) && size > 0 ? size : 0;
+        if (options.responseBudget && bytes > 0) {
+          // Held until the result is decoded (or the loop fails): large payloads download a few at once.
+          releaseResponseBytes = await options.responseBudget.acquire(bytes, signal);
+        }
+        continue;
+      }
+      if (isObject(value) && Object.hasOwn(value, "error")) {
+        const category = categoryOf(value.category);
+        const message = typeof value.error === "string" ? value.error : JSON.stringify(value.error);
+        throw new RequestFailedError(
+          `Request ${requestId} failed (${category} error): ${message}`,
+          requestId,
+          category,
         );
       }
-      return decoder.proto(reply.body);
-    }
-    const value = parseJson(reply.body, requestId);
-    if (isObject(value) && value.type === "try_again") {
-      observe(queueStateOf(value, requestId, options.requestType));
-      continue;
-    }
-    if (isObject(value) && value.status === "complete_metadata") {
-      if (!allowMetadataOnly) {
+      if (wantProto) {
         throw new ResponseValidationError(
-          `retrieve_future for request ${requestId} answered complete_metadata twice; the server must send the payload the second time`,
+          `retrieve_future for request ${requestId} answered a ${decoder.name} in JSON although protobuf was asked for; ` +
+            'the server predates protobuf results: use { wireFormat: "json" }',
         );
       }
-      allowMetadataOnly = false;
-      continue;
+      return decoder.json(value);
     }
-    if (isObject(value) && Object.hasOwn(value, "error")) {
-      const category = categoryOf(value.category);
-      const message = typeof value.error === "string" ? value.error : JSON.stringify(value.error);
-      throw new RequestFailedError(
-        `Request ${requestId} failed (${category} error): ${message}`,
-        requestId,
-        category,
-      );
-    }
-    if (wantProto) {
-      throw new ResponseValidationError(
-        `retrieve_future for request ${requestId} answered a ${decoder.name} in JSON although protobuf was asked for; ` +
-          'the server predates protobuf results: use { wireFormat: "json" }',
-      );
-    }
-    return decoder.json(value);
   }
 }

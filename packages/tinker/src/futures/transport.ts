@@ -5,8 +5,14 @@ import type { HttpClient } from "../client/http.js";
 import type { PollTransport } from "./poll.js";
 
 export function httpPollTransport(http: HttpClient): PollTransport {
-  return async (params, signal) => {
-    const res = await retrieveFuture(http, params, signal ? { signal } : {});
-    return { status: res.status, headers: res.headers, body: res.data };
-  };
+  // Not async: a thousand polls waiting at once then hold one reaction each, not a suspended frame.
+  return (params, signal, headers) =>
+    retrieveFuture(http, params, {
+      ...(signal ? { signal } : {}),
+      ...(headers ? { headers } : {}),
+    }).then((res) => ({
+      status: res.status,
+      headers: res.headers,
+      body: res.data,
+    }));
 }

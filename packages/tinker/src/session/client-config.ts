@@ -50,9 +50,12 @@ export interface ClientConfig {
   createModelViaLoadWeights: boolean;
 }
 
-/** The server's `client/dynamic_config` answer (start-up step 3); tinker-ts reads it once per connection. */
+/**
+ * The server's `client/dynamic_config` answer (start-up step 3). A session fetches it again every
+ * max(`refreshIntervalSec`, 10) s; a session-less connection reads it once, as in the Python SDK.
+ */
 export interface DynamicConfig {
-  /** How often, in seconds, the server asks clients to fetch it again (tinker-ts does not). Default 300. */
+  /** How often, in seconds, the server asks clients to fetch it again. Default 300. */
   refreshIntervalSec: number;
 }
 
@@ -161,9 +164,9 @@ export async function loadClientConfig(
 }
 
 /**
- * Step 3 of start-up. Optional: a 404 means defaults. Nothing reads its values yet, so a transient
- * failure (connection, timeout, 408/429/5xx) also falls back to defaults, with a warning, instead of
- * failing the whole start-up as the official client does after its 5-minute retry layer.
+ * Step 3 of start-up. Optional: a 404 means defaults. Its one value is the refresh interval, so a
+ * transient failure (connection, timeout, 408/429/5xx) also falls back to defaults, with a warning,
+ * instead of failing the whole start-up as the official client does after its 5-minute retry layer.
  */
 export async function loadDynamicConfig(
   http: HttpClient,

@@ -1,13 +1,15 @@
-// A session: start-up steps 1-3 (connection.ts), then create_session, then the heartbeat loop.
+// A session: start-up steps 1-3 (connection.ts), then create_session, then the background work of
+// step 5: the heartbeat loop, the dynamic-config refresh and telemetry.
 // Messages the server sends with the new session are logged at their level; an error_message is
 // reported but does not abort (contract 2.4).
 
-import { createSession, sessionHeartbeat } from "../api/service.js";
+import { createSession, fetchDynamicConfig, sessionHeartbeat } from "../api/service.js";
 import type { ResolvedOptions } from "../client/options.js";
 import { SDK_VERSION } from "../client/version.js";
 import type { Telemetry } from "../telemetry/telemetry.js";
-import type { ClientConfig, DynamicConfig } from "./client-config.js";
+import { type ClientConfig, type DynamicConfig, parseDynamicConfig } from "./client-config.js";
 import { type Connection, type ConnectionHooks, connect } from "./connection.js";
+import { DynamicConfigRefresh, type DynamicConfigRefreshStats } from "./dynamic-config-refresh.js";
 import type { EventRegistry } from "./events.js";
 import { HeartbeatLoop, type HeartbeatStats } from "./heartbeat.js";
 import { openTelemetry } from "./telemetry-link.js";
@@ -19,6 +21,7 @@ export class SessionHolder {
     readonly sessionId: string,
     private readonly connection: Connection,
     private readonly heartbeat: HeartbeatLoop,
+    private readonly refresh: DynamicConfigRefresh,
     /** Undefined when telemetry is off. */
     readonly telemetry: Telemetry | undefined,
   ) {}
@@ -58,8 +61,16 @@ export class SessionHolder {
         ...options.heartbeat,
       });
       heartbeat.start();
+      // Only sessions refresh it, as in the Python SDK (session-less connections read it once).
+      const refresh = new DynamicConfigRefresh({
+        initial: connection.dynamicConfig,
+        fetch: async (signal) => parseDynamicConfig(await fetchDynamicConfig(http, SDK_VERSION, { signal })),
+        clock: options.clock,
+        logger: log,
+      });
+      refresh.start();
       const telemetry = options.telemetry ? openTelemetry(http, sessionId, options) : undefined;
-      return new SessionHolder(sessionId, connection, heartbeat, telemetry);
+      return new SessionHolder(sessionId, connection, heartbeat, refresh, telemetry);
     } catch (error) {
       connection.close();
       throw error;
@@ -74,8 +85,14 @@ export class SessionHolder {
     return this.connection.config;
   }
 
+  /** The last good `client/dynamic_config` values (refreshed every max(refresh_interval_sec, 10) s). */
   get dynamicConfig(): DynamicConfig {
-    return this.connection.dynamicConfig;
+    return this.refresh.current;
+  }
+
+  /** Counters of the dynamic-config refresh. */
+  dynamicConfigStats(): DynamicConfigRefreshStats {
+    return this.refresh.stats();
   }
 
   get jwt() {
@@ -97,6 +114,7 @@ export class SessionHolder {
     // What telemetry has queued goes out before the connection closes (one try per batch, 5 s).
     await this.telemetry?.close();
     await this.heartbeat.stop();
+    await this.refresh.stop();
     this.connection.close();
   }
 }

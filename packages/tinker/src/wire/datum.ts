@@ -17,6 +17,12 @@ export const LOSS_INPUT_DTYPES: Readonly<Record<string, TensorDtype>> = Object.f
 });
 
 /**
+ * The keys whose 2-D nested-array values are sent as sparse CSR when that is smaller (as the
+ * Python SDK does for 2-D torch tensors; see `TensorData.toSparseIfSmaller`).
+ */
+export const SPARSE_ELIGIBLE_LOSS_INPUTS: readonly string[] = Object.freeze(["target_tokens", "weights"]);
+
+/**
  * One loss input as a caller may give it: a TensorData, or a plain or typed array (plain arrays
  * only for the keys of {@link LOSS_INPUT_DTYPES}, whose dtype is known).
  */
@@ -60,7 +66,9 @@ function toTensor(key: string, value: LossFnInputValue): TensorData {
         field,
       );
     }
-    return TensorData.from(value, { dtype: keyDtype, field });
+    const dense = TensorData.from(value, { dtype: keyDtype, field });
+    // A 2-D top-k target or weight matrix is mostly zeros: CSR is smaller on the wire, same values.
+    return SPARSE_ELIGIBLE_LOSS_INPUTS.includes(key) ? dense.toSparseIfSmaller() : dense;
   }
   if (ArrayBuffer.isView(value)) {
     // A known key fixes the dtype even for typed arrays: float target tokens or int weights are

@@ -9,7 +9,13 @@ export {
   DEFAULT_FWDBWD_MAX_CHUNK_LEN,
   estimateDatumBytes,
 } from "./chunking.js";
-export { Datum, type DatumInit, LOSS_INPUT_DTYPES, type LossFnInputValue } from "./datum.js";
+export {
+  Datum,
+  type DatumInit,
+  LOSS_INPUT_DTYPES,
+  type LossFnInputValue,
+  SPARSE_ELIGIBLE_LOSS_INPUTS,
+} from "./datum.js";
 export { WireDecodeError } from "./errors.js";
 /**
  * The protobuf messages of contract 4.17 as protoc-gen-es generates them (schemas and types), for
@@ -52,6 +58,7 @@ export {
 } from "./proto-codec.js";
 export {
   type CsrInit,
+  csrIsSmaller,
   type NestedNumbers,
   TensorData,
   type TensorDataOptions,

@@ -1,26 +1,16 @@
 // A direct protobuf reader for the two results the SDK decodes on every call: ForwardBackwardOutput
 // and SampleResponse. It walks the response bytes once and reads numeric arrays through typed-array
-// views into the buffer (one copy first when a field does not start on a 4-byte boundary), where
+// views into the buffer (through one copy when a field does not start on a 4-byte boundary), where
 // protobuf-es would build message objects and the old codec read element by element through a
-// DataView. float32 and int32 fields reach the caller as views: the `number[]` the types promise
-// is made from the view the first time the field is read (defineLazy), so the decoded object keeps
-// the response bytes alive and they must not be changed afterwards. The result is value for value
+// DataView. float32 and int32 fields are checked during the decode but read later: the `number[]`
+// the types promise is made from the response bytes the first time the field is read (defineLazy),
+// copy included, so the decoded object keeps the response bytes alive and they must not be changed
+// afterwards. The result is value for value
 // what the protobuf-es decoder in proto-reference.ts gives (property tests), including its checks
 // and its errors' classes and paths.
 
 import { WireDecodeError } from "./errors.js";
-import { hostIsLittleEndian } from "./packed.js";
-import {
-  copyBytes,
-  elementSize,
-  FLOAT32,
-  float32s,
-  INT32,
-  int32s,
-  int64s,
-  setValues,
-  values,
-} from "./proto-fields.js";
+import { elementSize, FLOAT32, float32s, INT32, int32s, int64s, setValues, values } from "./proto-fields.js";
 import { Reader } from "./proto-wire.js";
 import type {
   ForwardBackwardOutput,
@@ -93,36 +83,63 @@ function readArrayRecord(r: Reader, what: string): ArrayRecord {
   return rec;
 }
 
+/**
+ * How many datums a BatchedTensor holds: its byte offsets have datums + 1 entries, and the count
+ * must agree with the record's `num_datums` when it has one. Shared with the protobuf-es reference.
+ */
+export function batchedDatumCount(
+  offsets: readonly number[],
+  numDatums: number | undefined,
+  what: string,
+): number {
+  if (offsets.length === 0) throw new WireDecodeError("offsets are empty; need datums + 1 entries", what);
+  const count = offsets.length - 1;
+  if (numDatums !== undefined && count !== numDatums) {
+    throw new WireDecodeError(`has ${count} datums but the record has ${numDatums}`, what);
+  }
+  return count;
+}
+
+/**
+ * Datum `i`'s byte range [start, end) in a BatchedTensor's `byteLength`-byte data, checked: inside
+ * the data, and a whole number of `size`-byte elements. Shared with the protobuf-es reference.
+ */
+export function datumByteRange(
+  offsets: readonly number[],
+  i: number,
+  byteLength: number,
+  size: number,
+  what: string,
+): [start: number, end: number] {
+  const start = offsets[i] as number;
+  const end = offsets[i + 1] as number;
+  if (start < 0 || end < start || end > byteLength) {
+    throw new WireDecodeError(
+      `byte offsets ${start}..${end} of datum ${i} fall outside the ${byteLength}-byte data`,
+      `${what}.offsets`,
+    );
+  }
+  if ((end - start) % size !== 0) {
+    throw new WireDecodeError(`datum ${i} has ${end - start} bytes, not a multiple of ${size}`, what);
+  }
+  return [start, end];
+}
+
 function batchedTensorValues(
   bt: BatchedTensor,
   numDatums: number | undefined,
   what: string,
 ): WireTensorData[] {
   const offsets = int64s(bt.offsets, `${what}.offsets`);
-  if (offsets.length === 0) throw new WireDecodeError("offsets are empty; need datums + 1 entries", what);
-  const count = offsets.length - 1;
-  if (numDatums !== undefined && count !== numDatums) {
-    throw new WireDecodeError(`has ${count} datums but the record has ${numDatums}`, what);
-  }
+  const count = batchedDatumCount(offsets, numDatums, what);
   const inner = product(bt.trailing);
   const size = elementSize(bt.dtype);
-  // One copy of the whole field when it is misaligned, rather than one per datum.
-  const all =
-    (bt.data.byteOffset & 3) !== 0 && size === 4 && hostIsLittleEndian() ? copyBytes(bt.data) : bt.data;
+  // No copy of a misaligned field here: float32 and int32 datums are read lazily (setValues), and
+  // each makes the copy it needs when read; the other dtypes are read at once, element by element.
   const out: WireTensorData[] = [];
   for (let i = 0; i < count; i++) {
-    const start = offsets[i]!;
-    const end = offsets[i + 1]!;
-    if (start < 0 || end < start || end > bt.data.byteLength) {
-      throw new WireDecodeError(
-        `byte offsets ${start}..${end} of datum ${i} fall outside the ${bt.data.byteLength}-byte data`,
-        `${what}.offsets`,
-      );
-    }
-    if ((end - start) % size !== 0) {
-      throw new WireDecodeError(`datum ${i} has ${end - start} bytes, not a multiple of ${size}`, what);
-    }
-    const bytes = all.subarray(start, end);
+    const [start, end] = datumByteRange(offsets, i, bt.data.byteLength, size, what);
+    const bytes = bt.data.subarray(start, end);
     const length = (end - start) / size;
     if (inner === 0 ? length !== 0 : length % inner !== 0) {
       // The reference reads the values first, so a dtype it does not know is named before this.

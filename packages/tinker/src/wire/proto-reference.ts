@@ -25,7 +25,13 @@ import {
   parse,
   valuesToBytes,
 } from "./proto-codec.js";
-import { normalizeOutputType, pushDatumsFromColumns, TOPK_EMPTY_LOGPROB } from "./proto-reader.js";
+import {
+  batchedDatumCount,
+  datumByteRange,
+  normalizeOutputType,
+  pushDatumsFromColumns,
+  TOPK_EMPTY_LOGPROB,
+} from "./proto-reader.js";
 import type {
   ForwardBackwardOutput,
   ForwardBackwardRequest,
@@ -122,27 +128,13 @@ function batchedTensorFromProto(
   what: string,
 ): WireTensorData[] {
   const offsets = bytesToInt64(bt.offsets, `${what}.offsets`);
-  if (offsets.length === 0) throw new WireDecodeError("offsets are empty; need datums + 1 entries", what);
-  const count = offsets.length - 1;
-  if (numDatums !== undefined && count !== numDatums) {
-    throw new WireDecodeError(`has ${count} datums but the record has ${numDatums}`, what);
-  }
+  const count = batchedDatumCount(offsets, numDatums, what);
   const trailing = bt.trailingShape.map((d, i) => bigintToNumber(d, `${what}.trailing_shape[${i}]`));
   const inner = product(trailing);
   const size = elementSize(bt.dtype);
   const out: WireTensorData[] = [];
   for (let i = 0; i < count; i++) {
-    const start = offsets[i]!;
-    const end = offsets[i + 1]!;
-    if (start < 0 || end < start || end > bt.data.byteLength) {
-      throw new WireDecodeError(
-        `byte offsets ${start}..${end} of datum ${i} fall outside the ${bt.data.byteLength}-byte data`,
-        `${what}.offsets`,
-      );
-    }
-    if ((end - start) % size !== 0) {
-      throw new WireDecodeError(`datum ${i} has ${end - start} bytes, not a multiple of ${size}`, what);
-    }
+    const [start, end] = datumByteRange(offsets, i, bt.data.byteLength, size, what);
     const { data, dtype } = bytesToValues(bt.data.subarray(start, end), bt.dtype, what);
     if (inner === 0 ? data.length !== 0 : data.length % inner !== 0) {
       throw new WireDecodeError(

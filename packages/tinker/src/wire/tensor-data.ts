@@ -49,6 +49,16 @@ export interface CsrInit {
   dtype: TensorDtype;
 }
 
+/**
+ * Whether a 2-D tensor of `rows` × `cols` with `nonZeros` non-zero values is smaller as sparse CSR,
+ * by the Python SDK 0.25's rule (`TensorData.from_torch_sparse`), which counts entries, not bytes:
+ * CSR holds rows + 1 row pointers, nnz columns and nnz values; dense holds rows · cols values; CSR
+ * is chosen only when strictly smaller.
+ */
+export function csrIsSmaller(rows: number, cols: number, nonZeros: number): boolean {
+  return rows + 1 + 2 * nonZeros < rows * cols;
+}
+
 function typedDtype(values: TypedNumberArray): TensorDtype {
   return values instanceof Float32Array || values instanceof Float64Array ? "float32" : "int64";
 }
@@ -277,6 +287,41 @@ export class TensorData implements WireTensorData {
       ...(wire.sparse_crow_indices
         ? { sparse_crow_indices: wire.sparse_crow_indices, sparse_col_indices: wire.sparse_col_indices ?? [] }
         : {}),
+    });
+  }
+
+  /**
+   * This tensor as sparse CSR when that is smaller by {@link csrIsSmaller} (a 2-D dense tensor
+   * with enough zeros), else this tensor itself. The values are the same: CSR decodes back to this
+   * dense tensor (zeros, including -0, are left out). `Datum.create` applies it to 2-D
+   * `target_tokens` and `weights` given as nested arrays, as the Python SDK does for 2-D torch
+   * tensors.
+   */
+  toSparseIfSmaller(): TensorData {
+    if (this.sparse_crow_indices || this.shape.length !== 2) return this;
+    const [rows, cols] = this.shape as [number, number];
+    let nonZeros = 0;
+    for (const v of this.data) if (v !== 0) nonZeros++;
+    if (!csrIsSmaller(rows, cols, nonZeros)) return this;
+    const values: number[] = [];
+    const colIndices: number[] = [];
+    const crowIndices: number[] = [0];
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0; c < cols; c++) {
+        const v = this.data[r * cols + c]!;
+        if (v !== 0) {
+          values.push(v);
+          colIndices.push(c);
+        }
+      }
+      crowIndices.push(values.length);
+    }
+    return new TensorData({
+      data: packValues(values, this.dtype, "TensorData.data"),
+      dtype: this.dtype,
+      shape: [rows, cols],
+      sparse_crow_indices: packValues(crowIndices, "int64", "TensorData.sparse_crow_indices"),
+      sparse_col_indices: packValues(colIndices, "int64", "TensorData.sparse_col_indices"),
     });
   }
 

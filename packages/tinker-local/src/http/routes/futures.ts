@@ -30,23 +30,53 @@ function disconnectSignal(request: FastifyRequest): { signal: AbortSignal; dispo
   return { signal: controller.signal, dispose: () => request.raw.socket.off("close", onClose) };
 }
 
-function sendResult(reply: FastifyReply, result: FutureResult, protobuf: boolean): FastifyReply {
-  if (result.type === "json") return reply.send(result.value);
+/** The answer to a finished poll: its body, and the content type when it is not JSON. */
+type Payload = { protobuf: Uint8Array } | { json: unknown };
+
+function payloadOf(result: FutureResult, protobuf: boolean): Payload {
+  if (result.type === "json") return { json: result.value };
   if (protobuf) {
-    const bytes =
-      result.type === "forward_backward"
-        ? encodeForwardBackwardOutputProto(result.value)
-        : encodeSampleResponseProto(result.value, { topkK: result.topkK });
-    return reply
-      .header("content-type", PROTOBUF)
-      .send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    return {
+      protobuf:
+        result.type === "forward_backward"
+          ? encodeForwardBackwardOutputProto(result.value)
+          : encodeSampleResponseProto(result.value, { topkK: result.topkK }),
+    };
   }
-  try {
-    return reply.send(
+  return {
+    json:
       result.type === "forward_backward"
         ? encodeForwardBackwardOutputJson(result.value)
         : encodeSampleResponseJson(result.value),
-    );
+  };
+}
+
+function payloadBytes(payload: Payload): number {
+  if ("protobuf" in payload) return payload.protobuf.byteLength;
+  return Buffer.byteLength(JSON.stringify(payload.json), "utf8");
+}
+
+function sendResult(
+  reply: FastifyReply,
+  result: FutureResult,
+  protobuf: boolean,
+  metadataOnlyAbove: number | undefined,
+): FastifyReply {
+  try {
+    const payload = payloadOf(result, protobuf);
+    if (metadataOnlyAbove !== undefined) {
+      // Contract 4.14: a large result is announced first; the client reserves its size from its
+      // in-flight response budget and polls again with allow_metadata_only false for the payload.
+      const size = payloadBytes(payload);
+      if (size > metadataOnlyAbove) {
+        return reply.send({ status: "complete_metadata", response_payload_size: size });
+      }
+    }
+    if ("json" in payload) return reply.send(payload.json);
+    const bytes = payload.protobuf;
+    return reply
+      .header("content-type", PROTOBUF)
+      .send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   } catch (error) {
     // JSON cannot carry every float (NaN, infinities); protobuf can.
     return reply.send({
@@ -61,10 +91,11 @@ function answer(
   record: FutureRecord,
   protobuf: boolean,
   queueState: TrainingRuntime["queueState"],
+  metadataOnlyAbove: number | undefined,
 ): FastifyReply {
   if (record.state === "failed" && record.failure !== undefined) return reply.send(record.failure);
   if (record.state === "done" && record.result !== undefined)
-    return sendResult(reply, record.result, protobuf);
+    return sendResult(reply, record.result, protobuf, metadataOnlyAbove);
   return reply.send({ type: "try_again", request_id: record.requestId, ...queueState(record) });
 }
 
@@ -86,8 +117,11 @@ export const futureRoutes: RouteGroup = (app, ctx: RouteContext) => {
     const user = requireUser(request);
     const body = BodyReader.of(request.body);
     const requestId = body.string("request_id");
-    // Results are small here, so the metadata-only outcome (`complete_metadata`) is never used.
-    body.optionalBoolean("allow_metadata_only");
+    // The metadata-only outcome (`complete_metadata`) is used when the server is started with
+    // `metadataOnlyAboveBytes` and the client says it understands it (clients before 0.14 do not
+    // send the flag, and must get the payload).
+    const allowMetadataOnly = body.optionalBoolean("allow_metadata_only") ?? false;
+    const metadataOnlyAbove = allowMetadataOnly ? ctx.options.metadataOnlyAboveBytes : undefined;
     const protobuf = acceptsProtobuf(request);
     let record = futures.lookup(user.id, requestId);
     if (record.state === "queued" || record.state === "running") {
@@ -100,6 +134,6 @@ export const futureRoutes: RouteGroup = (app, ctx: RouteContext) => {
       // It may have expired while held: that is a 410 now.
       record = futures.lookup(user.id, requestId);
     }
-    return answer(reply, record, protobuf, (pending) => ctx.training.queueState(pending));
+    return answer(reply, record, protobuf, (pending) => ctx.training.queueState(pending), metadataOnlyAbove);
   });
 };

@@ -4,6 +4,7 @@
 // (cross-entropy is −Σ w·logp, so ∂/∂logp is −w).
 
 import { ResponseValidationError, ValidationError } from "../../client/errors.js";
+import { type CheckedCallOptions, callScope } from "../../futures/call-options.js";
 import { TinkerFuture } from "../../futures/future.js";
 import type { ForwardBackwardOutput, WireDatum } from "../../wire/types.js";
 import { chunkBatch, prepareBatch, runForwardBackward, toResult } from "./forward-backward.js";
@@ -43,6 +44,7 @@ export function forwardBackwardCustom(
   baseModel: string | undefined,
   data: readonly DatumLike[],
   lossFn: CustomLossFn,
+  options: CheckedCallOptions,
 ): TinkerFuture<CustomLossResult> {
   if (typeof lossFn !== "function") throw new ValidationError("lossFn must be a function", "lossFn");
   const datums = toDatums(data, "forwardBackwardCustom");
@@ -81,58 +83,62 @@ export function forwardBackwardCustom(
   // Both passes take their seq ids now, so a call made after this one runs after both.
   const forwardTurns = seq.reserveChunks(forwardInput.chunks.length);
   const backwardTurns = seq.reserveChunks(forwardInput.chunks.length);
-  return new TinkerFuture(async (handle) => {
-    let forward: ForwardBackwardOutput | undefined;
-    let failure: unknown;
-    let computed: CustomLossOutput | undefined;
-    let weights: number[][] = lengths.map((n) => new Array<number>(n).fill(0));
-    try {
-      forward = await runForwardBackward(
+  return new TinkerFuture(
+    async (handle) => {
+      let forward: ForwardBackwardOutput | undefined;
+      let failure: unknown;
+      let computed: CustomLossOutput | undefined;
+      let weights: number[][] = lengths.map((n) => new Array<number>(n).fill(0));
+      try {
+        forward = await runForwardBackward(
+          seq,
+          forwardInput,
+          { lossFn: "cross_entropy", lossFnConfig: undefined, forwardOnly: true, headers: options.headers },
+          forwardTurns,
+          handle,
+        );
+        const logprobs = forward.loss_fn_outputs.map((o, i) => {
+          const lp = o.logprobs;
+          if (!lp) throw new ResponseValidationError(`forward result for datum ${i} has no logprobs`);
+          return Float32Array.from(lp.data);
+        });
+        computed = await lossFn(datums, logprobs);
+        if (!computed || typeof computed.loss !== "number" || !Array.isArray(computed.grads)) {
+          throw new ValidationError("lossFn must return { loss: number, grads: number[][] }", "lossFn");
+        }
+        if (computed.grads.length !== datums.length) {
+          throw new ValidationError(
+            `lossFn returned ${computed.grads.length} gradients for ${datums.length} datums`,
+            "grads",
+          );
+        }
+        weights = computed.grads.map((g, i) => customLossWeights(g, lengths[i]!, i));
+      } catch (error) {
+        // The backward seq ids are taken: send them anyway with zero weights (no gradient), so the
+        // server does not hold the calls queued behind this one waiting for the gap to fill.
+        failure = error;
+      }
+      const backwardInput = chunkBatch(
+        seq.ctx,
+        weights.map((w, i) => withWeights(i, w)),
+      );
+      const backward = await runForwardBackward(
         seq,
-        forwardInput,
-        { lossFn: "cross_entropy", lossFnConfig: undefined, forwardOnly: true },
-        forwardTurns,
+        backwardInput,
+        { lossFn: "cross_entropy", lossFnConfig: undefined, forwardOnly: false, headers: options.headers },
+        backwardTurns,
         handle,
       );
-      const logprobs = forward.loss_fn_outputs.map((o, i) => {
-        const lp = o.logprobs;
-        if (!lp) throw new ResponseValidationError(`forward result for datum ${i} has no logprobs`);
-        return Float32Array.from(lp.data);
-      });
-      computed = await lossFn(datums, logprobs);
-      if (!computed || typeof computed.loss !== "number" || !Array.isArray(computed.grads)) {
-        throw new ValidationError("lossFn must return { loss: number, grads: number[][] }", "lossFn");
-      }
-      if (computed.grads.length !== datums.length) {
-        throw new ValidationError(
-          `lossFn returned ${computed.grads.length} gradients for ${datums.length} datums`,
-          "grads",
-        );
-      }
-      weights = computed.grads.map((g, i) => customLossWeights(g, lengths[i]!, i));
-    } catch (error) {
-      // The backward seq ids are taken: send them anyway with zero weights (no gradient), so the
-      // server does not hold the calls queued behind this one waiting for the gap to fill.
-      failure = error;
-    }
-    const backwardInput = chunkBatch(
-      seq.ctx,
-      weights.map((w, i) => withWeights(i, w)),
-    );
-    const backward = await runForwardBackward(
-      seq,
-      backwardInput,
-      { lossFn: "cross_entropy", lossFnConfig: undefined, forwardOnly: false },
-      backwardTurns,
-      handle,
-    );
-    if (failure !== undefined) throw failure;
-    const result = toResult(forward as ForwardBackwardOutput);
-    const out = computed as CustomLossOutput;
-    return {
-      ...result,
-      metrics: { ...backward.metrics, ...out.metrics, "loss:sum": out.loss },
-      loss: out.loss,
-    };
-  }, "forwardBackwardCustom");
+      if (failure !== undefined) throw failure;
+      const result = toResult(forward as ForwardBackwardOutput);
+      const out = computed as CustomLossOutput;
+      return {
+        ...result,
+        metrics: { ...backward.metrics, ...out.metrics, "loss:sum": out.loss },
+        loss: out.loss,
+      };
+    },
+    "forwardBackwardCustom",
+    callScope(seq.ctx.signal, seq.ctx.clock, options),
+  );
 }

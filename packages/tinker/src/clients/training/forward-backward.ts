@@ -7,6 +7,7 @@ import { forwardBackwardJson, forwardBackwardProto, type SubmitAck } from "../..
 import { ResponseValidationError } from "../../client/errors.js";
 import type { FutureHandle } from "../../futures/future.js";
 import { pollFuture, type ResultDecoder } from "../../futures/poll.js";
+import { queueStateListeners } from "../../futures/queue-state-log.js";
 import type { Turn } from "../../futures/turn-gate.js";
 import { chunkForwardBackwardData, estimateDatumBytes } from "../../wire/chunking.js";
 import { decodeForwardBackwardOutputJson, encodeForwardBackwardRequestJson } from "../../wire/json-codec.js";
@@ -20,7 +21,7 @@ import type { ForwardBackwardOutput, LossFnConfig, LossFnType, WireDatum } from 
 import { zstdCompress } from "../../wire/zstd.js";
 import type { ClientContext } from "../context.js";
 import { checkTrainingBatch } from "./params.js";
-import type { Sequencer } from "./sequencer.js";
+import { requestOptions, type Sequencer } from "./sequencer.js";
 import type { DatumLike, ForwardBackwardResult } from "./types.js";
 
 const FBO_DECODER: ResultDecoder<ForwardBackwardOutput> = {
@@ -80,6 +81,8 @@ export interface ForwardBackwardCall {
   lossFn: LossFnType;
   lossFnConfig: LossFnConfig | undefined;
   forwardOnly: boolean;
+  /** The call's extra headers (FutureCallOptions.headers, checked), on its submits and polls. */
+  headers?: Record<string, string> | undefined;
 }
 
 /**
@@ -95,6 +98,9 @@ export async function runForwardBackward(
 ): Promise<ForwardBackwardOutput> {
   const { ctx, modelId, wireFormat } = seq;
   const { lossFn, lossFnConfig, forwardOnly } = call;
+  // The call's stop signal (client closed, call aborted, timed out or cancelled) and headers.
+  const signal = handle.signal;
+  const options = requestOptions({ signal, headers: call.headers });
   const started = ctx.now();
   const { chunks } = input;
   const seqOf = (i: number) => (turns.length === 1 ? turns[0]!.seqIds[i]! : turns[i]!.seqIds[0]!);
@@ -110,20 +116,20 @@ export async function runForwardBackward(
     let send: () => Promise<SubmitAck>;
     if (wireFormat === "json") {
       const body = encodeForwardBackwardRequestJson(request);
-      send = () => forwardBackwardJson(ctx.http, body, { signal: ctx.signal });
+      send = () => forwardBackwardJson(ctx.http, body, options);
     } else {
       const compress = ctx.config.protoCompressFwdbwd;
       // checkTrainingBatch checked every datum; the encoder does not walk them again.
       let bytes = encodeCheckedForwardBackwardRequestProto(request);
       if (compress) bytes = await zstdCompress(bytes);
-      send = () => forwardBackwardProto(ctx.http, bytes, compress, { signal: ctx.signal });
+      send = () => forwardBackwardProto(ctx.http, bytes, compress, options);
     }
     // Held until this chunk's submit is acknowledged (contract 1.7), not while it runs.
     const bytes = chunks[i]!.reduce((n, d) => n + estimateDatumBytes(d), 0);
     return ctx.throttles.fwdbwdBytes.with(
       bytes,
-      () => seq.withRetries(send, forwardOnly ? "forward" : "forward_backward"),
-      ctx.signal,
+      () => seq.withRetries(send, forwardOnly ? "forward" : "forward_backward", signal),
+      signal,
     );
   };
 
@@ -170,13 +176,14 @@ export async function runForwardBackward(
   const outputs = await Promise.all(
     acks.map((ack) =>
       pollFuture({
-        ...ctx.pollOptions(started),
+        ...ctx.pollOptions(started, signal),
+        ...(call.headers ? { headers: call.headers } : {}),
         createPromiseRoundtripSec: roundtrip,
         requestId: ack.request_id,
         requestType: forwardOnly ? "Forward" : "ForwardBackward",
         decoder: FBO_DECODER,
         wireFormat,
-        onQueueState: handle.emitQueueState,
+        onQueueState: queueStateListeners(handle.emitQueueState, seq.queueLog.observe),
       }),
     ),
   );

@@ -6,17 +6,35 @@
 import type { FutureRequestType } from "../../api/futures.js";
 import { forwardBackwardJson, forwardBackwardProto, type SubmitAck } from "../../api/training.js";
 import { ConflictError } from "../../client/errors.js";
+import { type CheckedCallOptions, callScope } from "../../futures/call-options.js";
 import { TinkerFuture } from "../../futures/future.js";
 import { pollFuture, type ResultDecoder, type WireFormat } from "../../futures/poll.js";
+import { QueueStateLog, queueStateListeners } from "../../futures/queue-state-log.js";
 import { submitWithRetries } from "../../futures/submit.js";
 import { type Turn, TurnGate } from "../../futures/turn-gate.js";
 import { encodeForwardBackwardRequestJson } from "../../wire/json-codec.js";
 import { encodeForwardBackwardRequestProto } from "../../wire/proto-codec.js";
 import type { ClientContext } from "../context.js";
 
+/** How one call's HTTP requests go: its stop signal (a future's handle.signal) and extra headers. */
+export interface RequestScope {
+  signal: AbortSignal;
+  headers: Record<string, string> | undefined;
+}
+
+/** The API layer's per-request options for a scope (only the fields that are set). */
+export function requestOptions(scope: RequestScope): {
+  signal: AbortSignal;
+  headers?: Record<string, string>;
+} {
+  return scope.headers ? { signal: scope.signal, headers: scope.headers } : { signal: scope.signal };
+}
+
+const NO_OPTIONS: CheckedCallOptions = { signal: undefined, timeout: undefined, headers: undefined };
+
 /** What a one-seq-id request does once its turn comes: submit, and map the polled result. */
 export interface SingleRequest<R, T> {
-  submit: () => Promise<SubmitAck>;
+  submit: (scope: RequestScope) => Promise<SubmitAck>;
   map: (r: R) => T;
   /** A save whose retried submit gets 409 was saved by an earlier attempt (decision 3). */
   savedPath?: string;
@@ -27,6 +45,8 @@ export class Sequencer {
   readonly ctx: ClientContext;
   readonly modelId: string;
   readonly wireFormat: WireFormat;
+  /** The model's paused-queue warning, shared by all its calls (one a minute at most). */
+  readonly queueLog: QueueStateLog;
   readonly #gate: TurnGate;
 
   constructor(ctx: ClientContext, modelId: string, wireFormat: WireFormat, firstSeqId: number) {
@@ -34,6 +54,7 @@ export class Sequencer {
     this.modelId = modelId;
     this.wireFormat = wireFormat;
     this.#gate = new TurnGate(firstSeqId);
+    this.queueLog = new QueueStateLog(ctx.logger, ctx.now, () => `Training for model ${modelId}`);
   }
 
   /** One turn holding every chunk (parallel chunks), or one turn per chunk. */
@@ -88,58 +109,71 @@ export class Sequencer {
   }
 
   /** `send` with the L2 retry layer (contract 1.6): the same body and seq id on every attempt. */
-  withRetries<T>(send: () => Promise<T>, what: string): Promise<T> {
-    return submitWithRetries(() => send(), this.ctx.submitOptions(what));
+  withRetries<T>(send: () => Promise<T>, what: string, signal?: AbortSignal): Promise<T> {
+    return submitWithRetries(() => send(), this.ctx.submitOptions(what, signal));
   }
 
   /**
    * One request with one seq id: reserve now, submit in turn (with the L2 retry layer), poll.
    * `savedPath`: a save whose retried submit gets 409 was saved by an earlier attempt (decision 3).
+   * `options` (checked by the caller before anything was reserved) stop or decorate this call; a
+   * call stopped before its submit was acknowledged has its seq id filled in its turn, as a refused
+   * one has, so the model's later calls are not held.
    */
   single<R, T>(
     label: string,
     requestType: FutureRequestType,
     decoder: ResultDecoder<R>,
     make: (seqId: number) => SingleRequest<R, T>,
+    options: CheckedCallOptions = NO_OPTIONS,
   ): TinkerFuture<T> {
     const turn = this.#gate.reserve(1);
     const ctx = this.ctx;
     const { submit, map, savedPath } = make(turn.seqIds[0]!);
-    return new TinkerFuture(async (handle) => {
-      const started = ctx.now();
-      let ack: SubmitAck | undefined;
-      try {
-        await turn.wait();
-        ack = await submitWithRetries(async (attempt) => {
-          try {
-            return await submit();
-          } catch (error) {
-            if (savedPath !== undefined && attempt > 0 && error instanceof ConflictError) {
-              ctx.logger.debug(
-                `${label}: a retried save got 409; an earlier attempt reached the server, so ${savedPath} is saved`,
-              );
-              return undefined;
-            }
-            throw error;
-          }
-        }, ctx.submitOptions(label));
-      } catch (error) {
-        await this.fillSeqGap(turn.seqIds, error);
-        throw error;
-      } finally {
-        turn.release();
-      }
-      if (ack === undefined) return map({ path: savedPath } as R);
-      handle.setRequestId(ack.request_id);
-      const result = await pollFuture({
-        ...ctx.pollOptions(started),
-        requestId: ack.request_id,
-        requestType,
-        decoder,
-        wireFormat: this.wireFormat,
-        onQueueState: handle.emitQueueState,
-      });
-      return map(result);
-    }, label);
+    return new TinkerFuture(
+      async (handle) => {
+        const started = ctx.now();
+        const scope: RequestScope = { signal: handle.signal, headers: options.headers };
+        let ack: SubmitAck | undefined;
+        try {
+          await turn.wait();
+          ack = await submitWithRetries(
+            async (attempt) => {
+              try {
+                return await submit(scope);
+              } catch (error) {
+                if (savedPath !== undefined && attempt > 0 && error instanceof ConflictError) {
+                  ctx.logger.debug(
+                    `${label}: a retried save got 409; an earlier attempt reached the server, so ${savedPath} is saved`,
+                  );
+                  return undefined;
+                }
+                throw error;
+              }
+            },
+            ctx.submitOptions(label, handle.signal),
+          );
+        } catch (error) {
+          await this.fillSeqGap(turn.seqIds, error);
+          throw error;
+        } finally {
+          turn.release();
+        }
+        if (ack === undefined) return map({ path: savedPath } as R);
+        handle.setRequestId(ack.request_id);
+        const result = await pollFuture({
+          ...ctx.pollOptions(started, handle.signal),
+          requestId: ack.request_id,
+          requestType,
+          decoder,
+          wireFormat: this.wireFormat,
+          onQueueState: queueStateListeners(handle.emitQueueState, this.queueLog.observe),
+          ...(options.headers ? { headers: options.headers } : {}),
+        });
+        return map(result);
+      },
+      label,
+      callScope(ctx.signal, ctx.clock, options),
+    );
   }
 }

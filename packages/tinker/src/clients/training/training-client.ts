@@ -27,19 +27,28 @@ import {
 } from "../../api/training.js";
 import { ResponseValidationError, ValidationError } from "../../client/errors.js";
 import type { LossTensor } from "../../custom-loss/tensor.js";
+import {
+  type CheckedCallOptions,
+  callScope,
+  checkCallOptions,
+  type FutureCallOptions,
+} from "../../futures/call-options.js";
 import { TinkerFuture } from "../../futures/future.js";
 import { pollFuture, type WireFormat } from "../../futures/poll.js";
 import { parseTinkerPath } from "../../paths/tinker-path.js";
+import { captureFailures } from "../../telemetry/capture.js";
 import type { Telemetry } from "../../telemetry/telemetry.js";
 import { type ResolveTokenizerOptions, resolveTokenizer } from "../../tokenizer/resolve.js";
 import type { Tokenizer } from "../../tokenizer/types.js";
 import type { LossFnConfig, LossFnType, AdamParams as WireAdamParams } from "../../wire/types.js";
 import { type ClientContext, checkWireFormat } from "../context.js";
-import { SamplingClient, type SamplingClientOptions } from "../sampling-client.js";
+import { SamplingClient } from "../sampling/sampling-client.js";
+import type { SamplingClientOptions } from "../sampling/types.js";
+import { type CreationScope, creationOptionsOf, openCreationScope } from "./creation-scope.js";
 import { forwardBackwardCustom } from "./custom-loss.js";
 import { prepareBatch, runForwardBackward, toResult } from "./forward-backward.js";
 import { checkName, checkTtl, checkWeightsAccessToken, toLoraConfig, toWireAdamParams } from "./params.js";
-import { Sequencer } from "./sequencer.js";
+import { requestOptions, Sequencer } from "./sequencer.js";
 import type {
   AdamStepParams,
   CheckpointResult,
@@ -56,8 +65,17 @@ import type {
   TrainingInfo,
 } from "./types.js";
 
+/** Python 0.25 warns (DeprecationWarning) that the name has no effect. */
+function warnNameIgnored(ctx: ClientContext): void {
+  ctx.logger.warn(
+    "saveWeightsAndGetSamplingClient(name): the name is deprecated and has no effect; the weights are " +
+      "always saved ephemerally. For a kept checkpoint use saveWeightsForSampler(name) and then " +
+      "createSamplingClient(path).",
+  );
+}
+
 /** Looks up a checkpoint's LoRA config (weights_info); the token variant uses its own client. */
-export type WeightsInfoLookup = (path: string) => Promise<WeightsInfo>;
+export type WeightsInfoLookup = (path: string, signal: AbortSignal) => Promise<WeightsInfo>;
 
 /**
  * One LoRA model being trained on the server. Made by ServiceClient.createLoraTrainingClient or
@@ -71,6 +89,7 @@ export class TrainingClient {
   readonly #ctx: ClientContext;
   readonly #seq: Sequencer;
   #baseModel: string | undefined;
+  #warnedNameIgnored = false;
 
   /** @internal Use ServiceClient.createLoraTrainingClient / createTrainingClientFromState. */
   constructor(
@@ -89,38 +108,57 @@ export class TrainingClient {
     return this.#baseModel;
   }
 
-  /** @internal create_model, then the client. */
+  /** @internal create_model, then the client; `outer` is the scope of a fromState around it. */
   static async createLora(
     ctx: ClientContext,
     baseModel: string,
     options: LoraTrainingOptions = {},
+    outer?: CreationScope,
   ): Promise<TrainingClient> {
     if (typeof baseModel !== "string" || baseModel === "") {
       throw new ValidationError("baseModel must be a non-empty model name", "baseModel");
     }
     const loraConfig = toLoraConfig(options);
     const wireFormat = checkWireFormat(options.wireFormat);
-    const started = ctx.now();
-    const ack = await createModel(
-      ctx.http,
-      {
-        session_id: ctx.sessionId,
-        model_seq_id: ctx.counters.nextModelSeqId(),
-        base_model: baseModel,
-        ...(options.userMetadata ? { user_metadata: options.userMetadata } : {}),
-        lora_config: loraConfig,
-        type: "create_model",
-      },
-      { signal: ctx.signal },
-    );
-    const result = await pollFuture({
-      ...ctx.pollOptions(started),
-      requestId: ack.request_id,
-      requestType: "CreateModel",
-      decoder: { name: "CreateModelResponse", json: createModelResult },
-      wireFormat,
-    });
-    return new TrainingClient(ctx, result.model_id, { baseModel, wireFormat });
+    const scope =
+      outer ??
+      openCreationScope(
+        ctx,
+        creationOptionsOf(options),
+        "createLoraTrainingClient",
+        `Model creation for ${baseModel}`,
+      );
+    try {
+      // Stopped already: send nothing and take no model_seq_id.
+      if (scope.signal.aborted) throw scope.signal.reason;
+      const started = ctx.now();
+      const ack = await createModel(
+        ctx.http,
+        {
+          session_id: ctx.sessionId,
+          model_seq_id: ctx.counters.nextModelSeqId(),
+          base_model: baseModel,
+          ...(options.userMetadata ? { user_metadata: options.userMetadata } : {}),
+          lora_config: loraConfig,
+          type: "create_model",
+        },
+        { signal: scope.signal },
+      );
+      scope.submitted(ack.request_id);
+      const result = await pollFuture({
+        ...ctx.pollOptions(started, scope.signal),
+        requestId: ack.request_id,
+        requestType: "CreateModel",
+        decoder: { name: "CreateModelResponse", json: createModelResult },
+        wireFormat,
+        onQueueState: scope.onQueueState,
+      });
+      return new TrainingClient(ctx, result.model_id, { baseModel, wireFormat });
+    } catch (error) {
+      throw scope.translate(error);
+    } finally {
+      if (!outer) scope.dispose();
+    }
   }
 
   /** @internal Contract 2.8, both paths (the server's create_model_via_load_weights flag chooses). */
@@ -128,79 +166,113 @@ export class TrainingClient {
     ctx: ClientContext,
     path: string,
     options: TrainingFromStateOptions = {},
-    lookupWeightsInfo: WeightsInfoLookup = (p) => getWeightsInfo(ctx.http, p, { signal: ctx.signal }),
+    lookupWeightsInfo: WeightsInfoLookup = (p, signal) => getWeightsInfo(ctx.http, p, { signal }),
   ): Promise<TrainingClient> {
     parseTinkerPath(path, "path");
     const wireFormat = checkWireFormat(options.wireFormat);
     const optimizer = options.withOptimizer ?? false;
     const token = checkWeightsAccessToken(options.weightsAccessToken);
     const tokenField = token !== undefined ? { weights_access_token: token } : {};
-    if (ctx.config.createModelViaLoadWeights) {
-      const started = ctx.now();
-      const modelSeqId = ctx.counters.nextModelSeqId();
-      const ack = await loadWeights(
-        ctx.http,
+    const scope = openCreationScope(
+      ctx,
+      creationOptionsOf(options),
+      "createTrainingClientFromState",
+      `Model creation from ${path}`,
+    );
+    try {
+      if (scope.signal.aborted) throw scope.signal.reason;
+      if (ctx.config.createModelViaLoadWeights) {
+        const started = ctx.now();
+        const modelSeqId = ctx.counters.nextModelSeqId();
+        const ack = await loadWeights(
+          ctx.http,
+          {
+            session_id: ctx.sessionId,
+            model_seq_id: modelSeqId,
+            ...(options.baseModel !== undefined ? { base_model: options.baseModel } : {}),
+            ...(options.userMetadata ? { user_metadata: options.userMetadata } : {}),
+            path,
+            optimizer,
+            ...tokenField,
+            type: "load_weights",
+          },
+          { signal: scope.signal },
+        );
+        scope.submitted(ack.request_id);
+        await pollFuture({
+          ...ctx.pollOptions(started, scope.signal),
+          requestId: ack.request_id,
+          requestType: "LoadWeights",
+          decoder: { name: "LoadWeightsResponse", json: loadWeightsResult },
+          wireFormat,
+          onQueueState: scope.onQueueState,
+        });
+        // The model id is computed, not read from the answer (contract 2.8).
+        const client = new TrainingClient(ctx, `${ctx.sessionId}:train:${modelSeqId}`, { wireFormat });
+        client.#baseModel = options.baseModel ?? (await client.#infoWithin(scope.signal)).modelName;
+        return client;
+      }
+      const info = await lookupWeightsInfo(path, scope.signal);
+      if (!info.isLora || info.loraRank === undefined) {
+        throw new ResponseValidationError(
+          `${path} is not a LoRA checkpoint (weights_info: is_lora ${info.isLora})`,
+        );
+      }
+      const client = await TrainingClient.createLora(
+        ctx,
+        options.baseModel ?? info.baseModel,
         {
-          session_id: ctx.sessionId,
-          model_seq_id: modelSeqId,
-          ...(options.baseModel !== undefined ? { base_model: options.baseModel } : {}),
-          ...(options.userMetadata ? { user_metadata: options.userMetadata } : {}),
-          path,
-          optimizer,
-          ...tokenField,
-          type: "load_weights",
+          rank: info.loraRank,
+          trainMlp: info.trainMlp,
+          trainAttn: info.trainAttn,
+          trainUnembed: info.trainUnembed,
+          ...(options.userMetadata ? { userMetadata: options.userMetadata } : {}),
+          wireFormat,
         },
-        { signal: ctx.signal },
+        scope,
       );
-      await pollFuture({
-        ...ctx.pollOptions(started),
-        requestId: ack.request_id,
-        requestType: "LoadWeights",
-        decoder: { name: "LoadWeightsResponse", json: loadWeightsResult },
-        wireFormat,
-      });
-      // The model id is computed, not read from the answer (contract 2.8).
-      const client = new TrainingClient(ctx, `${ctx.sessionId}:train:${modelSeqId}`, { wireFormat });
-      client.#baseModel = options.baseModel ?? (await client.getInfo()).modelName;
+      const loadOptions = token !== undefined ? { weightsAccessToken: token } : {};
+      const load = optimizer
+        ? client.loadStateWithOptimizer(path, loadOptions)
+        : client.loadState(path, loadOptions);
+      // The load is queued on the new model; stopping here stops the wait, and the error names the
+      // model so nothing is left unaccounted for.
+      load.submitted().then(scope.submitted, () => {});
+      load.on("queueState", scope.onQueueState);
+      await load.result({ signal: scope.signal });
       return client;
+    } catch (error) {
+      throw scope.translate(error);
+    } finally {
+      scope.dispose();
     }
-    const info = await lookupWeightsInfo(path);
-    if (!info.isLora || info.loraRank === undefined) {
-      throw new ResponseValidationError(
-        `${path} is not a LoRA checkpoint (weights_info: is_lora ${info.isLora})`,
-      );
-    }
-    const client = await TrainingClient.createLora(ctx, options.baseModel ?? info.baseModel, {
-      rank: info.loraRank,
-      trainMlp: info.trainMlp,
-      trainAttn: info.trainAttn,
-      trainUnembed: info.trainUnembed,
-      ...(options.userMetadata ? { userMetadata: options.userMetadata } : {}),
-      wireFormat,
-    });
-    const loadOptions = token !== undefined ? { weightsAccessToken: token } : {};
-    await (optimizer
-      ? client.loadStateWithOptimizer(path, loadOptions)
-      : client.loadState(path, loadOptions));
-    return client;
   }
 
-  /** A forward pass (no gradients): per-datum outputs such as `logprobs`, and metrics. */
+  /**
+   * A forward pass (no gradients): per-datum outputs such as `logprobs`, and metrics. `options`
+   * stop ({ signal, timeout }) or decorate ({ headers }) this call only; see {@link FutureCallOptions}.
+   */
   forward(
     data: readonly DatumLike[],
     lossFn: LossFnType,
     lossFnConfig?: LossFnConfig,
+    options?: FutureCallOptions,
   ): TinkerFuture<ForwardBackwardResult> {
-    return this.#forwardBackward(data, lossFn, lossFnConfig, true, "forward");
+    return this.#forwardBackward(data, lossFn, lossFnConfig, true, "forward", options);
   }
 
-  /** Forward and backward: gradients accumulate on the server until the next optimStep. */
+  /**
+   * Forward and backward: gradients accumulate on the server until the next optimStep. `options`
+   * as for {@link TrainingClient.forward}; a call stopped after the server accepted it is still
+   * applied (in its place in this model's order).
+   */
   forwardBackward(
     data: readonly DatumLike[],
     lossFn: LossFnType,
     lossFnConfig?: LossFnConfig,
+    options?: FutureCallOptions,
   ): TinkerFuture<ForwardBackwardResult> {
-    return this.#forwardBackward(data, lossFn, lossFnConfig, false, "forwardBackward");
+    return this.#forwardBackward(data, lossFn, lossFnConfig, false, "forwardBackward", options);
   }
 
   /**
@@ -209,29 +281,42 @@ export class TrainingClient {
    * cross-entropy pass with weights −gradient puts exactly that gradient into the model. Datums may
    * carry only `target_tokens` (and `weights`, which is ignored). Write the loss once with
    * {@link LossTensor} operations and pass `differentiableLoss(fn)` to have the gradient derived.
+   * `options` as for {@link TrainingClient.forward}: a call stopped between its two passes still
+   * sends the second one's seq ids (as no-ops), so later calls are not held.
    */
-  forwardBackwardCustom(data: readonly DatumLike[], lossFn: CustomLossFn): TinkerFuture<CustomLossResult> {
-    return forwardBackwardCustom(this.#seq, this.#baseModel, data, lossFn);
+  forwardBackwardCustom(
+    data: readonly DatumLike[],
+    lossFn: CustomLossFn,
+    options?: FutureCallOptions,
+  ): TinkerFuture<CustomLossResult> {
+    const checked = checkCallOptions(options, "forwardBackwardCustom");
+    return forwardBackwardCustom(this.#seq, this.#baseModel, data, lossFn, checked);
   }
 
-  /** Applies the accumulated gradients with Adam (contract 4.6 defaults) and clears them. */
-  optimStep(adamParams: AdamStepParams | WireAdamParams = {}): TinkerFuture<OptimStepResult> {
+  /**
+   * Applies the accumulated gradients with Adam (contract 4.6 defaults) and clears them. `options`
+   * as for {@link TrainingClient.forward}.
+   */
+  optimStep(
+    adamParams: AdamStepParams | WireAdamParams = {},
+    options?: FutureCallOptions,
+  ): TinkerFuture<OptimStepResult> {
     const params = toWireAdamParams(adamParams);
+    const checked = checkCallOptions(options, "optimStep");
     return this.#seq.single(
       "optimStep",
       "OptimStep",
       { name: "OptimStepResponse", json: optimStepResult },
       (seqId) => ({
-        submit: () =>
+        submit: (scope) =>
           optimStep(
             this.#ctx.http,
             { adam_params: params, model_id: this.modelId, seq_id: seqId, type: "optim_step" },
-            {
-              signal: this.#ctx.signal,
-            },
+            requestOptions(scope),
           ),
         map: (r) => ({ metrics: r.metrics ?? {} }),
       }),
+      checked,
     );
   }
 
@@ -251,7 +336,7 @@ export class TrainingClient {
       "SaveWeights",
       { name: "SaveWeightsResponse", json: saveWeightsResult },
       (seqId) => ({
-        submit: () =>
+        submit: (scope) =>
           saveWeights(
             this.#ctx.http,
             {
@@ -262,7 +347,7 @@ export class TrainingClient {
               overwrite,
               type: "save_weights",
             },
-            { signal: this.#ctx.signal },
+            requestOptions(scope),
           ),
         map: (r) => ({ path: r.path }),
         savedPath: `tinker://${this.modelId}/weights/${name}`,
@@ -279,7 +364,7 @@ export class TrainingClient {
       "SaveWeightsForSampler",
       { name: "SaveWeightsForSamplerResponse", json: saveWeightsForSamplerResult },
       (seqId) => ({
-        submit: () =>
+        submit: (scope) =>
           saveWeightsForSampler(
             this.#ctx.http,
             {
@@ -289,7 +374,7 @@ export class TrainingClient {
               ...(ttl !== undefined ? { ttl_seconds: ttl } : {}),
               type: "save_weights_for_sampler",
             },
-            { signal: this.#ctx.signal },
+            requestOptions(scope),
           ),
         map: (r) => {
           if (!r.path) throw new ResponseValidationError("save_weights_for_sampler result has no path");
@@ -311,26 +396,29 @@ export class TrainingClient {
   }
 
   /**
-   * Saves the current weights for sampling and returns a SamplingClient on them. With a name they
-   * are saved under `sampler_weights/<name>`; without one they are ephemeral (contract 4.10).
+   * Saves the current weights for sampling, ephemerally (no checkpoint is listed or kept, contract
+   * 4.10), and returns a SamplingClient on them. As in the Python SDK 0.25, `name` is deprecated and
+   * ignored (a warning is logged, once per TrainingClient): for a kept checkpoint, call
+   * `saveWeightsForSampler(name)` and then `createSamplingClient(path)`.
    */
   async saveWeightsAndGetSamplingClient(
     name?: string,
     options: SamplingClientOptions = {},
   ): Promise<SamplingClient> {
     const ctx = this.#ctx;
-    const samplingOptions = { ...options, ...(this.#baseModel ? { baseModel: this.#baseModel } : {}) };
-    if (name !== undefined) {
-      const { path } = await this.saveWeightsForSampler(name);
-      return SamplingClient.create(ctx, { ...samplingOptions, modelPath: path });
+    SamplingClient.checkOptions(options);
+    if (name !== undefined && !this.#warnedNameIgnored) {
+      this.#warnedNameIgnored = true;
+      warnNameIgnored(ctx);
     }
+    const samplingOptions = { ...options, ...(this.#baseModel ? { baseModel: this.#baseModel } : {}) };
     const samplingSeqId = ctx.counters.nextSamplingSessionSeqId();
     const future = this.#seq.single(
       "saveWeightsAndGetSamplingClient",
       "SaveWeightsForSampler",
       { name: "SaveWeightsForSamplerResponse", json: saveWeightsForSamplerResult },
       (seqId) => ({
-        submit: () =>
+        submit: (scope) =>
           saveWeightsForSampler(
             ctx.http,
             {
@@ -339,7 +427,7 @@ export class TrainingClient {
               sampling_session_seq_id: samplingSeqId,
               type: "save_weights_for_sampler",
             },
-            { signal: ctx.signal },
+            requestOptions(scope),
           ),
         map: (r) => {
           if (!r.sampling_session_id) {
@@ -374,7 +462,11 @@ export class TrainingClient {
 
   /** Model facts from the server (`get_info`). */
   async getInfo(): Promise<TrainingInfo> {
-    const info = await getInfo(this.#ctx.http, this.modelId, { signal: this.#ctx.signal });
+    return this.#infoWithin(this.#ctx.signal);
+  }
+
+  async #infoWithin(signal: AbortSignal): Promise<TrainingInfo> {
+    const info = await getInfo(this.#ctx.http, this.modelId, { signal });
     const tokenizerId = info.model_data?.tokenizer_id ?? undefined;
     return {
       modelId: info.model_id,
@@ -408,19 +500,26 @@ export class TrainingClient {
     lossFnConfig: LossFnConfig | undefined,
     forwardOnly: boolean,
     call: "forward" | "forwardBackward",
+    options: FutureCallOptions | undefined,
   ): TinkerFuture<ForwardBackwardResult> {
+    // Everything is checked before a seq id is taken: a refused call leaves no hole in the order.
+    const checked: CheckedCallOptions = checkCallOptions(options, call);
     const input = prepareBatch(this.#ctx, data, lossFn, lossFnConfig, call, this.#baseModel);
     const turns = this.#seq.reserveChunks(input.chunks.length);
-    return new TinkerFuture(async (handle) => {
-      const out = await runForwardBackward(
-        this.#seq,
-        input,
-        { lossFn, lossFnConfig, forwardOnly },
-        turns,
-        handle,
-      );
-      return toResult(out);
-    }, call);
+    return new TinkerFuture(
+      async (handle) => {
+        const out = await runForwardBackward(
+          this.#seq,
+          input,
+          { lossFn, lossFnConfig, forwardOnly, headers: checked.headers },
+          turns,
+          handle,
+        );
+        return toResult(out);
+      },
+      call,
+      callScope(this.#ctx.signal, this.#ctx.clock, checked),
+    );
   }
 
   #load(path: string, optimizer: boolean, options: LoadStateOptions): TinkerFuture<LoadStateResult> {
@@ -431,7 +530,7 @@ export class TrainingClient {
       "LoadWeights",
       { name: "LoadWeightsResponse", json: loadWeightsResult },
       (seqId) => ({
-        submit: () =>
+        submit: (scope) =>
           loadWeights(
             this.#ctx.http,
             {
@@ -442,10 +541,25 @@ export class TrainingClient {
               ...(token !== undefined ? { weights_access_token: token } : {}),
               type: "load_weights",
             },
-            { signal: this.#ctx.signal },
+            requestOptions(scope),
           ),
         map: (r) => ({ path: r.path ?? undefined }),
       }),
     );
   }
 }
+
+// Failures of these calls go to the session's telemetry, as Python's @capture_exceptions(fatal=True).
+captureFailures(TrainingClient, [
+  "forward",
+  "forwardBackward",
+  "forwardBackwardCustom",
+  "optimStep",
+  "saveState",
+  "saveWeightsForSampler",
+  "loadState",
+  "loadStateWithOptimizer",
+  "saveWeightsAndGetSamplingClient",
+  "createSamplingClient",
+  "getInfo",
+]);

@@ -5,6 +5,7 @@ import type { Datum } from "../../wire/datum.js";
 import type { TensorData } from "../../wire/tensor-data.js";
 import type { WireDatum } from "../../wire/types.js";
 import type { WireFormatOption } from "../context.js";
+import type { ModelCreationOptions } from "./creation-scope.js";
 
 /** A datum as a {@link Datum} instance or in its wire (snake_case JSON) form; both are checked. */
 export type DatumLike = Datum | WireDatum;
@@ -100,7 +101,7 @@ export interface TrainingInfo {
 }
 
 /** Options of ServiceClient.createLoraTrainingClient: the LoRA config (contract 4.9) and more. */
-export interface LoraTrainingOptions extends WireFormatOption {
+export interface LoraTrainingOptions extends WireFormatOption, ModelCreationOptions {
   /** Default 32. */
   rank?: number;
   /** Seed of the adapter's initial weights (a safe integer); the server picks one when absent. */
@@ -116,7 +117,7 @@ export interface LoraTrainingOptions extends WireFormatOption {
 }
 
 /** Options of ServiceClient.createTrainingClientFromState (contract 2.8). */
-export interface TrainingFromStateOptions extends WireFormatOption {
+export interface TrainingFromStateOptions extends WireFormatOption, ModelCreationOptions {
   /** Also restore the optimizer state (Adam moments). Default false: weights only. */
   withOptimizer?: boolean;
   /** Override the checkpoint's base model (default path only). */

@@ -3,11 +3,12 @@
 // pickling does. The descriptor holds no credential: the receiving side authenticates with its own
 // TINKER_API_KEY (worker threads inherit the environment) or the options it is given.
 
-import { ValidationError } from "../client/errors.js";
-import { type ClientOptions, resolveOptions } from "../client/options.js";
-import type { WireFormat } from "../futures/poll.js";
-import { connect } from "../session/connection.js";
-import { ClientContext, SessionCounters } from "./context.js";
+import { ValidationError } from "../../client/errors.js";
+import { type ClientOptions, resolveOptions } from "../../client/options.js";
+import type { WireFormat } from "../../futures/poll.js";
+import { connect } from "../../session/connection.js";
+import { ClientContext, SessionCounters } from "../context.js";
+import { type RetryConfig, resolveRetryConfig } from "./retry-config.js";
 
 export const SAMPLING_DESCRIPTOR_KIND = "tinker-ts/sampling-client";
 
@@ -32,8 +33,13 @@ export interface SamplingClientDescriptor {
   wireFormat: WireFormat;
   /** Resubmits allowed per call; null stands for no limit (JSON has no Infinity). */
   maxResubmits: number | null;
-  /** The stuck-detection timeout, in ms. */
+  /** The stuck-detection timeout (retryConfig.progressTimeout), in ms. */
   stuckTimeoutMs: number;
+  /**
+   * The rest of the client's retryConfig; absent in descriptors of older versions. A custom
+   * `isRetryable` is a function and does not travel: the rebuilt client uses the default rule.
+   */
+  retryConfig?: Omit<RetryConfig, "isRetryable" | "progressTimeout">;
 }
 
 /** Checks a descriptor that may have come from anywhere; a ValidationError names the bad field. */
@@ -55,6 +61,12 @@ export function checkDescriptor(value: unknown): SamplingClientDescriptor {
   }
   if (!(typeof d.stuckTimeoutMs === "number" && d.stuckTimeoutMs > 0))
     throw bad("stuckTimeoutMs", "a number > 0");
+  if (d.retryConfig !== undefined) {
+    if (typeof d.retryConfig !== "object" || d.retryConfig === null) throw bad("retryConfig", "an object");
+    if ("isRetryable" in d.retryConfig || "progressTimeout" in d.retryConfig)
+      throw bad("retryConfig", "plain settings without isRetryable or progressTimeout");
+    resolveRetryConfig(d.retryConfig);
+  }
   return d as SamplingClientDescriptor;
 }
 

@@ -1,0 +1,239 @@
+// The work of one sample() call (contract 3.2, 4.8): take a permit of the client's semaphore,
+// submit the SampleRequest (a 429 is backpressure: wait 1 s, or 5 s for a large prompt, and
+// resubmit the same request with the same seq_id), poll for the result, and, when the server loses
+// the request (410) or the transport fails, resubmit with a new seq_id (the official client's L3
+// retry, shaped by `retryConfig` and bounded by `maxResubmits`), while a watchdog stops a call when the
+// client has made no progress for `retryConfig.progressTimeout` (Python's stuck detection).
+
+import { asample } from "../../api/sampling.js";
+import { watchAbort } from "../../client/abort-watch.js";
+import { RateLimitError } from "../../client/errors.js";
+import { abortableSleep, abortError, type Backoff, backoffMs } from "../../client/wait.js";
+import type { FutureHandle } from "../../futures/future.js";
+import { pollFuture, type ResultDecoder, type WireFormat } from "../../futures/poll.js";
+import { QueueStateLog, queueStateListeners } from "../../futures/queue-state-log.js";
+import { submitWithRetries } from "../../futures/submit.js";
+import { decodeSampleResponseJson } from "../../wire/json-codec.js";
+import { decodeSampleResponseProto } from "../../wire/proto-codec.js";
+import type { SampleRequest, SampleResponse, WireModelInput } from "../../wire/types.js";
+import type { ClientContext } from "../context.js";
+import { type ResolvedRetryConfig, resubmitBackoff, SamplingStuckError } from "./retry-config.js";
+import { Semaphore } from "./semaphore.js";
+import type { SampleResult } from "./types.js";
+
+const SAMPLE_DECODER: ResultDecoder<SampleResponse> = {
+  name: "SampleResponse",
+  proto: decodeSampleResponseProto,
+  json: decodeSampleResponseJson,
+};
+
+/** Contract 3.2: the backoff after a 429 depends on the prompt's estimated size. */
+export const SAMPLING_BACKPRESSURE = {
+  smallPromptBytes: 128 * 1024,
+  smallWaitMs: 1000,
+  largeWaitMs: 5000,
+} as const;
+
+/** Contract 1.7: 10 bytes per token; images count their bytes. */
+export function estimatePromptBytes(prompt: WireModelInput): number {
+  let total = 0;
+  for (const chunk of prompt.chunks) {
+    if (chunk.type === "image") total += Math.ceil((chunk.data.length * 3) / 4);
+    else if (chunk.type === "dmel") total += Math.ceil((chunk.dmel.length * 3) / 4);
+    else if (chunk.type === "image_asset_pointer") total += chunk.location.length;
+    else total += chunk.tokens.length * 10;
+  }
+  return total;
+}
+
+/** The wire's SampleResponse as the public SampleResult. */
+export function toSampleResult(res: SampleResponse): SampleResult {
+  const out: SampleResult = {
+    sequences: res.sequences.map((s) => ({
+      tokens: s.tokens,
+      ...(s.logprobs ? { logprobs: s.logprobs } : {}),
+      stopReason: s.stop_reason,
+    })),
+    promptCacheHitTokens: res.prompt_cache_hit_tokens ?? 0,
+  };
+  if (res.prompt_logprobs) out.promptLogprobs = res.prompt_logprobs;
+  if (res.topk_prompt_logprobs) out.topkPromptLogprobs = res.topk_prompt_logprobs;
+  return out;
+}
+
+/** Aborts `child` with `parent`'s reason when `parent` aborts; returns the function that unlinks. */
+function linkAbort(parent: AbortSignal, child: AbortController): () => void {
+  if (parent.aborted) {
+    child.abort(parent.reason);
+    return () => {};
+  }
+  return watchAbort(parent, () => child.abort(parent.reason));
+}
+
+/** What a pipeline needs to know of its client. */
+export interface SamplePipelineOptions {
+  /** The sampler, for messages. */
+  samplingSessionId: string;
+  /** The wire format of results. */
+  wireFormat: WireFormat;
+  /** Resubmits allowed per call after a lost request or a transport failure. */
+  maxResubmits: number;
+  /** The client's retryConfig, checked and with its defaults. */
+  retry: ResolvedRetryConfig;
+}
+
+/**
+ * The sample() calls of one SamplingClient: its semaphore, its seq ids (one per attempt), its
+ * paused-queue warning, and the progress watchdog (Python's RetryHandler): the time the last call
+ * finished, reset when a call starts with none in flight.
+ */
+export class SamplePipeline {
+  readonly #ctx: ClientContext;
+  readonly #options: SamplePipelineOptions;
+  readonly #semaphore: Semaphore;
+  readonly #backoff: Backoff;
+  readonly #queueLog: QueueStateLog;
+  #seq = 0;
+  #inFlight = 0;
+  #lastProgressAt: number;
+
+  /** A pipeline on `ctx` with the client's (already checked) options. */
+  constructor(ctx: ClientContext, options: SamplePipelineOptions) {
+    this.#ctx = ctx;
+    this.#options = options;
+    this.#semaphore = new Semaphore(ctx.config.sampleMaxConcurrentRequests);
+    this.#backoff = resubmitBackoff(options.retry);
+    this.#queueLog = new QueueStateLog(
+      ctx.logger,
+      ctx.now,
+      () => `Sampling for sampler ${options.samplingSessionId}`,
+    );
+    this.#lastProgressAt = ctx.now();
+  }
+
+  /**
+   * Runs one call to its SampleResponse: submit, poll, resubmit when lost. `handle.signal` stops
+   * it (client closed, call aborted, timed out or cancelled); `headers` go on its submits and polls.
+   */
+  async run(
+    request: Omit<SampleRequest, "seq_id">,
+    handle: FutureHandle,
+    headers?: Record<string, string>,
+  ): Promise<SampleResponse> {
+    const ctx = this.#ctx;
+    const { retry } = this.#options;
+    const release = await this.#semaphore.acquire();
+    if (this.#inFlight === 0) this.#lastProgressAt = ctx.now();
+    this.#inFlight++;
+    // The call's own stop: its handle's (client closed, call aborted, timed out, cancelled), or the
+    // watchdog's.
+    const call = new AbortController();
+    const unlink = linkAbort(handle.signal, call);
+    let lastRequestId: string | undefined;
+    const stopWatch = this.#watch(call, () => lastRequestId);
+    const signal = call.signal;
+    try {
+      const started = ctx.now();
+      const promptBytes = estimatePromptBytes(request.prompt);
+      for (let attempt = 0; ; attempt++) {
+        const body: SampleRequest = { ...request, seq_id: this.#seq++ };
+        try {
+          const ack = await this.#submit(body, promptBytes, signal, headers);
+          lastRequestId = ack.request_id;
+          handle.setRequestId(ack.request_id);
+          const result = await pollFuture({
+            ...ctx.pollOptions(started, signal),
+            ...(headers ? { headers } : {}),
+            requestId: ack.request_id,
+            requestType: "Sample",
+            decoder: SAMPLE_DECODER,
+            wireFormat: this.#options.wireFormat,
+            onQueueState: queueStateListeners(handle.emitQueueState, this.#queueLog.observe),
+          });
+          this.#lastProgressAt = ctx.now();
+          return result;
+        } catch (error) {
+          if (signal.aborted) throw abortError(signal, { cause: error });
+          if (!retry.enableRetryLogic || ctx.config.sampleNoRetries || !retry.isRetryable(error)) throw error;
+          if (attempt >= this.#options.maxResubmits) throw error;
+          const delay = backoffMs(this.#backoff, attempt, Math.random());
+          ctx.logger.info(
+            `Resubmitting sample (attempt ${attempt + 2}) in ${(delay / 1000).toFixed(2)} s: ${(error as Error).message}`,
+          );
+          await abortableSleep(ctx.sleep, delay, signal);
+        }
+      }
+    } finally {
+      this.#inFlight--;
+      stopWatch();
+      unlink();
+      release();
+    }
+  }
+
+  /**
+   * The progress watchdog of one call: wakes at the client's progress deadline (last finished
+   * call + progressTimeout) and stops the call with SamplingStuckError once it has passed, even
+   * while every poll is answered "try again". Returns the function that ends the watch.
+   */
+  #watch(call: AbortController, requestId: () => string | undefined): () => void {
+    const ctx = this.#ctx;
+    const { retry, samplingSessionId } = this.#options;
+    if (!retry.enableStuckDetection || !ctx.config.sampleEnableStuckDetection) return () => {};
+    const done = new AbortController();
+    const loop = async () => {
+      for (;;) {
+        const idle = ctx.now() - this.#lastProgressAt;
+        if (idle >= retry.progressTimeout) {
+          call.abort(
+            new SamplingStuckError(
+              `No progress made in ${retry.progressTimeout} ms: no sample() on sampler ${samplingSessionId} has finished ` +
+                "while calls were in flight; requests appear to be stuck (retryConfig.progressTimeout). " +
+                "A request the server accepted may still run there; its result is not read.",
+              retry.progressTimeout,
+              requestId(),
+            ),
+          );
+          return;
+        }
+        await ctx.sleep(retry.progressTimeout - idle, done.signal);
+      }
+    };
+    loop().catch(() => {
+      // Ended by `done` (the call finished) or by the client's close: nothing to report.
+    });
+    return () => done.abort();
+  }
+
+  /** One submission: 429 is backpressure (same body, same seq_id); the rest goes through L2. */
+  #submit(
+    body: SampleRequest,
+    promptBytes: number,
+    signal: AbortSignal,
+    headers: Record<string, string> | undefined,
+  ) {
+    const ctx = this.#ctx;
+    const wait =
+      promptBytes <= SAMPLING_BACKPRESSURE.smallPromptBytes
+        ? SAMPLING_BACKPRESSURE.smallWaitMs
+        : SAMPLING_BACKPRESSURE.largeWaitMs;
+    return submitWithRetries(
+      async () => {
+        for (;;) {
+          const release = await ctx.throttles.acquireSample(promptBytes, ctx.sleep, signal);
+          try {
+            return await asample(ctx.http, body, headers ? { signal, headers } : { signal });
+          } catch (error) {
+            if (!(error instanceof RateLimitError)) throw error;
+            ctx.throttles.sampleRateLimited(wait);
+            ctx.logger.debug(`Sampling backpressure (429): resubmitting seq ${body.seq_id} in ${wait} ms`);
+          } finally {
+            // Held until the server answers the POST, not until the sample is done.
+            release();
+          }
+        }
+      },
+      ctx.submitOptions("sample", signal),
+    );
+  }
+}
