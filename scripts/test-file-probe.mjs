@@ -11,12 +11,13 @@
 //                       from node:test's own beforeEach/afterEach hooks on the root
 //   done                every test and hook of the file has finished (the root's after hook)
 //   leak {resources}    handles still kept the process alive TINKER_TEST_EXIT_GRACE_MS after done
-//   exit {code, cpuMs}  the process exits; cpuMs is its own user + system CPU
+//   exit {code, cpuMs, childCpuMs}
+//                       the process exits; its own user + system CPU, and its children's
 //
 // It also replaces --test-force-exit, which on Linux ends a test file's process before its
 // report has gone through the pipe to the parent (nodejs/node#64833): a file that leaves a server
 // or a timer open is ended here, after its report is flushed, with the open handles named.
-import { appendFileSync } from "node:fs";
+import { appendFileSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 const dir = process.env.TINKER_PROBE_DIR;
@@ -30,6 +31,18 @@ const isTestFile =
   file !== undefined &&
   /\.test\.[cm]?[jt]s$/.test(file);
 
+// CPU of the programs the test file ran and waited for (a spawned CLI, a server, an example), from
+// Linux's /proc (cutime + cstime, in clock ticks of 10 ms); null where there is no /proc.
+function childCpuMs() {
+  try {
+    const stat = readFileSync("/proc/self/stat", "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[13]) + Number(fields[14])) * 10;
+  } catch {
+    return null;
+  }
+}
+
 if (isTestFile) {
   const out = join(dir, `${process.pid}.jsonl`);
   const record = (kind, fields = {}) =>
@@ -40,7 +53,7 @@ if (isTestFile) {
   record("begin");
   process.on("exit", (code) => {
     const cpu = process.cpuUsage();
-    record("exit", { code, cpuMs: Math.round((cpu.user + cpu.system) / 1000) });
+    record("exit", { code, cpuMs: Math.round((cpu.user + cpu.system) / 1000), childCpuMs: childCpuMs() });
   });
 
   const { after, afterEach, beforeEach } = await import("node:test");

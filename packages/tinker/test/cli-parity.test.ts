@@ -4,107 +4,42 @@
 // parent directory (and --dir), and whoami; both output formats.
 
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 import { createModel, type LocalServer, ownerIdForKey, startServer } from "tinker-local";
 import { ServiceClient } from "tinker-ts";
+import {
+  buildCli,
+  fails,
+  json,
+  ok,
+  runCli,
+  seedCheckpoint as seedCheckpointIn,
+  seedRun as seedRunIn,
+} from "./helpers/cli.js";
 
-const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
-const BIN = join(REPO_ROOT, "packages/tinker/dist/cli/main.js");
 const KEY = "tml-cli-parity-test-key-7";
 const OWNER = ownerIdForKey(KEY);
 const DAY = 86_400_000;
 const T0 = Date.parse("2024-05-01T00:00:00Z");
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 let server: LocalServer;
 let jwtServer: LocalServer;
 let work: string;
 let files: Record<string, Uint8Array>;
 
-function tinker(args: string[], url = server.url): Promise<CliResult> {
-  return new Promise((resolve) => {
-    const proc = spawn(process.execPath, [BIN, ...args], {
-      cwd: work,
-      env: { ...process.env, TINKER_API_KEY: KEY, TINKER_BASE_URL: url, TINKER_LOG: undefined },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    proc.stdout.on("data", (d) => (stdout += d));
-    proc.stderr.on("data", (d) => (stderr += d));
-    proc.on("close", (code) => {
-      assert.ok(
-        !stdout.includes(KEY) && !stderr.includes(KEY),
-        `the API key was printed by: ${args.join(" ")}`,
-      );
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-function ok(r: CliResult): string {
-  assert.equal(r.code, 0, `exit ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
-const json = (r: CliResult) => JSON.parse(ok(r)) as Record<string, unknown>;
-function fails(r: CliResult, code: number, pattern: RegExp): void {
-  assert.equal(r.code, code, `expected exit ${code}, got ${r.code}: ${r.stderr}`);
-  assert.equal(r.stdout, "");
-  assert.match(r.stderr, pattern);
-}
-
-let runs = 0;
-function seedRun(sessionId: string): string {
-  const id = `${sessionId}:train:${runs++}`;
-  server.store.runs.create({
-    id,
-    owner: OWNER,
-    sessionId,
-    baseModel: "tinker-local/tiny",
-    isLora: true,
-    loraRank: 4,
-    trainMlp: true,
-    trainAttn: true,
-    trainUnembed: true,
-    userMetadata: {},
-  });
-  return id;
-}
-
-function seedCheckpoint(runId: string, checkpointId: string, createdAt: number): string {
-  return server.store.checkpoints.save(
-    {
-      runId,
-      checkpointId,
-      kind: checkpointId.startsWith("weights/") ? "training" : "sampler",
-      owner: OWNER,
-      expiresAt: null,
-      createdAt,
-    },
-    files,
-  ).tinkerPath;
-}
+const tinker = (args: string[], url = server.url) => runCli(args, { key: KEY, baseUrl: url, cwd: work });
+const seedRun = (sessionId: string) => seedRunIn(server, OWNER, sessionId);
+const seedCheckpoint = (runId: string, checkpointId: string, createdAt: number) =>
+  seedCheckpointIn(server, { owner: OWNER, runId, checkpointId, files, createdAt });
 
 describe("tinker CLI parity with the Python CLI (built binary, tinker-local)", () => {
   let sessionId: string;
 
   before(async () => {
-    const build = spawnSync(
-      process.execPath,
-      [join(REPO_ROOT, "node_modules/typescript/bin/tsc"), "-p", "packages/tinker/tsconfig.build.json"],
-      { cwd: REPO_ROOT, encoding: "utf8" },
-    );
-    assert.ok(existsSync(BIN), `build failed:\n${build.stdout}${build.stderr}`);
+    await buildCli();
     const model = createModel("tinker-local/tiny", { rank: 4 });
     try {
       files = {

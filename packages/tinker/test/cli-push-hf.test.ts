@@ -4,14 +4,15 @@
 // and bad input refused before any request, with neither the Tinker key nor the HF token printed.
 
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { createModel, type LocalServer, ownerIdForKey, startServer } from "tinker-local";
 import { ServiceClient } from "tinker-ts";
+import { buildCli } from "./helpers/cli.js";
 import { type HubDouble, startHubDouble } from "./helpers/hub-double.js";
 
 const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
@@ -106,12 +107,7 @@ describe("tinker checkpoint push-hf (built binary, tinker-local, a local Hub dou
   let peftConfig: Record<string, unknown>;
 
   before(async () => {
-    const build = spawnSync(
-      process.execPath,
-      [join(REPO_ROOT, "node_modules/typescript/bin/tsc"), "-p", "packages/tinker/tsconfig.build.json"],
-      { cwd: REPO_ROOT, encoding: "utf8" },
-    );
-    assert.ok(existsSync(BIN), `build failed:\n${build.stdout}${build.stderr}`);
+    await buildCli();
     const model = createModel("tinker-local/tiny", { rank: 4 });
     try {
       weights = model.saveWeights();

@@ -3,25 +3,24 @@
 // class, and the API key never printed.
 
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 import { createModel, type LocalServer, ownerIdForKey, startServer } from "tinker-local";
 import { ServiceClient } from "tinker-ts";
+import {
+  buildCli,
+  fails,
+  json,
+  ok,
+  runCli,
+  seedCheckpoint as seedCheckpointIn,
+  seedRun as seedRunIn,
+} from "./helpers/cli.js";
 
-const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
-const BIN = join(REPO_ROOT, "packages/tinker/dist/cli/main.js");
 const KEY = "tml-cli-rest-test-key-42";
 const OWNER = ownerIdForKey(KEY);
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 let server: LocalServer;
 let work: string;
@@ -29,81 +28,16 @@ let weights: Uint8Array;
 let adapterConfig: Uint8Array;
 
 /** Runs the binary with the test key in the environment; checks the key is not in any output. */
-function tinker(args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
-  return new Promise((resolve) => {
-    const proc = spawn(process.execPath, [BIN, ...args], {
-      cwd: work,
-      env: {
-        ...process.env,
-        TINKER_API_KEY: KEY,
-        TINKER_BASE_URL: server.url,
-        TINKER_LOG: undefined,
-        ...env,
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    proc.stdout.on("data", (d) => (stdout += d));
-    proc.stderr.on("data", (d) => (stderr += d));
-    const timer = setTimeout(() => proc.kill("SIGKILL"), 60_000);
-    proc.on("close", (code) => {
-      clearTimeout(timer);
-      assert.ok(
-        !stdout.includes(KEY) && !stderr.includes(KEY),
-        `the API key was printed by: tinker ${args.join(" ")}`,
-      );
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-function json(r: CliResult): Record<string, unknown> & { [k: string]: never | unknown } {
-  assert.equal(r.code, 0, `exit ${r.code}: ${r.stderr}`);
-  return JSON.parse(r.stdout) as Record<string, unknown>;
-}
-
-function ok(r: CliResult): string {
-  assert.equal(r.code, 0, `exit ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
-
-function fails(r: CliResult, code: number, pattern?: RegExp): void {
-  assert.equal(r.code, code, `expected exit ${code}, got ${r.code}: ${r.stderr}`);
-  assert.equal(r.stdout, "", "no data on stdout when a command fails");
-  if (pattern) assert.match(r.stderr, pattern);
-}
-
-let runCounter = 0;
-function seedRun(sessionId: string): string {
-  const id = `${sessionId}:train:${runCounter++}`;
-  server.store.runs.create({
-    id,
+const tinker = (args: string[], env: Record<string, string | undefined> = {}) =>
+  runCli(args, { key: KEY, baseUrl: server.url, cwd: work, env });
+const seedRun = (sessionId: string) => seedRunIn(server, OWNER, sessionId, { name: "cli" });
+const seedCheckpoint = (runId: string, checkpointId: string) =>
+  seedCheckpointIn(server, {
     owner: OWNER,
-    sessionId,
-    baseModel: "tinker-local/tiny",
-    isLora: true,
-    loraRank: 4,
-    trainMlp: true,
-    trainAttn: true,
-    trainUnembed: true,
-    userMetadata: { name: "cli" },
+    runId,
+    checkpointId,
+    files: { "adapter_model.safetensors": weights, "adapter_config.json": adapterConfig },
   });
-  return id;
-}
-
-function seedCheckpoint(runId: string, checkpointId: string): string {
-  return server.store.checkpoints.save(
-    {
-      runId,
-      checkpointId,
-      kind: checkpointId.startsWith("weights/") ? "training" : "sampler",
-      owner: OWNER,
-      expiresAt: null,
-    },
-    { "adapter_model.safetensors": weights, "adapter_config.json": adapterConfig },
-  ).tinkerPath;
-}
 
 describe("tinker CLI (built binary) against tinker-local", () => {
   let sessionId: string;
@@ -111,16 +45,7 @@ describe("tinker CLI (built binary) against tinker-local", () => {
   let path: string;
 
   before(async () => {
-    // Build the binary the way it ships; tsc emits even if some unrelated file is mid-edit.
-    const build = spawnSync(
-      process.execPath,
-      [join(REPO_ROOT, "node_modules/typescript/bin/tsc"), "-p", "packages/tinker/tsconfig.build.json"],
-      {
-        cwd: REPO_ROOT,
-        encoding: "utf8",
-      },
-    );
-    assert.ok(existsSync(BIN), `build failed:\n${build.stdout}${build.stderr}`);
+    await buildCli();
     const model = createModel("tinker-local/tiny", { rank: 4 });
     try {
       weights = model.saveWeights();
