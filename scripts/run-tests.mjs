@@ -20,7 +20,7 @@
 //                               every file's wall and CPU time (by default the slowest ten)
 //   TINKER_TEST_TIMEOUT_MS      per test (and per file) deadline, default 300000; a file may ask
 //                               for more with a line `// run-tests: timeout-ms=N`
-//   TINKER_TEST_RUN_TIMEOUT_MS  whole run, default 900000
+//   TINKER_TEST_RUN_TIMEOUT_MS  whole run, default 2400000 (a guard against a hang, above any file's own deadline)
 //   TINKER_TEST_CONCURRENCY     test files run at once, default 3 (each file is its own process;
 //                               tests take ports from the OS and temporary folders of their own)
 //   TINKER_TEST_EXIT_GRACE_MS   how long a file's process may stay alive after its last test
@@ -46,7 +46,7 @@ function positiveEnv(name, fallback) {
   return value;
 }
 const testTimeoutMs = positiveEnv("TINKER_TEST_TIMEOUT_MS", 300_000);
-const runTimeoutMs = positiveEnv("TINKER_TEST_RUN_TIMEOUT_MS", 900_000);
+const runTimeoutMs = positiveEnv("TINKER_TEST_RUN_TIMEOUT_MS", 2_400_000);
 // Node 20 runs one file at a time on a 2-core machine (cores - 1); most files wait on a server or
 // a child process much of the time: at two at once, the unit run used about half of a quiet 2-core
 // machine (830 s of CPU in 14 min), so three at once, beside the files with deadlines of their own.

@@ -1,3 +1,4 @@
+// run-tests: timeout-ms=600000
 // The built `tinker` binary (packages/tinker/dist/cli/main.js), spawned as a user runs it, against
 // an in-process tinker-local: every REST command in both output formats, exit codes per error
 // class, and the API key never printed.
