@@ -69,6 +69,58 @@ export interface FutureScope {
   clock?: Clock;
 }
 
+/** What WorkHandle and observeFailure reach inside a future (set by TinkerFuture's static block). */
+let futureInternals: {
+  setRequestId(future: TinkerFuture<unknown>, id: string): void;
+  emitQueueState(future: TinkerFuture<unknown>, event: QueueStateEvent): void;
+  signal(future: TinkerFuture<unknown>): AbortSignal;
+  stop(future: TinkerFuture<unknown>, reason: unknown): void;
+  observeFailure(
+    future: TinkerFuture<unknown>,
+    report: (context: object, error: unknown) => void,
+    context: object,
+  ): void;
+};
+
+/**
+ * The handle a future's work reports through: its methods are on the prototype, so a future in
+ * flight holds one small object, not a closure (and a context) per method.
+ */
+class WorkHandle implements FutureHandle {
+  readonly #future: TinkerFuture<unknown>;
+  readonly signal: AbortSignal;
+  constructor(future: TinkerFuture<unknown>) {
+    this.#future = future;
+    this.signal = futureInternals.signal(future);
+  }
+  setRequestId(requestId: string): void {
+    futureInternals.setRequestId(this.#future, requestId);
+  }
+  #emit: ((event: QueueStateEvent) => void) | undefined;
+  /** Bound on first use (it may be passed on detached); queue states are rare, most calls never bind it. */
+  get emitQueueState(): (event: QueueStateEvent) => void {
+    const future = this.#future;
+    this.#emit ??= (event) => futureInternals.emitQueueState(future, event);
+    return this.#emit;
+  }
+  stop(reason: unknown): void {
+    futureInternals.stop(this.#future, reason);
+  }
+}
+
+/**
+ * @internal Calls `report(context, error)` once if `future` fails (at once if it already failed),
+ * before anyone awaiting it hears of the failure. For telemetry's capture
+ * wrapper, which would otherwise chain a promise and a closure onto every call.
+ */
+export function observeFailure<C extends object>(
+  future: TinkerFuture<unknown>,
+  report: (context: C, error: unknown) => void,
+  context: C,
+): void {
+  futureInternals.observeFailure(future, report as (context: object, error: unknown) => void, context);
+}
+
 type State<T> =
   | { status: "pending" }
   | { status: "fulfilled"; value: T }
@@ -123,6 +175,15 @@ export class TinkerFuture<T> implements Promise<T> {
         this.#dispose();
         this.#state = { status: "rejected", error };
         for (const w of this.#takeWaiters()) w.reject(error);
+        const observers = this.#failureObservers;
+        this.#failureObservers = undefined;
+        for (const observer of observers ?? []) {
+          try {
+            observer.report(observer.context, error);
+          } catch {
+            // An observer must not change the future's outcome.
+          }
+        }
         throw error;
       },
     );
@@ -132,29 +193,44 @@ export class TinkerFuture<T> implements Promise<T> {
     // After a stop the work finishes in the background; its own outcome is not the future's (the
     // outer promise is already settled, so resolving or rejecting it again does nothing).
     Promise.resolve()
-      .then(() => work(this.#handle()))
+      .then(() => work(new WorkHandle(this)))
       .then(resolve, reject);
   }
 
-  /** The handle the work reports through. */
-  #handle(): FutureHandle {
-    return {
-      setRequestId: (id) => {
-        this.#requestIds.push(id);
-        if (this.#requestIds.length === 1) for (const w of this.#takeWaiters()) w.resolve(id);
-      },
-      emitQueueState: (event) => {
-        if (this.#listeners === undefined) return;
-        for (const listener of this.#listeners) {
-          try {
-            listener(event);
-          } catch {
-            // A listener must not break the poll loop.
-          }
+  /** A request of the work was acknowledged. */
+  #setRequestId(id: string): void {
+    this.#requestIds.push(id);
+    if (this.#requestIds.length === 1) for (const w of this.#takeWaiters()) w.resolve(id);
+  }
+
+  /** The work reports a queue state: every listener hears it. */
+  #emitQueueState(event: QueueStateEvent): void {
+    if (this.#listeners === undefined) return;
+    for (const listener of this.#listeners) {
+      try {
+        listener(event);
+      } catch {
+        // A listener must not break the poll loop.
+      }
+    }
+  }
+
+  /** Told of the future's failure (see observeFailure); usually none or one. */
+  #failureObservers: { report: (context: object, error: unknown) => void; context: object }[] | undefined;
+
+  static {
+    futureInternals = {
+      setRequestId: (future, id) => future.#setRequestId(id),
+      emitQueueState: (future, event) => future.#emitQueueState(event),
+      signal: (future) => future.#controller.signal,
+      stop: (future, reason) => future.#stop(() => reason),
+      observeFailure: (future, report, context) => {
+        if (future.#state.status === "rejected") report(context, future.#state.error);
+        else if (future.#state.status === "pending") {
+          future.#failureObservers ??= [];
+          future.#failureObservers.push({ report, context });
         }
       },
-      signal: this.#controller.signal,
-      stop: (reason) => this.#stop(() => reason),
     };
   }
 

@@ -151,7 +151,7 @@ export class SamplePipeline {
             requestType: "Sample",
             decoder: SAMPLE_DECODER,
             wireFormat: this.#options.wireFormat,
-            onQueueState: queueStateListeners(handle.emitQueueState, this.#queueLog.observe),
+            onQueueState: queueStateListeners(handle, this.#queueLog.observe),
           });
           this.#lastProgressAt = ctx.now();
           return result;
