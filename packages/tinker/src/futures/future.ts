@@ -50,6 +50,11 @@ export interface FutureHandle {
    * timeout passed, or `cancel()` was called. Its reason is the typed error the future rejects with.
    */
   readonly signal: AbortSignal;
+  /**
+   * Stops the work as `cancel()` does, but with `reason` (a typed error) as the future's error; for
+   * a stop the work decides itself, e.g. the sampling watchdog. Does nothing once it settled or stopped.
+   */
+  stop(reason: unknown): void;
 }
 
 /** @internal How a client ties a future's work to the client's lifetime and to the call's options. */
@@ -62,6 +67,58 @@ export interface FutureScope {
   timeout?: number;
   /** Where the timeout's timer runs. Default: the system clock. */
   clock?: Clock;
+}
+
+/** What WorkHandle and observeFailure reach inside a future (set by TinkerFuture's static block). */
+let futureInternals: {
+  setRequestId(future: TinkerFuture<unknown>, id: string): void;
+  emitQueueState(future: TinkerFuture<unknown>, event: QueueStateEvent): void;
+  signal(future: TinkerFuture<unknown>): AbortSignal;
+  stop(future: TinkerFuture<unknown>, reason: unknown): void;
+  observeFailure(
+    future: TinkerFuture<unknown>,
+    report: (context: object, error: unknown) => void,
+    context: object,
+  ): void;
+};
+
+/**
+ * The handle a future's work reports through: its methods are on the prototype, so a future in
+ * flight holds one small object, not a closure (and a context) per method.
+ */
+class WorkHandle implements FutureHandle {
+  readonly #future: TinkerFuture<unknown>;
+  readonly signal: AbortSignal;
+  constructor(future: TinkerFuture<unknown>) {
+    this.#future = future;
+    this.signal = futureInternals.signal(future);
+  }
+  setRequestId(requestId: string): void {
+    futureInternals.setRequestId(this.#future, requestId);
+  }
+  #emit: ((event: QueueStateEvent) => void) | undefined;
+  /** Bound on first use (it may be passed on detached); queue states are rare, most calls never bind it. */
+  get emitQueueState(): (event: QueueStateEvent) => void {
+    const future = this.#future;
+    this.#emit ??= (event) => futureInternals.emitQueueState(future, event);
+    return this.#emit;
+  }
+  stop(reason: unknown): void {
+    futureInternals.stop(this.#future, reason);
+  }
+}
+
+/**
+ * @internal Calls `report(context, error)` once if `future` fails (at once if it already failed),
+ * before anyone awaiting it hears of the failure. For telemetry's capture
+ * wrapper, which would otherwise chain a promise and a closure onto every call.
+ */
+export function observeFailure<C extends object>(
+  future: TinkerFuture<unknown>,
+  report: (context: C, error: unknown) => void,
+  context: C,
+): void {
+  futureInternals.observeFailure(future, report as (context: object, error: unknown) => void, context);
 }
 
 type State<T> =
@@ -85,6 +142,10 @@ export class TinkerFuture<T> implements Promise<T> {
   readonly #label: string;
 
   readonly #controller = new AbortController();
+  /** Rejects the future at once with a stop's reason (the work may still be finishing). */
+  #rejectNow!: (reason: unknown) => void;
+  /** Undoes the scope's watchers and timer when the future settles; undefined when there are none. */
+  #disposers: (() => void)[] | undefined;
 
   /**
    * @internal Clients make futures; `work` starts at once and reports through the handle.
@@ -93,72 +154,124 @@ export class TinkerFuture<T> implements Promise<T> {
    */
   constructor(work: (handle: FutureHandle) => Promise<T>, label = "request", scope: FutureScope = {}) {
     this.#label = label;
-    const stopSignal = this.#controller.signal;
-    const handle: FutureHandle = {
-      setRequestId: (id) => {
-        this.#requestIds.push(id);
-        if (this.#requestIds.length === 1) for (const w of this.#takeWaiters()) w.resolve(id);
-      },
-      emitQueueState: (event) => {
-        for (const listener of this.#listeners ?? []) {
-          try {
-            listener(event);
-          } catch {
-            // A listener must not break the poll loop.
-          }
-        }
-      },
-      signal: stopSignal,
-    };
-    let stopped!: (reason: unknown) => void;
-    const stop = new Promise<never>((_, reject) => {
-      stopped = reject;
+    // A stop settles the outer promise directly (see #stop): no listener on the work's signal, no
+    // stop promise and no Promise.race per future, which a thousand calls in flight each paid for.
+    let resolve!: (value: T) => void;
+    let reject!: (reason: unknown) => void;
+    const outcome = new Promise<T>((res, rej) => {
+      resolve = res;
+      reject = rej;
     });
-    stopSignal.addEventListener("abort", () => stopped(stopSignal.reason), { once: true });
-    const disposers = this.#watchScope(scope);
-    const run = Promise.resolve().then(() => work(handle));
-    // After a stop the work finishes in the background; its own outcome is not the future's.
-    run.catch(() => {});
-    this.#promise = Promise.race([run, stop]).then(
+    this.#rejectNow = reject;
+    this.#promise = outcome.then(
       (value) => {
-        for (const dispose of disposers) dispose();
+        this.#dispose();
         this.#state = { status: "fulfilled", value };
         for (const w of this.#takeWaiters())
           w.reject(new TinkerError(`${label} finished without a request id`));
         return value;
       },
       (error: unknown) => {
-        for (const dispose of disposers) dispose();
+        this.#dispose();
         this.#state = { status: "rejected", error };
         for (const w of this.#takeWaiters()) w.reject(error);
+        const observers = this.#failureObservers;
+        this.#failureObservers = undefined;
+        for (const observer of observers ?? []) {
+          try {
+            observer.report(observer.context, error);
+          } catch {
+            // An observer must not change the future's outcome.
+          }
+        }
         throw error;
       },
     );
     // The outcome is delivered to whoever waits; nobody waiting is not an unhandled rejection.
     this.#promise.catch(() => {});
+    this.#watchScope(scope);
+    // After a stop the work finishes in the background; its own outcome is not the future's (the
+    // outer promise is already settled, so resolving or rejecting it again does nothing).
+    Promise.resolve()
+      .then(() => work(new WorkHandle(this)))
+      .then(resolve, reject);
+  }
+
+  /** A request of the work was acknowledged. */
+  #setRequestId(id: string): void {
+    this.#requestIds.push(id);
+    if (this.#requestIds.length === 1) for (const w of this.#takeWaiters()) w.resolve(id);
+  }
+
+  /** The work reports a queue state: every listener hears it. */
+  #emitQueueState(event: QueueStateEvent): void {
+    if (this.#listeners === undefined) return;
+    for (const listener of this.#listeners) {
+      try {
+        listener(event);
+      } catch {
+        // A listener must not break the poll loop.
+      }
+    }
+  }
+
+  /** Told of the future's failure (see observeFailure); usually none or one. */
+  #failureObservers: { report: (context: object, error: unknown) => void; context: object }[] | undefined;
+
+  static {
+    futureInternals = {
+      setRequestId: (future, id) => future.#setRequestId(id),
+      emitQueueState: (future, event) => future.#emitQueueState(event),
+      signal: (future) => future.#controller.signal,
+      stop: (future, reason) => future.#stop(() => reason),
+      observeFailure: (future, report, context) => {
+        if (future.#state.status === "rejected") report(context, future.#state.error);
+        else if (future.#state.status === "pending") {
+          future.#failureObservers ??= [];
+          future.#failureObservers.push({ report, context });
+        }
+      },
+    };
+  }
+
+  /**
+   * Stops the work with `reason()` (made only when it applies): aborts its signal and rejects the
+   * future at once, unless it already settled or was stopped. Returns whether it stopped it.
+   */
+  #stop(reason: () => unknown): boolean {
+    if (this.#controller.signal.aborted || this.#state.status !== "pending") return false;
+    const error = reason();
+    this.#controller.abort(error);
+    this.#rejectNow(error);
+    return true;
+  }
+
+  #dispose(): void {
+    const disposers = this.#disposers;
+    if (disposers === undefined) return;
+    this.#disposers = undefined;
+    for (const dispose of disposers) dispose();
   }
 
   /** Aborts the work's signal when the client closes, the call's signal fires or its timeout passes. */
-  #watchScope(scope: FutureScope): (() => void)[] {
+  #watchScope(scope: FutureScope): void {
     const { parent, signal, timeout } = scope;
-    const stopWith = (reason: () => unknown) => {
-      if (!this.#controller.signal.aborted && this.#state.status === "pending") {
-        this.#controller.abort(reason());
-      }
-    };
-    const disposers: (() => void)[] = [];
-    const fromParent = () => abortError(parent, { message: `${this.#label} was stopped.` });
-    const fromCaller = () =>
-      new APIUserAbortError(`${this.#label} was aborted ${this.#afterwards()}`, { cause: signal?.reason });
-    if (parent?.aborted) stopWith(fromParent);
-    else disposers.push(watchAbort(parent, () => stopWith(fromParent)));
-    if (signal?.aborted) stopWith(fromCaller);
-    else disposers.push(watchAbort(signal, () => stopWith(fromCaller)));
+    if (parent !== undefined) {
+      const fromParent = () => abortError(parent, { message: `${this.#label} was stopped.` });
+      if (parent.aborted) this.#stop(fromParent);
+      else this.#addDisposer(watchAbort(parent, () => this.#stop(fromParent)));
+    }
+    if (signal !== undefined) {
+      const fromCaller = () =>
+        new APIUserAbortError(`${this.#label} was aborted ${this.#afterwards()}`, { cause: signal.reason });
+      if (signal.aborted) this.#stop(fromCaller);
+      else this.#addDisposer(watchAbort(signal, () => this.#stop(fromCaller)));
+    }
     if (timeout !== undefined) {
       const clock = scope.clock ?? systemClock;
       const timer = clock.setTimeout(
         () =>
-          stopWith(
+          this.#stop(
             () =>
               new CallTimeoutError(
                 `${this.#label} had no result within its timeout of ${timeout} ms; it was stopped ${this.#afterwards()}`,
@@ -168,9 +281,13 @@ export class TinkerFuture<T> implements Promise<T> {
           ),
         timeout,
       );
-      disposers.push(() => clock.clearTimeout(timer));
+      this.#addDisposer(() => clock.clearTimeout(timer));
     }
-    return disposers;
+  }
+
+  #addDisposer(dispose: () => void): void {
+    if (this.#disposers === undefined) this.#disposers = [dispose];
+    else this.#disposers.push(dispose);
   }
 
   /** What stopping now means on the server, for the stop errors' messages. */
@@ -194,11 +311,9 @@ export class TinkerFuture<T> implements Promise<T> {
    * been stopped (then nothing changes).
    */
   cancel(): boolean {
-    if (this.#state.status !== "pending" || this.#controller.signal.aborted) return false;
-    this.#controller.abort(
-      new FutureCancelledError(`${this.#label} was cancelled ${this.#afterwards()}`, this.requestId),
+    return this.#stop(
+      () => new FutureCancelledError(`${this.#label} was cancelled ${this.#afterwards()}`, this.requestId),
     );
-    return true;
   }
 
   /** The submitted() waiters, removed (each is settled once). */

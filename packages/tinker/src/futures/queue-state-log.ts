@@ -6,6 +6,7 @@
 // and still fire on every report.
 
 import type { Logger } from "../client/logger.js";
+import type { FutureHandle } from "./future.js";
 import type { QueueStateEvent } from "./poll.js";
 
 /** How often one watcher repeats its warning while requests stay paused (Python: 60 s). */
@@ -43,11 +44,16 @@ export class QueueStateLog {
   };
 }
 
-/** Both listeners of a poll: the future's typed event and the client's warning. */
+/**
+ * Both listeners of a poll: the future's typed event (`handle.emitQueueState`, called as a method:
+ * a future's handle keeps its methods on a prototype) and the client's warning.
+ */
 export function queueStateListeners(
-  ...listeners: ((event: QueueStateEvent) => void)[]
+  handle: Pick<FutureHandle, "emitQueueState">,
+  observe: (event: QueueStateEvent) => void,
 ): (event: QueueStateEvent) => void {
   return (event) => {
-    for (const listener of listeners) listener(event);
+    handle.emitQueueState(event);
+    observe(event);
   };
 }

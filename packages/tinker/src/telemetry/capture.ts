@@ -6,8 +6,9 @@
 //
 // `captureFailures(Class, [...methods])` wraps the listed methods once, on the prototype, the way
 // the decorator wraps Python's methods, so the clients' bodies carry no telemetry code. A wrapped
-// call costs one extra promise handler; the report is queued and sent in the background, so the
-// caller gets the error without waiting for telemetry (Python waits for the send).
+// call costs one extra promise handler (a returned future: one observer entry on the future, no
+// promise); the report is queued and sent in the background, so the caller gets the error without
+// waiting for telemetry (Python waits for the send).
 
 import {
   APIUserAbortError,
@@ -15,7 +16,7 @@ import {
   FutureCancelledError,
   ValidationError,
 } from "../client/errors.js";
-import { TinkerFuture } from "../futures/future.js";
+import { observeFailure, TinkerFuture } from "../futures/future.js";
 import type { Telemetry } from "./telemetry.js";
 
 /** A client that can say where its failures go (Python's `TelemetryProvider`). */
@@ -55,6 +56,11 @@ export function reportFatal(telemetry: Telemetry | undefined, error: unknown): P
   );
 }
 
+/** Reports a wrapped call's failure to its client's telemetry (one function for every call). */
+function reportTo(provider: TelemetryProvider, error: unknown): void {
+  void reportFatal(provider.getTelemetry(), error);
+}
+
 /**
  * Wraps `methods` of `target`'s prototype so that a failure of what they return (a rejected
  * promise or TinkerFuture) is reported to `this.getTelemetry()`. A TinkerFuture is returned as it
@@ -80,10 +86,9 @@ export function captureFailures<C extends TelemetryProvider, K extends keyof C &
         });
       }
       if (result instanceof TinkerFuture) {
-        // A side branch: the future already keeps an unawaited failure from being unhandled.
-        result.then(undefined, (error: unknown) => {
-          void reportFatal(this.getTelemetry(), error);
-        });
+        // The future tells this client of its failure itself: no promise or closure chained per call
+        // (the future already keeps an unawaited failure from being unhandled).
+        observeFailure(result, reportTo, this);
       }
       return result;
     };

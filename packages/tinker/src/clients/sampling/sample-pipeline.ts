@@ -6,7 +6,6 @@
 // client has made no progress for `retryConfig.progressTimeout` (Python's stuck detection).
 
 import { asample } from "../../api/sampling.js";
-import { watchAbort } from "../../client/abort-watch.js";
 import { RateLimitError } from "../../client/errors.js";
 import { abortableSleep, abortError, type Backoff, backoffMs } from "../../client/wait.js";
 import type { FutureHandle } from "../../futures/future.js";
@@ -61,19 +60,10 @@ export function toSampleResult(res: SampleResponse): SampleResult {
   return out;
 }
 
-/** Aborts `child` with `parent`'s reason when `parent` aborts; returns the function that unlinks. */
-function linkAbort(parent: AbortSignal, child: AbortController): () => void {
-  if (parent.aborted) {
-    child.abort(parent.reason);
-    return () => {};
-  }
-  return watchAbort(parent, () => child.abort(parent.reason));
-}
-
 /** One call in flight, as the watchdog sees it. */
 interface InFlightCall {
-  /** Aborting it stops the call (its reason is the error the call ends with). */
-  stop: AbortController;
+  /** The call's future: `handle.stop(reason)` stops the call with that error. */
+  handle: FutureHandle;
   /** The call's latest acknowledged request. */
   requestId: string | undefined;
 }
@@ -135,17 +125,16 @@ export class SamplePipeline {
     const ctx = this.#ctx;
     const { retry } = this.#options;
     const release = await this.#semaphore.acquire();
-    // The call's own stop: its handle's (client closed, call aborted, timed out, cancelled), or the
-    // watchdog's.
-    const entry: InFlightCall = { stop: new AbortController(), requestId: undefined };
-    const unlink = linkAbort(handle.signal, entry.stop);
+    // The handle's signal stops the call: client closed, call aborted, timed out, cancelled, or the
+    // watchdog (through handle.stop; no controller of its own per call).
+    const entry: InFlightCall = { handle, requestId: undefined };
     if (this.#inFlight === 0) {
       this.#lastProgressAt = ctx.now();
       this.#stopWatch = this.#watch();
     }
     this.#inFlight++;
     this.#calls.add(entry);
-    const signal = entry.stop.signal;
+    const signal = handle.signal;
     try {
       const started = ctx.now();
       const promptBytes = estimatePromptBytes(request.prompt);
@@ -162,7 +151,7 @@ export class SamplePipeline {
             requestType: "Sample",
             decoder: SAMPLE_DECODER,
             wireFormat: this.#options.wireFormat,
-            onQueueState: queueStateListeners(handle.emitQueueState, this.#queueLog.observe),
+            onQueueState: queueStateListeners(handle, this.#queueLog.observe),
           });
           this.#lastProgressAt = ctx.now();
           return result;
@@ -184,7 +173,6 @@ export class SamplePipeline {
         this.#stopWatch?.();
         this.#stopWatch = undefined;
       }
-      unlink();
       release();
     }
   }
@@ -205,7 +193,7 @@ export class SamplePipeline {
         const idle = ctx.now() - this.#lastProgressAt;
         if (idle >= retry.progressTimeout) {
           for (const call of [...this.#calls]) {
-            call.stop.abort(
+            call.handle.stop(
               new SamplingStuckError(
                 `No progress made in ${retry.progressTimeout} ms: no sample() on sampler ${samplingSessionId} has finished ` +
                   "while calls were in flight; requests appear to be stuck (retryConfig.progressTimeout). " +

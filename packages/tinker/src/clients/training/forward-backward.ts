@@ -183,7 +183,7 @@ export async function runForwardBackward(
         requestType: forwardOnly ? "Forward" : "ForwardBackward",
         decoder: FBO_DECODER,
         wireFormat,
-        onQueueState: queueStateListeners(handle.emitQueueState, seq.queueLog.observe),
+        onQueueState: queueStateListeners(handle, seq.queueLog.observe),
       }),
     ),
   );

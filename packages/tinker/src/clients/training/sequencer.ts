@@ -167,7 +167,7 @@ export class Sequencer {
           requestType,
           decoder,
           wireFormat: this.wireFormat,
-          onQueueState: queueStateListeners(handle.emitQueueState, this.queueLog.observe),
+          onQueueState: queueStateListeners(handle, this.queueLog.observe),
           ...(options.headers ? { headers: options.headers } : {}),
         });
         return map(result);
