@@ -9,12 +9,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createModel, type LocalServer, ownerIdForKey, startServer } from "tinker-local";
-import { ServiceClient } from "tinker-ts";
 import {
   buildCli,
   fails,
   json,
   ok,
+  openSessionOn,
   runCli,
   seedCheckpoint as seedCheckpointIn,
   seedRun as seedRunIn,
@@ -52,14 +52,7 @@ describe("tinker CLI parity with the Python CLI (built binary, tinker-local)", (
     work = mkdtempSync(join(tmpdir(), "tinker-cli-parity-"));
     server = await startServer({ port: 0, apiKeys: [KEY] });
     jwtServer = await startServer({ port: 0, apiKeys: [KEY], jwt: true });
-    const service = new ServiceClient({
-      apiKey: KEY,
-      baseUrl: server.url,
-      logLevel: "off",
-      telemetry: false,
-    });
-    sessionId = await service.openSession();
-    await service.close();
+    sessionId = await openSessionOn(server, KEY);
   });
   after(async () => {
     await server?.close();

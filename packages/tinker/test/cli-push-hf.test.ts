@@ -11,8 +11,7 @@ import { join } from "node:path";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { createModel, type LocalServer, ownerIdForKey, startServer } from "tinker-local";
-import { ServiceClient } from "tinker-ts";
-import { buildCli } from "./helpers/cli.js";
+import { buildCli, openSessionOn } from "./helpers/cli.js";
 import { type HubDouble, startHubDouble } from "./helpers/hub-double.js";
 
 const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
@@ -120,14 +119,7 @@ describe("tinker checkpoint push-hf (built binary, tinker-local, a local Hub dou
     mkdirSync(emptyHfHome);
     server = await startServer({ port: 0, apiKeys: [KEY] });
     hub = await startHubDouble(HF_TOKEN);
-    const service = new ServiceClient({
-      apiKey: KEY,
-      baseUrl: server.url,
-      logLevel: "off",
-      telemetry: false,
-    });
-    sessionId = await service.openSession();
-    await service.close();
+    sessionId = await openSessionOn(server, KEY);
   });
   after(async () => {
     await server?.close();

@@ -9,12 +9,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createModel, type LocalServer, ownerIdForKey, startServer } from "tinker-local";
-import { ServiceClient } from "tinker-ts";
 import {
   buildCli,
   fails,
   json,
   ok,
+  openSessionOn,
   runCli,
   seedCheckpoint as seedCheckpointIn,
   seedRun as seedRunIn,
@@ -58,9 +58,7 @@ describe("tinker CLI (built binary) against tinker-local", () => {
     // Trace exports are ready at once here (the pending-then-ready polling is covered by
     // rest-client-integration with a short interval; the CLI polls every 5 s).
     server = await startServer({ port: 0, apiKeys: [KEY], traceExportPendingPolls: 0 });
-    const service = new ServiceClient({ apiKey: KEY, baseUrl: server.url, logLevel: "off" });
-    sessionId = await service.openSession();
-    await service.close();
+    sessionId = await openSessionOn(server, KEY);
     runId = seedRun(sessionId);
     path = seedCheckpoint(runId, "weights/0001");
     seedCheckpoint(runId, "sampler_weights/final");

@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { LocalServer } from "tinker-local";
+import { ServiceClient } from "tinker-ts";
 import { REPO_ROOT } from "./run-example.js";
 
 export const CLI_BIN = join(REPO_ROOT, "packages/tinker/dist/cli/main.js");
@@ -121,6 +122,16 @@ export async function buildCli(): Promise<void> {
 let runs = 0;
 
 /** A training run of `owner` in the server's store (as a create_model would leave it); its id. */
+/** Opens a session on `server` with `key` (no telemetry) and returns its id, for seeding runs. */
+export async function openSessionOn(server: LocalServer, key: string): Promise<string> {
+  const service = new ServiceClient({ apiKey: key, baseUrl: server.url, logLevel: "off", telemetry: false });
+  try {
+    return await service.openSession();
+  } finally {
+    await service.close();
+  }
+}
+
 export function seedRun(
   server: LocalServer,
   owner: string,
