@@ -61,16 +61,25 @@ export function checkCallOptions(options: FutureCallOptions | undefined, call: s
     }
   }
   const { signal, timeout } = options;
+  checkStopOptions(signal, timeout, call, "options.");
+  return { signal, timeout, headers: checkCallHeaders(options.headers, "options.headers") };
+}
+
+/**
+ * Throws ValidationError unless `signal` is an AbortSignal and `timeout` a positive number of ms
+ * (each may be undefined). `prefix` is how the caller's option bag names them ("options." here,
+ * nothing for model creation).
+ */
+export function checkStopOptions(signal: unknown, timeout: unknown, call: string, prefix: string): void {
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw new ValidationError(`${call}: options.signal must be an AbortSignal`, "options.signal");
+    throw new ValidationError(`${call}: ${prefix}signal must be an AbortSignal`, `${prefix}signal`);
   }
   if (timeout !== undefined && (typeof timeout !== "number" || !Number.isFinite(timeout) || timeout <= 0)) {
     throw new ValidationError(
-      `${call}: options.timeout must be a positive number of milliseconds, got ${timeout}`,
-      "options.timeout",
+      `${call}: ${prefix}timeout must be a positive number of milliseconds, got ${String(timeout)}`,
+      `${prefix}timeout`,
     );
   }
-  return { signal, timeout, headers: checkCallHeaders(options.headers, "options.headers") };
 }
 
 /** The FutureScope of a call: the client's lifetime plus the call's signal and timeout. */

@@ -6,6 +6,7 @@
 import { watchAbort } from "../../client/abort-watch.js";
 import { ModelCreationTimeoutError, ValidationError } from "../../client/errors.js";
 import { abortError } from "../../client/wait.js";
+import { checkStopOptions } from "../../futures/call-options.js";
 import type { QueueStateEvent } from "../../futures/poll.js";
 import { QueueStateLog } from "../../futures/queue-state-log.js";
 import type { ClientContext } from "../context.js";
@@ -50,15 +51,7 @@ export function creationOptionsOf(options: ModelCreationOptions): ModelCreationO
 /** Throws ValidationError for unusable options; `call` names the method in messages. */
 export function checkCreationOptions(options: ModelCreationOptions, call: string): void {
   const { signal, timeout, onQueueState } = options;
-  if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw new ValidationError(`${call}: signal must be an AbortSignal`, "signal");
-  }
-  if (timeout !== undefined && (typeof timeout !== "number" || !Number.isFinite(timeout) || timeout <= 0)) {
-    throw new ValidationError(
-      `${call}: timeout must be a positive number of milliseconds, got ${String(timeout)}`,
-      "timeout",
-    );
-  }
+  checkStopOptions(signal, timeout, call, "");
   if (onQueueState !== undefined && typeof onQueueState !== "function") {
     throw new ValidationError(`${call}: onQueueState must be a function`, "onQueueState");
   }
