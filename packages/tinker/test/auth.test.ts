@@ -3,7 +3,7 @@
 // a fake clock; the token fetch is an in-process function.
 
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import {
   ApiKeyAuth,
   CredentialCommandAuth,
@@ -12,6 +12,7 @@ import {
   expiryMs,
   identityFromClaims,
   JwtAuth,
+  loadJwtDecoder,
   runCredentialCommand,
 } from "../src/client/auth.js";
 import { ValidationError } from "../src/client/errors.js";
@@ -19,6 +20,9 @@ import { resolveOptions } from "../src/client/options.js";
 import { parseClientConfig } from "../src/session/client-config.js";
 import { exchangeCredential } from "../src/session/connection.js";
 import { FakeClock, recordingLogger } from "./helpers/fake-clock.js";
+
+// decodeClaims is synchronous once the decoder is loaded (JwtAuth.start() loads it).
+before(() => loadJwtDecoder());
 
 const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString("base64url");
 export function makeJwt(claims: Record<string, unknown>): string {

@@ -7,7 +7,7 @@
 //  - JwtAuth: a short-lived JWT from POST /api/v1/auth/token, refreshed in the background 300 s
 //    before `exp`, on demand when <= 60 s are left, single-flight.
 
-import { decodeJwt, type JWTPayload } from "jose";
+import type { JWTPayload } from "jose";
 import type { Clock, TimerHandle } from "./clock.js";
 import { TinkerError, ValidationError } from "./errors.js";
 import type { Logger } from "./logger.js";
@@ -80,10 +80,23 @@ export class CredentialCommandAuth implements AuthProvider {
   close(): void {}
 }
 
-/** Claims of a JWT, decoded without checking the signature (the server checks it). */
+// jose is loaded on first need, not when the SDK is imported: most processes never see a JWT, and
+// loading it costs each of them several MiB of memory.
+let jose: typeof import("jose") | undefined;
+
+/** Loads the JWT decoder once; `decodeClaims` needs it loaded. */
+export async function loadJwtDecoder(): Promise<void> {
+  jose ??= await import("jose");
+}
+
+/**
+ * Claims of a JWT, decoded without checking the signature (the server checks it). Synchronous, so
+ * a refresh stores the token and its expiry in one step; call `loadJwtDecoder()` first.
+ */
 export function decodeClaims(token: string): JWTPayload | undefined {
+  if (!jose) throw new Error("internal: decodeClaims() before loadJwtDecoder()");
   try {
-    return decodeJwt(token);
+    return jose.decodeJwt(token);
   } catch {
     return undefined;
   }
@@ -145,6 +158,7 @@ export class JwtAuth implements AuthProvider {
 
   /** Fetches the first token; errors propagate so the caller's construction fails. */
   async start(): Promise<void> {
+    await loadJwtDecoder();
     await this.refresh();
   }
 

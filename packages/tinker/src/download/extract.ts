@@ -14,7 +14,6 @@ import { mkdir } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
-import { extract as tarExtract } from "tar-stream";
 import { TinkerError } from "../client/errors.js";
 
 /** The archive is unsafe, incomplete or not a tar. Nothing of it is kept. */
@@ -233,6 +232,8 @@ export async function extractTar(
   options: ExtractOptions = {},
 ): Promise<ExtractedArchive> {
   const absRoot = resolve(root);
+  // Loaded on first use, not with the SDK: only downloads need it, and it costs memory to load.
+  const { extract: tarExtract } = await import("tar-stream");
   const extract = tarExtract();
   const watcher = new TailWatcher();
   let feedError: unknown;

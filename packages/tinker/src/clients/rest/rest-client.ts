@@ -21,7 +21,13 @@ import type {
   TrainingRun,
   WeightsInfo,
 } from "../../api/rest-schemas.js";
-import { ApiKeyAuth, decodeClaims, type Identity, identityFromClaims } from "../../client/auth.js";
+import {
+  ApiKeyAuth,
+  decodeClaims,
+  type Identity,
+  identityFromClaims,
+  loadJwtDecoder,
+} from "../../client/auth.js";
 import { ClientClosedError, NotFoundError, ValidationError } from "../../client/errors.js";
 import type { HttpClient } from "../../client/http.js";
 import type { ClientOptions } from "../../client/options.js";
@@ -351,7 +357,11 @@ export class RestClient {
     if (conn.jwt) return conn.jwt.whoami();
     const auth = conn.http.auth;
     const key = auth instanceof ApiKeyAuth ? await auth.apiKey() : undefined;
-    const claims = key?.startsWith("eyJ") ? decodeClaims(key) : undefined;
+    let claims: ReturnType<typeof decodeClaims>;
+    if (key?.startsWith("eyJ")) {
+      await loadJwtDecoder();
+      claims = decodeClaims(key);
+    }
     const issuer = claims?.iss;
     if (claims && typeof issuer === "string" && issuer.startsWith("passport-"))
       return identityFromClaims(claims);
