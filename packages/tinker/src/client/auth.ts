@@ -102,6 +102,12 @@ export function decodeClaims(token: string): JWTPayload | undefined {
   }
 }
 
+/** `decodeClaims` for a caller that has not loaded the decoder: loads it first. */
+export async function readClaims(token: string): Promise<JWTPayload | undefined> {
+  await loadJwtDecoder();
+  return decodeClaims(token);
+}
+
 /** `exp` in ms since the epoch; 0 (already expired) when missing or not a number. */
 export function expiryMs(claims: JWTPayload | undefined): number {
   const exp = claims?.exp;

@@ -21,13 +21,7 @@ import type {
   TrainingRun,
   WeightsInfo,
 } from "../../api/rest-schemas.js";
-import {
-  ApiKeyAuth,
-  decodeClaims,
-  type Identity,
-  identityFromClaims,
-  loadJwtDecoder,
-} from "../../client/auth.js";
+import { ApiKeyAuth, type Identity, identityFromClaims, readClaims } from "../../client/auth.js";
 import { ClientClosedError, NotFoundError, ValidationError } from "../../client/errors.js";
 import type { HttpClient } from "../../client/http.js";
 import type { ClientOptions } from "../../client/options.js";
@@ -357,11 +351,7 @@ export class RestClient {
     if (conn.jwt) return conn.jwt.whoami();
     const auth = conn.http.auth;
     const key = auth instanceof ApiKeyAuth ? await auth.apiKey() : undefined;
-    let claims: ReturnType<typeof decodeClaims>;
-    if (key?.startsWith("eyJ")) {
-      await loadJwtDecoder();
-      claims = decodeClaims(key);
-    }
+    const claims = key?.startsWith("eyJ") ? await readClaims(key) : undefined;
     const issuer = claims?.iss;
     if (claims && typeof issuer === "string" && issuer.startsWith("passport-"))
       return identityFromClaims(claims);
