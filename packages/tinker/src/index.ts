@@ -175,33 +175,37 @@ export {
   resolveTokenizer,
   TokenizerNotFoundError,
 } from "./tokenizer/index.js";
+// From the wire modules themselves, not wire/index.ts: that one also re-exports the protobuf-es
+// messages and tinker-local's codec, which the SDK's own path never needs (test/import-footprint).
+export type { DatumInit, LossFnInputValue } from "./wire/datum.js";
+export { Datum } from "./wire/datum.js";
+export { WireDecodeError } from "./wire/errors.js";
+export type { ImageAssetPointerInit, ImageInit, TokenInput } from "./wire/model-input.js";
+export { ModelInput } from "./wire/model-input.js";
+export type {
+  CsrInit,
+  NestedNumbers,
+  TensorDataOptions,
+  TensorInput,
+  TypedNumberArray,
+} from "./wire/tensor-data.js";
+export { TensorData } from "./wire/tensor-data.js";
 export type {
   AdamParams,
-  CsrInit,
-  DatumInit,
   ForwardBackwardInput,
   ForwardBackwardOutput,
-  ImageAssetPointerInit,
   ImageFormat,
-  ImageInit,
   LoraConfig,
   LossFnConfig,
-  LossFnInputValue,
   LossFnType,
   ModelInputChunk,
-  NestedNumbers,
   SampledSequence,
   SampleResponse,
   StopReason,
-  TensorDataOptions,
   TensorDtype,
-  TensorInput,
-  TokenInput,
   TopkRow,
-  TypedNumberArray,
   WireDatum,
   WireModelInput,
   WireSamplingParams,
   WireTensorData,
-} from "./wire/index.js";
-export { Datum, ModelInput, TensorData, WireDecodeError } from "./wire/index.js";
+} from "./wire/types.js";

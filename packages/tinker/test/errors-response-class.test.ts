@@ -18,10 +18,8 @@ import {
   ValidationError,
 } from "tinker-ts";
 import { toResult } from "../src/clients/training/forward-backward.js";
-import {
-  decodeForwardBackwardOutputProto,
-  encodeForwardBackwardOutputProto,
-} from "../src/wire/proto-codec.js";
+import { decodeForwardBackwardOutputProto } from "../src/wire/proto-codec.js";
+import { encodeForwardBackwardOutputProto } from "../src/wire/proto-server-codec.js";
 
 const MODEL = "tinker-local/tiny";
 const POLL = "/api/v1/retrieve_future";

@@ -1,6 +1,7 @@
 // What `import "tinker-ts"` loads. Every package loaded at import time costs every user's process
 // memory (jose alone adds several MiB of RSS), so the ones only some calls need are loaded on
-// first use: jose for JWT claims, tar-stream for checkpoint downloads. A child process imports the
+// first use: jose for JWT claims, tar-stream for checkpoint downloads; protobuf-es is not loaded
+// at all (the SDK's protobuf directions use the direct writer and reader). A child process imports the
 // SDK with a module hook that records each package resolved, then the test checks the lazy ones
 // were not among them, and that they do load when their call runs.
 import assert from "node:assert/strict";
@@ -56,12 +57,13 @@ function packagesLoadedBy(code: string): Promise<Set<string>> {
 }
 
 describe("import footprint", () => {
-  it("importing tinker-ts loads neither jose nor tar-stream", async () => {
+  it("importing tinker-ts loads neither jose, tar-stream nor protobuf-es", async () => {
     const loaded = await packagesLoadedBy(`await import("tinker-ts");`);
     // The hook works: the SDK's own eager dependencies are seen.
     assert.ok(loaded.has("zod"), `expected zod among ${[...loaded].join(", ")}`);
     assert.ok(!loaded.has("jose"), "jose is loaded at import time");
     assert.ok(!loaded.has("tar-stream"), "tar-stream is loaded at import time");
+    assert.ok(!loaded.has("@bufbuild/protobuf"), "protobuf-es is loaded at import time");
   });
 
   it("jose loads when a JWT is decoded", async () => {

@@ -2,7 +2,7 @@
 // TrainingClient.forwardBackwardCustom sends back to the model: the user writes the loss once.
 
 import { ValidationError } from "../client/errors.js";
-import type { Datum } from "../wire/index.js";
+import type { Datum } from "../wire/datum.js";
 import { gradients } from "./gradient.js";
 import { LossTensor } from "./tensor.js";
 

@@ -48,14 +48,16 @@ export {
 } from "./model-input.js";
 export {
   decodeForwardBackwardOutputProto,
-  decodeForwardBackwardRequestProto,
   decodeSampleResponseProto,
-  encodeForwardBackwardOutputProto,
   encodeForwardBackwardRequestProto,
-  encodeSampleResponseProto,
   normalizeOutputType,
   TOPK_EMPTY_LOGPROB,
 } from "./proto-codec.js";
+export {
+  decodeForwardBackwardRequestProto,
+  encodeForwardBackwardOutputProto,
+  encodeSampleResponseProto,
+} from "./proto-server-codec.js";
 export {
   type CsrInit,
   csrIsSmaller,

@@ -17,14 +17,7 @@ import {
 } from "./bytes.js";
 import { WireDecodeError } from "./errors.js";
 import * as pb from "./gen/tinker_public_pb.js";
-import {
-  bytesToValues,
-  checkRequestHeader,
-  dtypeToProto,
-  elementSize,
-  parse,
-  valuesToBytes,
-} from "./proto-codec.js";
+import { checkRequestHeader } from "./proto-codec.js";
 import {
   batchedDatumCount,
   datumByteRange,
@@ -32,6 +25,7 @@ import {
   pushDatumsFromColumns,
   TOPK_EMPTY_LOGPROB,
 } from "./proto-reader.js";
+import { bytesToValues, dtypeToProto, elementSize, parse, valuesToBytes } from "./proto-server-codec.js";
 import type {
   ForwardBackwardOutput,
   ForwardBackwardRequest,
