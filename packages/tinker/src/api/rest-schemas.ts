@@ -1,24 +1,28 @@
-// Response shapes of the REST endpoints (contract 3.3-3.7, 4.10, 4.11, 4.16), checked with zod at
+// Response shapes of the REST endpoints (contract 3.3-3.7, 4.10, 4.11, 4.16), checked with valibot at
 // the boundary and turned into the SDK's camelCase types with Date objects. Like the official
 // client's strict validation: a missing required field or a wrong type is a ResponseValidationError;
 // extra fields are ignored, except inside billing `event_info`, where the contract forbids them.
 // Optional fields accept null as well as absence (servers written in Python send null).
 
-import { z } from "zod";
+import * as v from "valibot";
 
 /** ISO 8601 text as a Date. A time without a zone is read as UTC, as the server means it. */
-const wireDate = z.string().transform((text, ctx) => {
-  const withZone = /(?:Z|[+-]\d{2}:?\d{2})$/i.test(text) ? text : `${text}Z`;
-  const ms = Date.parse(withZone);
-  if (Number.isNaN(ms)) {
-    ctx.issues.push({ code: "custom", message: `not an ISO 8601 date-time: '${text}'`, input: text });
-    return z.NEVER;
-  }
-  return new Date(ms);
-});
+const wireDate = v.pipe(
+  v.string(),
+  v.rawTransform(({ dataset, addIssue, NEVER }) => {
+    const text = dataset.value;
+    const withZone = /(?:Z|[+-]\d{2}:?\d{2})$/i.test(text) ? text : `${text}Z`;
+    const ms = Date.parse(withZone);
+    if (Number.isNaN(ms)) {
+      addIssue({ message: `not an ISO 8601 date-time: '${text}'` });
+      return NEVER;
+    }
+    return new Date(ms);
+  }),
+);
 
-const int = z.number().int();
-const count = int.nonnegative();
+const int = v.pipe(v.number(), v.integer());
+const count = v.pipe(int, v.minValue(0));
 
 /**
  * What a checkpoint holds: `training` (weights and optimizer state, to resume) or `sampler`
@@ -31,14 +35,14 @@ export type CheckpointType = "training" | "sampler";
  */
 export type AccessScope = "owned" | "accessible";
 
-export const checkpointSchema = z.object({
-  checkpoint_id: z.string(),
-  checkpoint_type: z.enum(["training", "sampler"]),
+export const checkpointSchema = v.object({
+  checkpoint_id: v.string(),
+  checkpoint_type: v.picklist(["training", "sampler"]),
   time: wireDate,
-  tinker_path: z.string(),
-  size_bytes: count.nullish(),
-  public: z.boolean().nullish(),
-  expires_at: wireDate.nullish(),
+  tinker_path: v.string(),
+  size_bytes: v.nullish(count),
+  public: v.nullish(v.boolean()),
+  expires_at: v.nullish(wireDate),
 });
 
 /** A saved checkpoint, as the REST endpoints list it. */
@@ -59,7 +63,7 @@ export interface Checkpoint {
   expiresAt: Date | null;
 }
 
-export function toCheckpoint(w: z.infer<typeof checkpointSchema>): Checkpoint {
+export function toCheckpoint(w: v.InferOutput<typeof checkpointSchema>): Checkpoint {
   return {
     checkpointId: w.checkpoint_id,
     checkpointType: w.checkpoint_type,
@@ -71,7 +75,7 @@ export function toCheckpoint(w: z.infer<typeof checkpointSchema>): Checkpoint {
   };
 }
 
-export const cursorSchema = z.object({ offset: count, limit: count, total_count: count });
+export const cursorSchema = v.object({ offset: count, limit: count, total_count: count });
 
 /** Where a page sits in a listing. */
 export interface Cursor {
@@ -83,17 +87,17 @@ export interface Cursor {
   totalCount: number;
 }
 
-export const trainingRunSchema = z.object({
-  training_run_id: z.string(),
-  base_model: z.string(),
-  model_owner: z.string(),
-  is_lora: z.boolean(),
-  corrupted: z.boolean().nullish(),
-  lora_rank: int.nullish(),
+export const trainingRunSchema = v.object({
+  training_run_id: v.string(),
+  base_model: v.string(),
+  model_owner: v.string(),
+  is_lora: v.boolean(),
+  corrupted: v.nullish(v.boolean()),
+  lora_rank: v.nullish(int),
   last_request_time: wireDate,
-  last_checkpoint: checkpointSchema.nullish(),
-  last_sampler_checkpoint: checkpointSchema.nullish(),
-  user_metadata: z.record(z.string(), z.string()).nullish(),
+  last_checkpoint: v.nullish(checkpointSchema),
+  last_sampler_checkpoint: v.nullish(checkpointSchema),
+  user_metadata: v.nullish(v.record(v.string(), v.string())),
 });
 
 /** A training run (one per training client created), as the REST endpoints report it. */
@@ -120,7 +124,7 @@ export interface TrainingRun {
   userMetadata: Record<string, string> | undefined;
 }
 
-export function toTrainingRun(w: z.infer<typeof trainingRunSchema>): TrainingRun {
+export function toTrainingRun(w: v.InferOutput<typeof trainingRunSchema>): TrainingRun {
   return {
     trainingRunId: w.training_run_id,
     baseModel: w.base_model,
@@ -135,21 +139,21 @@ export function toTrainingRun(w: z.infer<typeof trainingRunSchema>): TrainingRun
   };
 }
 
-export const trainingRunsResponse = z.object({
-  training_runs: z.array(trainingRunSchema),
+export const trainingRunsResponse = v.object({
+  training_runs: v.array(trainingRunSchema),
   cursor: cursorSchema,
 });
 
-export const checkpointsListResponse = z.object({
-  checkpoints: z.array(checkpointSchema),
-  cursor: cursorSchema.nullish(),
+export const checkpointsListResponse = v.object({
+  checkpoints: v.array(checkpointSchema),
+  cursor: v.nullish(cursorSchema),
 });
 
-export const listSessionsResponse = z.object({ sessions: z.array(z.string()) });
+export const listSessionsResponse = v.object({ sessions: v.array(v.string()) });
 
-export const getSessionResponse = z.object({
-  training_run_ids: z.array(z.string()),
-  sampler_ids: z.array(z.string()),
+export const getSessionResponse = v.object({
+  training_run_ids: v.array(v.string()),
+  sampler_ids: v.array(v.string()),
 });
 
 /** A session and what was created in it. */
@@ -162,10 +166,10 @@ export interface SessionInfo {
   samplerIds: string[];
 }
 
-export const samplerResponse = z.object({
-  sampler_id: z.string(),
-  base_model: z.string(),
-  model_path: z.string().nullish(),
+export const samplerResponse = v.object({
+  sampler_id: v.string(),
+  base_model: v.string(),
+  model_path: v.nullish(v.string()),
 });
 
 /** A sampling session: what it samples from. */
@@ -178,13 +182,13 @@ export interface SamplerInfo {
   modelPath: string | undefined;
 }
 
-export const weightsInfoResponse = z.object({
-  base_model: z.string(),
-  is_lora: z.boolean(),
-  lora_rank: int.nullish(),
-  train_unembed: z.boolean().nullish(),
-  train_mlp: z.boolean().nullish(),
-  train_attn: z.boolean().nullish(),
+export const weightsInfoResponse = v.object({
+  base_model: v.string(),
+  is_lora: v.boolean(),
+  lora_rank: v.nullish(int),
+  train_unembed: v.nullish(v.boolean()),
+  train_mlp: v.nullish(v.boolean()),
+  train_attn: v.nullish(v.boolean()),
 });
 
 /** What a checkpoint's weights are (from `tinker://` path info): enough to restore a run from them. */
@@ -203,7 +207,7 @@ export interface WeightsInfo {
   trainAttn: boolean;
 }
 
-export function toWeightsInfo(w: z.infer<typeof weightsInfoResponse>): WeightsInfo {
+export function toWeightsInfo(w: v.InferOutput<typeof weightsInfoResponse>): WeightsInfo {
   return {
     baseModel: w.base_model,
     isLora: w.is_lora,
@@ -214,7 +218,7 @@ export function toWeightsInfo(w: z.infer<typeof weightsInfoResponse>): WeightsIn
   };
 }
 
-export const archiveUrlBody = z.object({ url: z.string().min(1), expires: wireDate });
+export const archiveUrlBody = v.object({ url: v.pipe(v.string(), v.minLength(1)), expires: wireDate });
 
 /** Where to download a checkpoint's archive (a tar of its files). */
 export interface ArchiveUrl {
@@ -224,20 +228,20 @@ export interface ArchiveUrl {
   expires: Date;
 }
 
-export const traceExportResponse = z.object({
-  status: z.enum(["pending", "ready", "failed"]),
-  url: z.string().nullish(),
-  error: z.string().nullish(),
+export const traceExportResponse = v.object({
+  status: v.picklist(["pending", "ready", "failed"]),
+  url: v.nullish(v.string()),
+  error: v.nullish(v.string()),
 });
 
-export const auditLogResponse = z.object({
-  entries: z.array(
-    z.object({
+export const auditLogResponse = v.object({
+  entries: v.array(
+    v.object({
       timestamp: wireDate,
-      event: z.string(),
-      model_id: z.string().nullish(),
-      tinker_path: z.string().nullish(),
-      purpose: z.string().nullish(),
+      event: v.string(),
+      model_id: v.nullish(v.string()),
+      tinker_path: v.nullish(v.string()),
+      purpose: v.nullish(v.string()),
     }),
   ),
 });
@@ -256,13 +260,13 @@ export interface AuditLogEntry {
   purpose: string | undefined;
 }
 
-// `event_info` variants: no field beyond the contract's is accepted (z.strictObject).
-const eventInfoSchema = z.discriminatedUnion("type", [
-  z.strictObject({ type: z.literal("training"), token_count: count }),
-  z.strictObject({ type: z.literal("sampling_prefill"), cached: z.boolean(), token_count: count }),
-  z.strictObject({ type: z.literal("sampling_sample"), token_count: count }),
-  z.strictObject({ type: z.literal("checkpoint"), count }),
-  z.strictObject({ type: z.literal("storage"), gigabyte_hours: z.number().nonnegative() }),
+// `event_info` variants: no field beyond the contract's is accepted (v.strictObject).
+const eventInfoSchema = v.variant("type", [
+  v.strictObject({ type: v.literal("training"), token_count: count }),
+  v.strictObject({ type: v.literal("sampling_prefill"), cached: v.boolean(), token_count: count }),
+  v.strictObject({ type: v.literal("sampling_sample"), token_count: count }),
+  v.strictObject({ type: v.literal("checkpoint"), count }),
+  v.strictObject({ type: v.literal("storage"), gigabyte_hours: v.pipe(v.number(), v.minValue(0)) }),
 ]);
 
 /** What one billing bucket counted; `type` says which kind of usage. */
@@ -300,7 +304,7 @@ export type BillingEventInfo =
       gigabyteHours: number;
     };
 
-function toEventInfo(w: z.infer<typeof eventInfoSchema>): BillingEventInfo {
+function toEventInfo(w: v.InferOutput<typeof eventInfoSchema>): BillingEventInfo {
   switch (w.type) {
     case "training":
     case "sampling_sample":
@@ -314,22 +318,22 @@ function toEventInfo(w: z.infer<typeof eventInfoSchema>): BillingEventInfo {
   }
 }
 
-export const billingUsageResponse = z.object({
-  data: z.array(
-    z.object({
+export const billingUsageResponse = v.object({
+  data: v.array(
+    v.object({
       bucket_start: wireDate,
       bucket_end: wireDate,
-      base_model: z.string().nullish(),
-      user_id: z.string().nullish(),
-      user_name: z.string().nullish(),
-      session_id: z.string().nullish(),
-      project_id: z.string().nullish(),
+      base_model: v.nullish(v.string()),
+      user_id: v.nullish(v.string()),
+      user_name: v.nullish(v.string()),
+      session_id: v.nullish(v.string()),
+      project_id: v.nullish(v.string()),
       event_info: eventInfoSchema,
     }),
   ),
-  sessions: z
-    .record(z.string(), z.object({ user_metadata: z.record(z.string(), z.unknown()).nullish() }))
-    .nullish(),
+  sessions: v.nullish(
+    v.record(v.string(), v.object({ user_metadata: v.nullish(v.record(v.string(), v.unknown())) })),
+  ),
 });
 
 /** Usage in one hourly bucket, for one model, user, session and project. */
@@ -366,7 +370,7 @@ export interface BillingUsage {
   >;
 }
 
-export function toBillingUsage(w: z.infer<typeof billingUsageResponse>): BillingUsage {
+export function toBillingUsage(w: v.InferOutput<typeof billingUsageResponse>): BillingUsage {
   const sessions: BillingUsage["sessions"] = {};
   for (const [id, s] of Object.entries(w.sessions ?? {}))
     sessions[id] = { userMetadata: s.user_metadata ?? undefined };

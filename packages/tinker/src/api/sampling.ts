@@ -1,7 +1,7 @@
 // Thin endpoint functions for sampling (contract 2.9, 3.2; master table rows 6, 16). The sampler
 // lookup (`GET samplers/{id}`) is a REST endpoint: api/rest.ts builds it.
 
-import { z } from "zod";
+import * as v from "valibot";
 import type { HttpClient } from "../client/http.js";
 import type { SampleRequest } from "../wire/types.js";
 import type { CallOptions } from "./service.js";
@@ -23,9 +23,9 @@ export interface CreateSamplingSessionBody {
   type: "create_sampling_session";
 }
 
-const createSamplingSessionResponse = z.object({
-  type: z.literal("create_sampling_session").nullish(),
-  sampling_session_id: z.string().min(1),
+const createSamplingSessionResponse = v.object({
+  type: v.nullish(v.literal("create_sampling_session")),
+  sampling_session_id: v.pipe(v.string(), v.minLength(1)),
 });
 
 /** Not a future: the sampler id comes back at once. */
@@ -44,7 +44,10 @@ export async function createSamplingSession(
   return res.data.sampling_session_id;
 }
 
-const untypedFuture = z.object({ request_id: z.string().min(1), model_id: z.string().nullish() });
+const untypedFuture = v.object({
+  request_id: v.pipe(v.string(), v.minLength(1)),
+  model_id: v.nullish(v.string()),
+});
 
 /** One submit, no HTTP-layer retries: the sampling client handles 429 and resubmits itself. */
 export async function asample(

@@ -1,7 +1,7 @@
 // Thin endpoint functions for the service-level calls (contract 2.2-2.5, 3.9): each builds one path
 // and body and calls the HTTP core. No other module builds these paths.
 
-import { z } from "zod";
+import * as v from "valibot";
 import type { HttpClient, HttpResponse } from "../client/http.js";
 
 export const PATHS = {
@@ -29,7 +29,7 @@ export interface CallOptions {
 }
 
 /** `client/config` answers with any JSON object; fields are read by session/client-config.ts. */
-const anyObject = z.record(z.string(), z.unknown());
+const anyObject = v.record(v.string(), v.unknown());
 
 export async function fetchClientConfig(
   http: HttpClient,
@@ -63,7 +63,7 @@ export async function fetchDynamicConfig(
   return res.data;
 }
 
-const authTokenResponse = z.object({ jwt: z.string().min(1) });
+const authTokenResponse = v.object({ jwt: v.pipe(v.string(), v.minLength(1)) });
 
 /** Exchanges the credential the client's auth provider supplies for a JWT. */
 export async function fetchAuthToken(http: HttpClient, options: CallOptions = {}): Promise<string> {
@@ -85,15 +85,15 @@ export interface CreateSessionBody {
   type: "create_session";
 }
 
-const optionalMessage = z.string().nullish();
-const createSessionResponse = z.object({
-  type: z.literal("create_session").optional(),
-  session_id: z.string().min(1),
+const optionalMessage = v.nullish(v.string());
+const createSessionResponse = v.object({
+  type: v.optional(v.literal("create_session")),
+  session_id: v.pipe(v.string(), v.minLength(1)),
   info_message: optionalMessage,
   warning_message: optionalMessage,
   error_message: optionalMessage,
 });
-export type CreateSessionResponse = z.infer<typeof createSessionResponse>;
+export type CreateSessionResponse = v.InferOutput<typeof createSessionResponse>;
 
 export async function createSession(
   http: HttpClient,
@@ -110,7 +110,7 @@ export async function createSession(
   return res.data;
 }
 
-const heartbeatResponse = z.object({ type: z.literal("session_heartbeat").optional() }).nullable();
+const heartbeatResponse = v.nullable(v.object({ type: v.optional(v.literal("session_heartbeat")) }));
 
 /** One heartbeat: its own deadline, never retried (contract 2.5). */
 export async function sessionHeartbeat(
@@ -146,15 +146,16 @@ export function rawHeartbeat(
   });
 }
 
-const capabilitiesResponse = z.object({
-  supported_models: z
-    .array(
-      z.object({
-        model_name: z.string().nullish(),
-        max_context_length: z.number().nullish(),
+const capabilitiesResponse = v.object({
+  supported_models: v.optional(
+    v.array(
+      v.object({
+        model_name: v.nullish(v.string()),
+        max_context_length: v.nullish(v.number()),
       }),
-    )
-    .default([]),
+    ),
+    () => [],
+  ),
 });
 
 /** One model a server offers. */

@@ -1,7 +1,7 @@
 // The telemetry endpoint (contract 3.8): one POST of a batch of events. Retries are the telemetry
 // queue's business (it resends a batch after 1 s), so the HTTP layer makes one attempt.
 
-import { z } from "zod";
+import * as v from "valibot";
 import type { HttpClient } from "../client/http.js";
 
 export const TELEMETRY_PATH = "/api/v1/telemetry";
@@ -15,7 +15,7 @@ export interface TelemetrySendRequest {
   process_uuid: string;
 }
 
-const accepted = z.object({ status: z.literal("accepted") });
+const accepted = v.object({ status: v.literal("accepted") });
 
 export async function sendTelemetry(
   http: HttpClient,

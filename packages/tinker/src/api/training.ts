@@ -2,9 +2,10 @@
 // path and body, calls the HTTP core, and checks the acknowledgement's shape. The decoders of the
 // future results live here too, beside the requests they answer. No other module builds these paths.
 
-import { z } from "zod";
+import * as v from "valibot";
 import { ResponseValidationError } from "../client/errors.js";
 import type { HttpClient } from "../client/http.js";
+import { checkResponse, type ResponseSchema } from "../client/response-schema.js";
 import type { AdamParams, LoraConfig } from "../wire/types.js";
 import { PROTOBUF_CONTENT_TYPE } from "./futures.js";
 import type { CallOptions } from "./service.js";
@@ -19,8 +20,11 @@ export const TRAINING_PATHS = {
   getInfo: "/api/v1/get_info",
 } as const;
 
-const untypedFuture = z.object({ request_id: z.string().min(1), model_id: z.string().nullish() });
-export type SubmitAck = z.infer<typeof untypedFuture>;
+const untypedFuture = v.object({
+  request_id: v.pipe(v.string(), v.minLength(1)),
+  model_id: v.nullish(v.string()),
+});
+export type SubmitAck = v.InferOutput<typeof untypedFuture>;
 
 async function submit(
   http: HttpClient,
@@ -138,21 +142,21 @@ export function loadWeights(http: HttpClient, body: LoadWeightsBody, options: Ca
   return submit(http, TRAINING_PATHS.loadWeights, body, options);
 }
 
-const getInfoResponse = z.object({
-  type: z.literal("get_info").nullish(),
-  model_data: z
-    .object({
-      arch: z.string().nullish(),
-      model_name: z.string().nullish(),
-      tokenizer_id: z.string().nullish(),
-    })
-    .nullish(),
-  model_id: z.string(),
-  is_lora: z.boolean().nullish(),
-  lora_rank: z.number().int().nullish(),
-  model_name: z.string().nullish(),
+const getInfoResponse = v.object({
+  type: v.nullish(v.literal("get_info")),
+  model_data: v.nullish(
+    v.object({
+      arch: v.nullish(v.string()),
+      model_name: v.nullish(v.string()),
+      tokenizer_id: v.nullish(v.string()),
+    }),
+  ),
+  model_id: v.string(),
+  is_lora: v.nullish(v.boolean()),
+  lora_rank: v.nullish(v.pipe(v.number(), v.integer())),
+  model_name: v.nullish(v.string()),
 });
-export type GetInfoResponse = z.infer<typeof getInfoResponse>;
+export type GetInfoResponse = v.InferOutput<typeof getInfoResponse>;
 
 export async function getInfo(http: HttpClient, modelId: string, options: CallOptions = {}) {
   const res = await http.request({
@@ -168,42 +172,39 @@ export async function getInfo(http: HttpClient, modelId: string, options: CallOp
 // ---- Future results (contract 4.13) ----
 
 /** A JSON result checked by `schema`; a mismatch is a ResponseValidationError naming the type. */
-export function jsonResult<T>(name: string, schema: z.ZodType<T>): (value: unknown) => T {
+export function jsonResult<T>(name: string, schema: ResponseSchema<T>): (value: unknown) => T {
   return (value) => {
-    const parsed = schema.safeParse(value);
-    if (parsed.success) return parsed.data;
-    const issues = parsed.error.issues
-      .map((i) => `${i.path.length > 0 ? i.path.join(".") : "(body)"}: ${i.message}`)
-      .join("; ");
-    throw new ResponseValidationError(`Unexpected ${name} result: ${issues}`);
+    const checked = checkResponse(schema, value);
+    if (checked.ok) return checked.value;
+    throw new ResponseValidationError(`Unexpected ${name} result: ${checked.issues}`);
   };
 }
 
 export const createModelResult = jsonResult(
   "CreateModelResponse",
-  z.object({ model_id: z.string().min(1), type: z.literal("create_model").nullish() }),
+  v.object({ model_id: v.pipe(v.string(), v.minLength(1)), type: v.nullish(v.literal("create_model")) }),
 );
 
 export const optimStepResult = jsonResult(
   "OptimStepResponse",
-  z.object({ metrics: z.record(z.string(), z.number()).nullish() }),
+  v.object({ metrics: v.nullish(v.record(v.string(), v.number())) }),
 );
 
 export const saveWeightsResult = jsonResult(
   "SaveWeightsResponse",
-  z.object({ path: z.string().min(1), type: z.string().nullish() }),
+  v.object({ path: v.pipe(v.string(), v.minLength(1)), type: v.nullish(v.string()) }),
 );
 
 export const saveWeightsForSamplerResult = jsonResult(
   "SaveWeightsForSamplerResponse",
-  z.object({
-    path: z.string().nullish(),
-    sampling_session_id: z.string().nullish(),
-    type: z.string().nullish(),
+  v.object({
+    path: v.nullish(v.string()),
+    sampling_session_id: v.nullish(v.string()),
+    type: v.nullish(v.string()),
   }),
 );
 
 export const loadWeightsResult = jsonResult(
   "LoadWeightsResponse",
-  z.object({ path: z.string().nullish(), model_id: z.string().nullish(), type: z.string().nullish() }),
+  v.object({ path: v.nullish(v.string()), model_id: v.nullish(v.string()), type: v.nullish(v.string()) }),
 );

@@ -4,7 +4,6 @@
 // call), and turns what comes back into data or into one typed error. The bytes move through a
 // Transport (transport.ts): node:http pools on Node, fetch elsewhere or when the user passes one.
 
-import type { z } from "zod";
 import { watchAbort } from "./abort-watch.js";
 import type { AuthProvider } from "./auth.js";
 import { type Clock, systemClock } from "./clock.js";
@@ -18,6 +17,7 @@ import {
 } from "./errors.js";
 import { type Logger, silentLogger } from "./logger.js";
 import { redact } from "./redact.js";
+import { checkResponse, type ResponseSchema } from "./response-schema.js";
 import { type AttemptOutcome, defaultRetryPolicy, type RetryEvent, type RetryPolicy } from "./retry.js";
 import { isNodeRuntime, type Transport, type TransportResponse } from "./transport.js";
 import { fetchTransport } from "./transport-fetch.js";
@@ -56,7 +56,7 @@ export interface RequestOptions<T = unknown> {
   /** `manual` returns 3xx responses instead of following them (with responseType raw). */
   redirect?: "follow" | "manual";
   /** Validates a JSON body; a mismatch is a ResponseValidationError. */
-  schema?: z.ZodType<T>;
+  schema?: ResponseSchema<T>;
 }
 
 export interface HttpResponse<T> {
@@ -158,7 +158,7 @@ export class HttpClient {
 
   request(options: RequestOptions & { responseType: "raw" }): Promise<HttpResponse<Response>>;
   request(options: RequestOptions & { responseType: "bytes" }): Promise<HttpResponse<Uint8Array>>;
-  request<T>(options: RequestOptions<T> & { schema: z.ZodType<T> }): Promise<HttpResponse<T>>;
+  request<T>(options: RequestOptions<T> & { schema: ResponseSchema<T> }): Promise<HttpResponse<T>>;
   request(options: RequestOptions): Promise<HttpResponse<unknown>>;
   async request(options: RequestOptions): Promise<HttpResponse<unknown>> {
     const method = options.method;
@@ -482,12 +482,9 @@ function parseJsonBody(text: string, contentType: string | null, method: string,
   }
 }
 
-function validate(data: unknown, schema: z.ZodType | undefined, method: string, path: string): unknown {
+function validate(data: unknown, schema: ResponseSchema | undefined, method: string, path: string): unknown {
   if (!schema) return data;
-  const parsed = schema.safeParse(data);
-  if (parsed.success) return parsed.data;
-  const issues = parsed.error.issues
-    .map((i) => `${i.path.length > 0 ? i.path.join(".") : "(body)"}: ${i.message}`)
-    .join("; ");
-  throw new ResponseValidationError(`Unexpected response from ${method} ${path}: ${issues}`);
+  const checked = checkResponse(schema, data);
+  if (checked.ok) return checked.value;
+  throw new ResponseValidationError(`Unexpected response from ${method} ${path}: ${checked.issues}`);
 }

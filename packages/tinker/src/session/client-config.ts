@@ -1,7 +1,7 @@
 // The server's client configuration (contract 2.2, 2.3): read at start-up, every field optional with
 // the contract's default, extra fields ignored, a field of the wrong type rejected.
 
-import { z } from "zod";
+import * as v from "valibot";
 import { type CallOptions, fetchClientConfig, fetchDynamicConfig } from "../api/service.js";
 import {
   APIConnectionError,
@@ -11,6 +11,7 @@ import {
   TinkerError,
 } from "../client/errors.js";
 import type { HttpClient } from "../client/http.js";
+import { checkResponse } from "../client/response-schema.js";
 import { isRetryableStatus } from "../client/retry.js";
 
 /**
@@ -60,24 +61,11 @@ export interface DynamicConfig {
 }
 
 // A missing or null field takes the contract's default.
-const bool = (d: boolean) =>
-  z
-    .boolean()
-    .nullish()
-    .transform((v) => v ?? d);
-const int = (d: number) =>
-  z
-    .number()
-    .int()
-    .nullish()
-    .transform((v) => v ?? d);
-const str = (d: string) =>
-  z
-    .string()
-    .nullish()
-    .transform((v) => v ?? d);
+const bool = (d: boolean) => v.nullish(v.boolean(), d);
+const int = (d: number) => v.nullish(v.pipe(v.number(), v.integer()), d);
+const str = (d: string) => v.nullish(v.string(), d);
 
-const clientConfigSchema = z.object({
+const clientConfigSchema = v.object({
   pjwt_auth_enabled: bool(false),
   credential_default_source: str("api_key"),
   sample_dispatch_bytes_semaphore_size: int(10_485_760),
@@ -95,19 +83,13 @@ const clientConfigSchema = z.object({
   create_model_via_load_weights: bool(false),
 });
 
-const dynamicConfigSchema = z.object({ refresh_interval_sec: int(300) });
-
-function issuesOf(error: z.ZodError): string {
-  return error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
-}
+const dynamicConfigSchema = v.object({ refresh_interval_sec: int(300) });
 
 /** Parses a `client/config` answer; `{}` gives every default. */
 export function parseClientConfig(raw: unknown): ClientConfig {
-  const parsed = clientConfigSchema.safeParse(raw ?? {});
-  if (!parsed.success) {
-    throw new ResponseValidationError(`Unexpected client/config response: ${issuesOf(parsed.error)}`);
-  }
-  const c = parsed.data;
+  const parsed = checkResponse(clientConfigSchema, raw ?? {});
+  if (!parsed.ok) throw new ResponseValidationError(`Unexpected client/config response: ${parsed.issues}`);
+  const c = parsed.value;
   return {
     pjwtAuthEnabled: c.pjwt_auth_enabled,
     credentialDefaultSource: c.credential_default_source,
@@ -128,11 +110,11 @@ export function parseClientConfig(raw: unknown): ClientConfig {
 }
 
 export function parseDynamicConfig(raw: unknown): DynamicConfig {
-  const parsed = dynamicConfigSchema.safeParse(raw ?? {});
-  if (!parsed.success) {
-    throw new ResponseValidationError(`Unexpected client/dynamic_config response: ${issuesOf(parsed.error)}`);
+  const parsed = checkResponse(dynamicConfigSchema, raw ?? {});
+  if (!parsed.ok) {
+    throw new ResponseValidationError(`Unexpected client/dynamic_config response: ${parsed.issues}`);
   }
-  return { refreshIntervalSec: parsed.data.refresh_interval_sec };
+  return { refreshIntervalSec: parsed.value.refresh_interval_sec };
 }
 
 export const DEFAULT_DYNAMIC_CONFIG: DynamicConfig = { refreshIntervalSec: 300 };

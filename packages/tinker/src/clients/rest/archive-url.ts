@@ -12,6 +12,7 @@ import {
   ValidationError,
 } from "../../client/errors.js";
 import type { HttpClient } from "../../client/http.js";
+import { checkResponse } from "../../client/response-schema.js";
 import { abortableSleep, sleep } from "../../client/wait.js";
 import type { TinkerPath } from "../../paths/tinker-path.js";
 import type { ArchiveUrlOptions, RestCallOptions } from "./types.js";
@@ -94,12 +95,7 @@ async function archiveUrlOnce(http: HttpClient, ref: TinkerPath, call: RestCallO
       `Expected JSON {url, expires} from ${where}, got: ${text.slice(0, 200)}`,
     );
   }
-  const checked = archiveUrlBody.safeParse(json);
-  if (!checked.success) {
-    const issues = checked.error.issues
-      .map((i) => `${i.path.join(".") || "(body)"}: ${i.message}`)
-      .join("; ");
-    throw new ResponseValidationError(`Unexpected response from ${where}: ${issues}`);
-  }
-  return { url: checked.data.url, expires: checked.data.expires };
+  const checked = checkResponse(archiveUrlBody, json);
+  if (!checked.ok) throw new ResponseValidationError(`Unexpected response from ${where}: ${checked.issues}`);
+  return { url: checked.value.url, expires: checked.value.expires };
 }
