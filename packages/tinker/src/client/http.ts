@@ -5,6 +5,7 @@
 // Transport (transport.ts): node:http pools on Node, fetch elsewhere or when the user passes one.
 
 import { watchAbort } from "./abort-watch.js";
+import { AttemptAbort } from "./attempt-abort.js";
 import type { AuthProvider } from "./auth.js";
 import { type Clock, systemClock } from "./clock.js";
 import {
@@ -211,19 +212,19 @@ export class HttpClient {
       return { ok: false, outcome: { kind: "aborted" }, error: new APIUserAbortError() };
     }
 
-    // One controller per attempt: aborted by the caller's signal or by the deadline, whichever first;
+    // One abort per attempt: fired by the caller's signal or by the deadline, whichever first;
     // `cause` remembers which, because the two are handled differently (timeouts are retried).
-    const controller = new AbortController();
+    const abort = new AttemptAbort();
     let cause: AbortCause | undefined;
     const onUserAbort = () => {
       cause ??= "user";
-      controller.abort(userSignal?.reason);
+      abort.abort(userSignal?.reason);
     };
     const unwatchUser = watchAbort(userSignal, onUserAbort);
     const timeoutMs = options.timeout ?? this.timeoutMs;
     let timer = this.clock.setTimeout(() => {
       cause ??= "timeout";
-      controller.abort(new Error(`timed out after ${timeoutMs} ms`));
+      abort.abort(new Error(`timed out after ${timeoutMs} ms`));
     }, timeoutMs);
     let handedOver = false;
     const cleanup = () => {
@@ -269,14 +270,9 @@ export class HttpClient {
 
       let res: TransportResponse;
       try {
-        res = await transport.request({
-          url,
-          method,
-          headers,
-          body,
-          signal: controller.signal,
-          redirect: options.redirect ?? "follow",
-        });
+        res = await transport.request(
+          abort.request({ url, method, headers, body, redirect: options.redirect ?? "follow" }),
+        );
       } catch (error) {
         return failed(error);
       }
