@@ -126,15 +126,3 @@ export class StreamResponse implements TransportResponse {
     this.body.resume();
   }
 }
-
-/** Node's raw header object (lower-case names; arrays for repeated headers) as web Headers. */
-export function toHeaders(raw: Record<string, string | string[] | undefined>): Headers {
-  const headers = new Headers();
-  for (const name in raw) {
-    const value = raw[name];
-    if (value === undefined) continue;
-    if (typeof value === "string") headers.append(name, value);
-    else for (const v of value) headers.append(name, v);
-  }
-  return headers;
-}

@@ -8,8 +8,10 @@
 import http, { type IncomingMessage } from "node:http";
 import https from "node:https";
 import { isIP } from "node:net";
+import { abortSourceOf } from "./attempt-abort.js";
+import { NodeHeaders } from "./node-headers.js";
 import type { Transport, TransportRequest, TransportResponse } from "./transport.js";
-import { StreamResponse, toHeaders } from "./transport-body.js";
+import { StreamResponse } from "./transport-body.js";
 import { POOL_CONNECTIONS, type PoolKind, poolFor } from "./transport-pools.js";
 import { followRedirects, type HopResponse } from "./transport-redirect.js";
 
@@ -134,8 +136,8 @@ export class NodeTransport implements Transport {
   }
 
   private send(request: TransportRequest): Promise<HopResponse> {
-    const signal = request.signal;
-    if (signal.aborted) return Promise.reject(signal.reason);
+    const abort = abortSourceOf(request);
+    if (abort.aborted) return Promise.reject(abort.reason);
     let target: Target;
     try {
       target = targetOf(request.url);
@@ -156,22 +158,20 @@ export class NodeTransport implements Transport {
         agent: this.agent(target.secure, target.pool),
       });
       let res: IncomingMessage | undefined;
-      // The signal is this attempt's own (http.ts makes one per attempt and fans the caller's
-      // long-lived signal out to it), so one listener here is one per request, removed at the end.
-      const onAbort = () => {
-        const reason = signal.reason instanceof Error ? signal.reason : new Error("aborted");
+      // The abort is this attempt's own (http.ts makes one per attempt and fans the caller's
+      // long-lived signal out to it), so one watcher here is one per request, removed at the end.
+      const unwatch = abort.watch(() => {
+        const reason = abort.reason instanceof Error ? abort.reason : new Error("aborted");
         req.destroy(reason);
         res?.destroy(reason);
-      };
-      const unwatch = () => signal.removeEventListener("abort", onAbort);
-      signal.addEventListener("abort", onAbort, { once: true });
+      });
       req.once("response", (incoming: IncomingMessage) => {
         res = incoming;
         // Nobody may be reading when an abort or a reset destroys the body: that error must not
         // become an uncaught one. A reader attaches its own listener and still gets it.
         incoming.on("error", noop);
         incoming.once("close", unwatch);
-        resolve(new StreamResponse(incoming.statusCode ?? 0, toHeaders(incoming.headers), incoming));
+        resolve(new StreamResponse(incoming.statusCode ?? 0, new NodeHeaders(incoming.headers), incoming));
       });
       // `on`, not `once`: a socket error after the response can reach the request again.
       req.on("error", (error) => {
