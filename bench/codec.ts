@@ -16,6 +16,8 @@
 // Every encoder's output is compared with the reference's bytes, and every decode with the
 // reference's values, before anything is timed.
 import { deepStrictEqual } from "node:assert/strict";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import {
   checkForwardBackwardInput,
   Datum,
@@ -35,7 +37,12 @@ import {
   referenceDecodeSampleResponse,
   referenceEncodeForwardBackwardRequest,
 } from "../packages/tinker/src/wire/proto-reference.js";
-import { type BenchResult, median, rng, runIfMain, timeSync } from "./lib.js";
+import { type BenchResult, median, rng, runIfMain } from "./lib.js";
+
+// A full GC on demand without starting node with --expose-gc (the runner starts every benchmark
+// alike): the flag is set now and `gc` taken from a fresh context, where V8 then defines it.
+setFlagsFromString("--expose-gc");
+const collectGarbage = runInNewContext("gc") as () => void;
 
 export const name = "codec";
 export const description =
@@ -117,7 +124,17 @@ export async function run(): Promise<BenchResult[]> {
 
   const rows: BenchResult[] = [];
   const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
-  const time = (fn: () => unknown, reps: number) => median(timeSync(fn, reps, 3));
+  // Every timed call starts after a full GC: the encodes allocate a fresh 16.8 MB buffer each, and
+  // without it each row paid for the garbage of the rows before it (the same encode measured 4 to
+  // 10 ms depending on its place). Three untimed calls first.
+  const timedAfterGc = (fn: () => unknown) => {
+    collectGarbage();
+    const t0 = performance.now();
+    fn();
+    return performance.now() - t0;
+  };
+  const time = (fn: () => unknown, reps: number) =>
+    median(Array.from({ length: 3 + reps }, () => timedAfterGc(fn)).slice(3));
   const memcpyOf = (bytes: Uint8Array) =>
     time(() => {
       const out = new Uint8Array(bytes.length);
@@ -159,18 +176,41 @@ export async function run(): Promise<BenchResult[]> {
     5,
     "checks + message objects + toBinary",
   );
-  const plainMs = encodeRow(
-    "build + check + encode from plain arrays",
-    () => clientPath(fromPlain),
-    7,
-    "Datum.create ×256, batch checks, encode",
-  );
-  const typedMs = encodeRow("build + check + encode from typed arrays", () => clientPath(fromTyped), 7);
+  // The two client paths are timed in pairs, in alternating order, and their ratio is the median of
+  // the pairs' ratios (timed one after the other without a GC between, the ratio swung from 0.7 to
+  // 1.3 with the order alone).
+  const pairs = { plain: [] as number[], typed: [] as number[], ratio: [] as number[] };
+  for (let round = 0; round < 2 + 9; round++) {
+    const order = round % 2 === 0 ? (["plain", "typed"] as const) : (["typed", "plain"] as const);
+    const ms = { plain: 0, typed: 0 };
+    for (const input of order) {
+      ms[input] = timedAfterGc(() => clientPath(input === "plain" ? fromPlain : fromTyped));
+    }
+    if (round < 2) continue; // warm-up
+    pairs.plain.push(ms.plain);
+    pairs.typed.push(ms.typed);
+    pairs.ratio.push(ms.typed / ms.plain);
+  }
+  for (const [metric, ms, notes] of [
+    [
+      "build + check + encode from plain arrays",
+      median(pairs.plain),
+      "Datum.create ×256, batch checks, encode",
+    ],
+    ["build + check + encode from typed arrays", median(pairs.typed), ""],
+  ] as const) {
+    rows.push({
+      metric,
+      value: ms,
+      unit: "ms",
+      notes: `${(ms / copyMs).toFixed(1)}× memcpy${notes && `; ${notes}`}`,
+    });
+  }
   rows.push({
     metric: "typed-array input / plain-array input",
-    value: typedMs / plainMs,
+    value: median(pairs.ratio),
     unit: "×",
-    notes: "below 1: typed arrays are faster",
+    notes: "median of 9 paired rounds, alternating order, GC before each; below 1: typed arrays are faster",
   });
 
   // ---- decode ----
