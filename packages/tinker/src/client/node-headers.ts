@@ -65,7 +65,9 @@ export class NodeHeaders implements Headers {
   }
 
   forEach(callback: (value: string, key: string, parent: Headers) => void, thisArg?: unknown): void {
-    this.#headers().forEach((value, key) => callback.call(thisArg, value, key, this));
+    this.#headers().forEach((value, key) => {
+      callback.call(thisArg, value, key, this);
+    });
   }
 
   entries(): ReturnType<Headers["entries"]> {
