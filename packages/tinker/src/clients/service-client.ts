@@ -19,8 +19,9 @@ import { DispatchThrottles } from "./dispatch-throttles.js";
 import { RestClient } from "./rest/rest-client.js";
 import { SamplingClient } from "./sampling/sampling-client.js";
 import type { CreateSamplingClientOptions } from "./sampling/types.js";
+import { createLoraTrainingClient, trainingClientFromState } from "./training/model-creation.js";
 import { checkWeightsAccessToken } from "./training/params.js";
-import { TrainingClient } from "./training/training-client.js";
+import type { TrainingClient } from "./training/training-client.js";
 import type { LoraTrainingOptions, TrainingFromStateOptions } from "./training/types.js";
 
 /**
@@ -208,7 +209,7 @@ export class ServiceClient {
     options: LoraTrainingOptions = {},
   ): Promise<TrainingClient> {
     return this.#captured(async () =>
-      TrainingClient.createLora(await this.clientContext(), baseModel, options),
+      createLoraTrainingClient(await this.clientContext(), baseModel, options),
     );
   }
 
@@ -225,8 +226,8 @@ export class ServiceClient {
     return this.#captured(async () => {
       const token = checkWeightsAccessToken(options.weightsAccessToken);
       const ctx = await this.clientContext();
-      if (token === undefined) return TrainingClient.fromState(ctx, path, options);
-      return TrainingClient.fromState(ctx, path, options, (p, signal) =>
+      if (token === undefined) return trainingClientFromState(ctx, path, options);
+      return trainingClientFromState(ctx, path, options, (p, signal) =>
         this.#weightsInfoWithToken(p, token, signal),
       );
     });

@@ -8,14 +8,10 @@
 //   await Promise.all([fb, step]);
 //
 // submits forward_backward then optim_step, in that order, without waiting for the first result.
-// forward/forwardBackward go on to forward-backward.ts, forwardBackwardCustom to custom-loss.ts.
+// forward/forwardBackward go on to forward-backward.ts, forwardBackwardCustom to custom-loss.ts;
+// the client is made by model-creation.ts.
 
-import { getWeightsInfo } from "../../api/rest.js";
-import type { WeightsInfo } from "../../api/rest-schemas.js";
 import {
-  createModel,
-  createModelResult,
-  getInfo,
   loadWeights,
   loadWeightsResult,
   optimStep,
@@ -25,7 +21,7 @@ import {
   saveWeightsForSamplerResult,
   saveWeightsResult,
 } from "../../api/training.js";
-import { ResponseValidationError, ValidationError } from "../../client/errors.js";
+import { ResponseValidationError } from "../../client/errors.js";
 import type { LossTensor } from "../../custom-loss/tensor.js";
 import {
   type CheckedCallOptions,
@@ -34,7 +30,7 @@ import {
   type FutureCallOptions,
 } from "../../futures/call-options.js";
 import { TinkerFuture } from "../../futures/future.js";
-import { pollFuture, type WireFormat } from "../../futures/poll.js";
+import type { WireFormat } from "../../futures/poll.js";
 import { parseTinkerPath } from "../../paths/tinker-path.js";
 import { captureFailures } from "../../telemetry/capture.js";
 import type { Telemetry } from "../../telemetry/telemetry.js";
@@ -44,10 +40,10 @@ import type { LossFnConfig, LossFnType, AdamParams as WireAdamParams } from "../
 import { type ClientContext, checkWireFormat } from "../context.js";
 import { SamplingClient } from "../sampling/sampling-client.js";
 import type { SamplingClientOptions } from "../sampling/types.js";
-import { type CreationScope, creationOptionsOf, openCreationScope } from "./creation-scope.js";
 import { forwardBackwardCustom } from "./custom-loss.js";
 import { prepareBatch, runForwardBackward, toResult } from "./forward-backward.js";
-import { checkName, checkTtl, checkWeightsAccessToken, toLoraConfig, toWireAdamParams } from "./params.js";
+import { fetchTrainingInfo } from "./info.js";
+import { checkName, checkTtl, checkWeightsAccessToken, toWireAdamParams } from "./params.js";
 import { requestOptions, Sequencer } from "./sequencer.js";
 import type {
   AdamStepParams,
@@ -58,10 +54,8 @@ import type {
   ForwardBackwardResult,
   LoadStateOptions,
   LoadStateResult,
-  LoraTrainingOptions,
   OptimStepResult,
   SaveOptions,
-  TrainingFromStateOptions,
   TrainingInfo,
 } from "./types.js";
 
@@ -73,9 +67,6 @@ function warnNameIgnored(ctx: ClientContext): void {
       "createSamplingClient(path).",
   );
 }
-
-/** Looks up a checkpoint's LoRA config (weights_info); the token variant uses its own client. */
-export type WeightsInfoLookup = (path: string, signal: AbortSignal) => Promise<WeightsInfo>;
 
 /**
  * One LoRA model being trained on the server. Made by ServiceClient.createLoraTrainingClient or
@@ -106,146 +97,6 @@ export class TrainingClient {
   /** The base model, when known (it is after creation from a name or a checkpoint). */
   get baseModel(): string | undefined {
     return this.#baseModel;
-  }
-
-  /** @internal create_model, then the client; `outer` is the scope of a fromState around it. */
-  static async createLora(
-    ctx: ClientContext,
-    baseModel: string,
-    options: LoraTrainingOptions = {},
-    outer?: CreationScope,
-  ): Promise<TrainingClient> {
-    if (typeof baseModel !== "string" || baseModel === "") {
-      throw new ValidationError("baseModel must be a non-empty model name", "baseModel");
-    }
-    const loraConfig = toLoraConfig(options);
-    const wireFormat = checkWireFormat(options.wireFormat);
-    const scope =
-      outer ??
-      openCreationScope(
-        ctx,
-        creationOptionsOf(options),
-        "createLoraTrainingClient",
-        `Model creation for ${baseModel}`,
-      );
-    try {
-      // Stopped already: send nothing and take no model_seq_id.
-      if (scope.signal.aborted) throw scope.signal.reason;
-      const started = ctx.now();
-      const ack = await createModel(
-        ctx.http,
-        {
-          session_id: ctx.sessionId,
-          model_seq_id: ctx.counters.nextModelSeqId(),
-          base_model: baseModel,
-          ...(options.userMetadata ? { user_metadata: options.userMetadata } : {}),
-          lora_config: loraConfig,
-          type: "create_model",
-        },
-        { signal: scope.signal },
-      );
-      scope.submitted(ack.request_id);
-      const result = await pollFuture({
-        ...ctx.pollOptions(started, scope.signal),
-        requestId: ack.request_id,
-        requestType: "CreateModel",
-        decoder: { name: "CreateModelResponse", json: createModelResult },
-        wireFormat,
-        onQueueState: scope.onQueueState,
-      });
-      return new TrainingClient(ctx, result.model_id, { baseModel, wireFormat });
-    } catch (error) {
-      throw scope.translate(error);
-    } finally {
-      if (!outer) scope.dispose();
-    }
-  }
-
-  /** @internal Contract 2.8, both paths (the server's create_model_via_load_weights flag chooses). */
-  static async fromState(
-    ctx: ClientContext,
-    path: string,
-    options: TrainingFromStateOptions = {},
-    lookupWeightsInfo: WeightsInfoLookup = (p, signal) => getWeightsInfo(ctx.http, p, { signal }),
-  ): Promise<TrainingClient> {
-    parseTinkerPath(path, "path");
-    const wireFormat = checkWireFormat(options.wireFormat);
-    const optimizer = options.withOptimizer ?? false;
-    const token = checkWeightsAccessToken(options.weightsAccessToken);
-    const tokenField = token !== undefined ? { weights_access_token: token } : {};
-    const scope = openCreationScope(
-      ctx,
-      creationOptionsOf(options),
-      "createTrainingClientFromState",
-      `Model creation from ${path}`,
-    );
-    try {
-      if (scope.signal.aborted) throw scope.signal.reason;
-      if (ctx.config.createModelViaLoadWeights) {
-        const started = ctx.now();
-        const modelSeqId = ctx.counters.nextModelSeqId();
-        const ack = await loadWeights(
-          ctx.http,
-          {
-            session_id: ctx.sessionId,
-            model_seq_id: modelSeqId,
-            ...(options.baseModel !== undefined ? { base_model: options.baseModel } : {}),
-            ...(options.userMetadata ? { user_metadata: options.userMetadata } : {}),
-            path,
-            optimizer,
-            ...tokenField,
-            type: "load_weights",
-          },
-          { signal: scope.signal },
-        );
-        scope.submitted(ack.request_id);
-        await pollFuture({
-          ...ctx.pollOptions(started, scope.signal),
-          requestId: ack.request_id,
-          requestType: "LoadWeights",
-          decoder: { name: "LoadWeightsResponse", json: loadWeightsResult },
-          wireFormat,
-          onQueueState: scope.onQueueState,
-        });
-        // The model id is computed, not read from the answer (contract 2.8).
-        const client = new TrainingClient(ctx, `${ctx.sessionId}:train:${modelSeqId}`, { wireFormat });
-        client.#baseModel = options.baseModel ?? (await client.#infoWithin(scope.signal)).modelName;
-        return client;
-      }
-      const info = await lookupWeightsInfo(path, scope.signal);
-      if (!info.isLora || info.loraRank === undefined) {
-        throw new ResponseValidationError(
-          `${path} is not a LoRA checkpoint (weights_info: is_lora ${info.isLora})`,
-        );
-      }
-      const client = await TrainingClient.createLora(
-        ctx,
-        options.baseModel ?? info.baseModel,
-        {
-          rank: info.loraRank,
-          trainMlp: info.trainMlp,
-          trainAttn: info.trainAttn,
-          trainUnembed: info.trainUnembed,
-          ...(options.userMetadata ? { userMetadata: options.userMetadata } : {}),
-          wireFormat,
-        },
-        scope,
-      );
-      const loadOptions = token !== undefined ? { weightsAccessToken: token } : {};
-      const load = optimizer
-        ? client.loadStateWithOptimizer(path, loadOptions)
-        : client.loadState(path, loadOptions);
-      // The load is queued on the new model; stopping here stops the wait, and the error names the
-      // model so nothing is left unaccounted for.
-      load.submitted().then(scope.submitted, () => {});
-      load.on("queueState", scope.onQueueState);
-      await load.result({ signal: scope.signal });
-      return client;
-    } catch (error) {
-      throw scope.translate(error);
-    } finally {
-      scope.dispose();
-    }
   }
 
   /**
@@ -462,20 +313,7 @@ export class TrainingClient {
 
   /** Model facts from the server (`get_info`). */
   async getInfo(): Promise<TrainingInfo> {
-    return this.#infoWithin(this.#ctx.signal);
-  }
-
-  async #infoWithin(signal: AbortSignal): Promise<TrainingInfo> {
-    const info = await getInfo(this.#ctx.http, this.modelId, { signal });
-    const tokenizerId = info.model_data?.tokenizer_id ?? undefined;
-    return {
-      modelId: info.model_id,
-      modelName: info.model_name ?? info.model_data?.model_name ?? undefined,
-      isLora: info.is_lora ?? undefined,
-      loraRank: info.lora_rank ?? undefined,
-      arch: info.model_data?.arch ?? undefined,
-      tokenizerId: tokenizerId === undefined ? undefined : tokenizerId.split(":")[0],
-    };
+    return fetchTrainingInfo(this.#ctx, this.modelId, this.#ctx.signal);
   }
 
   /** The model's tokenizer (by get_info's tokenizer id, else its model name). */
