@@ -6,7 +6,7 @@
 // dynamic import from http.ts.
 
 import http, { type IncomingMessage } from "node:http";
-import https from "node:https";
+import type https from "node:https";
 import { isIP } from "node:net";
 import { abortSourceOf } from "./attempt-abort.js";
 import { NodeHeaders } from "./node-headers.js";
@@ -101,6 +101,16 @@ function rawHeaders(request: TransportRequest, target: Target): string[] {
 
 type AnyAgent = http.Agent | https.Agent;
 
+/**
+ * node:https, loaded by the first https request: it brings TLS and most of node:crypto, about
+ * 1 MiB of resident memory that a process talking plain http (tinker-local) never needs.
+ */
+let httpsModule: typeof https | undefined;
+function httpsOf(): typeof https {
+  httpsModule ??= process.getBuiltinModule("node:https");
+  return httpsModule;
+}
+
 /** The Node transport. One instance holds its own pools; `sharedNodeTransport()` is the default one. */
 export class NodeTransport implements Transport {
   /** "node:http". */
@@ -124,7 +134,7 @@ export class NodeTransport implements Transport {
         // Requests are written in one piece; Nagle's algorithm would only delay the last segment.
         noDelay: true,
       };
-      agent = secure ? new https.Agent(options) : new http.Agent(options);
+      agent = secure ? new (httpsOf().Agent)(options) : new http.Agent(options);
       this.agents.set(key, agent);
     }
     return agent;
@@ -146,7 +156,7 @@ export class NodeTransport implements Transport {
     }
     const body = request.body;
     return new Promise<HopResponse>((resolve, reject) => {
-      const req = (target.secure ? https : http).request({
+      const req = (target.secure ? httpsOf() : http).request({
         protocol: target.secure ? "https:" : "http:",
         host: target.hostname,
         hostname: target.hostname,
