@@ -56,18 +56,33 @@ export class AttemptAbort implements AbortSource {
 
   /** The transport request of this attempt; its `signal` is made when read. */
   request(fields: Omit<TransportRequest, "signal">): TransportRequest {
-    const abort = this;
-    return {
-      url: fields.url,
-      method: fields.method,
-      headers: fields.headers,
-      body: fields.body,
-      redirect: fields.redirect,
-      [ATTEMPT_ABORT]: abort,
-      get signal() {
-        return abort.signal;
-      },
-    } as TransportRequest;
+    return new AttemptRequest(fields, this);
+  }
+}
+
+/**
+ * A class, not an object literal with a getter and a symbol key: V8 builds such literals on a slow
+ * path, about 0.6 KiB each (sampling heap profile of the 1,000-sample burst).
+ */
+class AttemptRequest implements TransportRequest {
+  readonly url: string;
+  readonly method: string;
+  readonly headers: Record<string, string>;
+  readonly body: Uint8Array | string | undefined;
+  readonly redirect: "follow" | "manual";
+  readonly [ATTEMPT_ABORT]: AttemptAbort;
+
+  constructor(fields: Omit<TransportRequest, "signal">, abort: AttemptAbort) {
+    this.url = fields.url;
+    this.method = fields.method;
+    this.headers = fields.headers;
+    this.body = fields.body;
+    this.redirect = fields.redirect;
+    this[ATTEMPT_ABORT] = abort;
+  }
+
+  get signal(): AbortSignal {
+    return this[ATTEMPT_ABORT].signal;
   }
 }
 

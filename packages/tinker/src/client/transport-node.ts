@@ -175,12 +175,13 @@ export class NodeTransport implements Transport {
         req.destroy(reason);
         res?.destroy(reason);
       });
-      req.once("response", (incoming: IncomingMessage) => {
+      // `on`, not `once`, for events Node emits once: `once` wraps each listener in a bound copy.
+      req.on("response", (incoming: IncomingMessage) => {
         res = incoming;
         // Nobody may be reading when an abort or a reset destroys the body: that error must not
         // become an uncaught one. A reader attaches its own listener and still gets it.
         incoming.on("error", noop);
-        incoming.once("close", unwatch);
+        incoming.on("close", unwatch);
         resolve(new StreamResponse(incoming.statusCode ?? 0, new NodeHeaders(incoming.headers), incoming));
       });
       // `on`, not `once`: a socket error after the response can reach the request again.

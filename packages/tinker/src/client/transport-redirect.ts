@@ -49,7 +49,9 @@ function nextHop(request: TransportRequest, response: HopResponse): TransportReq
     for (const name of BODY_HEADERS) delete headers[name];
   }
   if (to.origin !== from.origin) for (const name of CREDENTIAL_HEADERS) delete headers[name];
-  return { ...request, url: to.href, method, headers, body };
+  // `signal` by name: a request's signal may be a getter (http.ts makes it on first read), which a
+  // spread of a class instance would not copy.
+  return { ...request, signal: request.signal, url: to.href, method, headers, body };
 }
 
 /**
