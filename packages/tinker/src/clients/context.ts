@@ -100,35 +100,35 @@ export class ClientContext {
   }
 
   /**
-   * What every pollFuture of these clients shares; `started` is when the call was submitted (the
-   * first poll reports the round trip since then). `signal` is the call's, else the client's.
+   * The options of one pollFuture: what every poll of these clients shares, and `call`'s own
+   * fields. `started` is when the call was submitted (the first poll reports the round trip since
+   * then, unless `call` gives it); `signal` is the call's. One object literal: spreading a shared
+   * part into each call's options made V8 build a dictionary-mode object, 2.7 KiB per poll instead
+   * of 0.3, held for as long as the poll runs.
    */
-  pollOptions(
-    started: number,
-    signal: AbortSignal = this.signal,
-  ): Pick<
-    PollOptions<unknown>,
-    | "transport"
-    | "sleep"
-    | "now"
-    | "logger"
-    | "billingMaxPauseMs"
-    | "createPromiseRoundtripSec"
-    | "signal"
-    | "responseBudget"
-  > {
+  pollOptions<T>(started: number, signal: AbortSignal, call: PollCall<T>): PollOptions<T> {
     return {
       transport: this.transport,
       sleep: this.sleep,
       now: this.now,
       logger: this.logger,
       billingMaxPauseMs: this.billingMaxPauseMs,
-      createPromiseRoundtripSec: (this.now() - started) / 1000,
+      createPromiseRoundtripSec: call.createPromiseRoundtripSec ?? (this.now() - started) / 1000,
       signal,
       responseBudget: this.throttles.responseBytes,
+      requestId: call.requestId,
+      requestType: call.requestType,
+      decoder: call.decoder,
+      wireFormat: call.wireFormat,
+      onQueueState: call.onQueueState,
+      headers: call.headers,
     };
   }
 }
+
+/** What one pollFuture call adds to the options its client shares (ClientContext.pollOptions). */
+export type PollCall<T> = Pick<PollOptions<T>, "requestId" | "requestType" | "decoder"> &
+  Partial<Pick<PollOptions<T>, "wireFormat" | "onQueueState" | "headers" | "createPromiseRoundtripSec">>;
 
 /** Options every training and sampling client takes. */
 export interface WireFormatOption {

@@ -92,15 +92,16 @@ export function checkTokensInVocab(
 }
 
 /**
- * The checked SampleRequest of one sample() call (without its seq_id, taken per attempt). Token ids
- * are checked against `baseModel`'s vocabulary when tinker-ts knows it.
+ * The checked SampleRequest of one sample() call. Its `seq_id` is a placeholder: each attempt sends
+ * a copy with the next one (sample-pipeline.ts). Token ids are checked against `baseModel`'s
+ * vocabulary when tinker-ts knows it.
  */
 export function buildSampleRequest(
   prompt: PromptInput,
   options: SampleOptions,
   samplingSessionId: string,
   baseModel: string | undefined,
-): Omit<SampleRequest, "seq_id"> {
+): SampleRequest {
   const known = new Set(["numSamples", "samplingParams", "includePromptLogprobs", "topkPromptLogprobs"]);
   for (const key of Object.keys(options)) {
     if (!known.has(key)) throw new ValidationError(`${key} is not a sample() option`, key);
@@ -129,5 +130,6 @@ export function buildSampleRequest(
     sampling_session_id: samplingSessionId,
     prompt_logprobs: options.includePromptLogprobs ?? false,
     topk_prompt_logprobs: checkInt(options.topkPromptLogprobs ?? 0, "topkPromptLogprobs", 0),
+    seq_id: 0,
   };
 }

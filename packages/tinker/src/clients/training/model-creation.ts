@@ -56,14 +56,15 @@ export async function createLoraTrainingClient(
       { signal: scope.signal },
     );
     scope.submitted(ack.request_id);
-    const result = await pollFuture({
-      ...ctx.pollOptions(started, scope.signal),
-      requestId: ack.request_id,
-      requestType: "CreateModel",
-      decoder: { name: "CreateModelResponse", json: createModelResult },
-      wireFormat,
-      onQueueState: scope.onQueueState,
-    });
+    const result = await pollFuture(
+      ctx.pollOptions(started, scope.signal, {
+        requestId: ack.request_id,
+        requestType: "CreateModel",
+        decoder: { name: "CreateModelResponse", json: createModelResult },
+        wireFormat,
+        onQueueState: scope.onQueueState,
+      }),
+    );
     return new TrainingClient(ctx, result.model_id, { baseModel, wireFormat });
   } catch (error) {
     throw scope.translate(error);
@@ -110,14 +111,15 @@ export async function trainingClientFromState(
         { signal: scope.signal },
       );
       scope.submitted(ack.request_id);
-      await pollFuture({
-        ...ctx.pollOptions(started, scope.signal),
-        requestId: ack.request_id,
-        requestType: "LoadWeights",
-        decoder: { name: "LoadWeightsResponse", json: loadWeightsResult },
-        wireFormat,
-        onQueueState: scope.onQueueState,
-      });
+      await pollFuture(
+        ctx.pollOptions(started, scope.signal, {
+          requestId: ack.request_id,
+          requestType: "LoadWeights",
+          decoder: { name: "LoadWeightsResponse", json: loadWeightsResult },
+          wireFormat,
+          onQueueState: scope.onQueueState,
+        }),
+      );
       // The model id is computed, not read from the answer (contract 2.8).
       const modelId = `${ctx.sessionId}:train:${modelSeqId}`;
       const baseModel = options.baseModel ?? (await fetchTrainingInfo(ctx, modelId, scope.signal)).modelName;

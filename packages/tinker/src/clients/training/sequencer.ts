@@ -161,15 +161,16 @@ export class Sequencer {
         }
         if (ack === undefined) return map({ path: savedPath } as R);
         handle.setRequestId(ack.request_id);
-        const result = await pollFuture({
-          ...ctx.pollOptions(started, handle.signal),
-          requestId: ack.request_id,
-          requestType,
-          decoder,
-          wireFormat: this.wireFormat,
-          onQueueState: queueStateListeners(handle, this.queueLog.observe),
-          ...(options.headers ? { headers: options.headers } : {}),
-        });
+        const result = await pollFuture(
+          ctx.pollOptions(started, handle.signal, {
+            requestId: ack.request_id,
+            requestType,
+            decoder,
+            wireFormat: this.wireFormat,
+            onQueueState: queueStateListeners(handle, this.queueLog.observe),
+            headers: options.headers,
+          }),
+        );
         return map(result);
       },
       label,
