@@ -66,6 +66,12 @@ const READING_NOTES: Record<string, string> = {
     "includes starting a process and is only a reference for ratio and speed. `bokuweb decompress`",
     "and `zstdDecompress` run the same decoder; where they differ, that is warm-up order and load.",
   ].join("\n"),
+  codec: [
+    "Every timed call starts after a full GC: each encode allocates a fresh 16.8 MB buffer, and",
+    "without it a row paid for the garbage of the rows before it. The typed-array ratio is the median",
+    "of nine rounds that time both inputs in alternating order. The direct rows are the SDK's path;",
+    "the protobuf-es rows are the reference the property tests hold the direct codec to.",
+  ].join("\n"),
   http: [
     "The server runs in the benchmark's process, so client and server share one event loop (and the",
     "2 cores with anything else on the machine). The round trip minus the model-only row is what",
