@@ -3,9 +3,8 @@
 // future results live here too, beside the requests they answer. No other module builds these paths.
 
 import * as v from "valibot";
-import { ResponseValidationError } from "../client/errors.js";
 import type { HttpClient } from "../client/http.js";
-import { checkResponse, type ResponseSchema } from "../client/response-schema.js";
+import { parseResponse, type ResponseSchema } from "../client/response-schema.js";
 import type { AdamParams, LoraConfig } from "../wire/types.js";
 import { PROTOBUF_CONTENT_TYPE } from "./futures.js";
 import type { CallOptions } from "./service.js";
@@ -173,11 +172,7 @@ export async function getInfo(http: HttpClient, modelId: string, options: CallOp
 
 /** A JSON result checked by `schema`; a mismatch is a ResponseValidationError naming the type. */
 export function jsonResult<T>(name: string, schema: ResponseSchema<T>): (value: unknown) => T {
-  return (value) => {
-    const checked = checkResponse(schema, value);
-    if (checked.ok) return checked.value;
-    throw new ResponseValidationError(`Unexpected ${name} result: ${checked.issues}`);
-  };
+  return (value) => parseResponse(schema, value, `Unexpected ${name} result`);
 }
 
 export const createModelResult = jsonResult(

@@ -18,7 +18,7 @@ import {
 } from "./errors.js";
 import { type Logger, silentLogger } from "./logger.js";
 import { redact } from "./redact.js";
-import { checkResponse, type ResponseSchema } from "./response-schema.js";
+import { parseResponse, type ResponseSchema } from "./response-schema.js";
 import { type AttemptOutcome, defaultRetryPolicy, type RetryEvent, type RetryPolicy } from "./retry.js";
 import { isNodeRuntime, type Transport, type TransportResponse } from "./transport.js";
 import { fetchTransport } from "./transport-fetch.js";
@@ -480,7 +480,5 @@ function parseJsonBody(text: string, contentType: string | null, method: string,
 
 function validate(data: unknown, schema: ResponseSchema | undefined, method: string, path: string): unknown {
   if (!schema) return data;
-  const checked = checkResponse(schema, data);
-  if (checked.ok) return checked.value;
-  throw new ResponseValidationError(`Unexpected response from ${method} ${path}: ${checked.issues}`);
+  return parseResponse(schema, data, `Unexpected response from ${method} ${path}`);
 }

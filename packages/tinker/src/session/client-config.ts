@@ -3,15 +3,9 @@
 
 import * as v from "valibot";
 import { type CallOptions, fetchClientConfig, fetchDynamicConfig } from "../api/service.js";
-import {
-  APIConnectionError,
-  APIError,
-  NotFoundError,
-  ResponseValidationError,
-  TinkerError,
-} from "../client/errors.js";
+import { APIConnectionError, APIError, NotFoundError, TinkerError } from "../client/errors.js";
 import type { HttpClient } from "../client/http.js";
-import { checkResponse } from "../client/response-schema.js";
+import { parseResponse } from "../client/response-schema.js";
 import { isRetryableStatus } from "../client/retry.js";
 
 /**
@@ -87,9 +81,7 @@ const dynamicConfigSchema = v.object({ refresh_interval_sec: int(300) });
 
 /** Parses a `client/config` answer; `{}` gives every default. */
 export function parseClientConfig(raw: unknown): ClientConfig {
-  const parsed = checkResponse(clientConfigSchema, raw ?? {});
-  if (!parsed.ok) throw new ResponseValidationError(`Unexpected client/config response: ${parsed.issues}`);
-  const c = parsed.value;
+  const c = parseResponse(clientConfigSchema, raw ?? {}, "Unexpected client/config response");
   return {
     pjwtAuthEnabled: c.pjwt_auth_enabled,
     credentialDefaultSource: c.credential_default_source,
@@ -110,11 +102,8 @@ export function parseClientConfig(raw: unknown): ClientConfig {
 }
 
 export function parseDynamicConfig(raw: unknown): DynamicConfig {
-  const parsed = checkResponse(dynamicConfigSchema, raw ?? {});
-  if (!parsed.ok) {
-    throw new ResponseValidationError(`Unexpected client/dynamic_config response: ${parsed.issues}`);
-  }
-  return { refreshIntervalSec: parsed.value.refresh_interval_sec };
+  const c = parseResponse(dynamicConfigSchema, raw ?? {}, "Unexpected client/dynamic_config response");
+  return { refreshIntervalSec: c.refresh_interval_sec };
 }
 
 export const DEFAULT_DYNAMIC_CONFIG: DynamicConfig = { refreshIntervalSec: 300 };

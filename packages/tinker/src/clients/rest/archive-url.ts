@@ -12,7 +12,7 @@ import {
   ValidationError,
 } from "../../client/errors.js";
 import type { HttpClient } from "../../client/http.js";
-import { checkResponse } from "../../client/response-schema.js";
+import { parseResponse } from "../../client/response-schema.js";
 import { abortableSleep, sleep } from "../../client/wait.js";
 import type { TinkerPath } from "../../paths/tinker-path.js";
 import type { ArchiveUrlOptions, RestCallOptions } from "./types.js";
@@ -95,7 +95,6 @@ async function archiveUrlOnce(http: HttpClient, ref: TinkerPath, call: RestCallO
       `Expected JSON {url, expires} from ${where}, got: ${text.slice(0, 200)}`,
     );
   }
-  const checked = checkResponse(archiveUrlBody, json);
-  if (!checked.ok) throw new ResponseValidationError(`Unexpected response from ${where}: ${checked.issues}`);
-  return { url: checked.value.url, expires: checked.value.expires };
+  const { url, expires } = parseResponse(archiveUrlBody, json, `Unexpected response from ${where}`);
+  return { url, expires };
 }
