@@ -5,11 +5,17 @@
 
 import { getWeightsInfo } from "../../api/rest.js";
 import type { WeightsInfo } from "../../api/rest-schemas.js";
-import { createModel, createModelResult, loadWeights, loadWeightsResult } from "../../api/training.js";
+import {
+  createModel,
+  createModelResult,
+  loadWeights,
+  loadWeightsResult,
+  type SubmitAck,
+} from "../../api/training.js";
 import { ResponseValidationError, ValidationError } from "../../client/errors.js";
 import { pollFuture } from "../../futures/poll.js";
 import { parseTinkerPath } from "../../paths/tinker-path.js";
-import { type ClientContext, checkWireFormat } from "../context.js";
+import { type ClientContext, checkWireFormat, type PollCall } from "../context.js";
 import { type CreationScope, creationOptionsOf, openCreationScope } from "./creation-scope.js";
 import { fetchTrainingInfo } from "./info.js";
 import { checkWeightsAccessToken, toLoraConfig } from "./params.js";
@@ -18,6 +24,28 @@ import type { LoraTrainingOptions, TrainingFromStateOptions } from "./types.js";
 
 /** Looks up a checkpoint's LoRA config (weights_info); the token variant uses its own client. */
 export type WeightsInfoLookup = (path: string, signal: AbortSignal) => Promise<WeightsInfo>;
+
+/**
+ * One creation request in `scope`: submits it, records its request id (for the timeout's error),
+ * and polls it to its result, with the scope's queue-state listener.
+ */
+async function submitAndPoll<T>(
+  ctx: ClientContext,
+  scope: CreationScope,
+  poll: Pick<PollCall<T>, "requestType" | "decoder" | "wireFormat">,
+  submit: () => Promise<SubmitAck>,
+): Promise<T> {
+  const started = ctx.now();
+  const ack = await submit();
+  scope.submitted(ack.request_id);
+  return pollFuture(
+    ctx.pollOptions(started, scope.signal, {
+      ...poll,
+      requestId: ack.request_id,
+      onQueueState: scope.onQueueState,
+    }),
+  );
+}
 
 /** create_model, then the client; `outer` is the scope of a fromState around it. */
 export async function createLoraTrainingClient(
@@ -42,28 +70,27 @@ export async function createLoraTrainingClient(
   try {
     // Stopped already: send nothing and take no model_seq_id.
     if (scope.signal.aborted) throw scope.signal.reason;
-    const started = ctx.now();
-    const ack = await createModel(
-      ctx.http,
+    const result = await submitAndPoll(
+      ctx,
+      scope,
       {
-        session_id: ctx.sessionId,
-        model_seq_id: ctx.counters.nextModelSeqId(),
-        base_model: baseModel,
-        ...(options.userMetadata ? { user_metadata: options.userMetadata } : {}),
-        lora_config: loraConfig,
-        type: "create_model",
-      },
-      { signal: scope.signal },
-    );
-    scope.submitted(ack.request_id);
-    const result = await pollFuture(
-      ctx.pollOptions(started, scope.signal, {
-        requestId: ack.request_id,
         requestType: "CreateModel",
         decoder: { name: "CreateModelResponse", json: createModelResult },
         wireFormat,
-        onQueueState: scope.onQueueState,
-      }),
+      },
+      () =>
+        createModel(
+          ctx.http,
+          {
+            session_id: ctx.sessionId,
+            model_seq_id: ctx.counters.nextModelSeqId(),
+            base_model: baseModel,
+            ...(options.userMetadata ? { user_metadata: options.userMetadata } : {}),
+            lora_config: loraConfig,
+            type: "create_model",
+          },
+          { signal: scope.signal },
+        ),
     );
     return new TrainingClient(ctx, result.model_id, { baseModel, wireFormat });
   } catch (error) {
@@ -94,31 +121,30 @@ export async function trainingClientFromState(
   try {
     if (scope.signal.aborted) throw scope.signal.reason;
     if (ctx.config.createModelViaLoadWeights) {
-      const started = ctx.now();
       const modelSeqId = ctx.counters.nextModelSeqId();
-      const ack = await loadWeights(
-        ctx.http,
+      await submitAndPoll(
+        ctx,
+        scope,
         {
-          session_id: ctx.sessionId,
-          model_seq_id: modelSeqId,
-          ...(options.baseModel !== undefined ? { base_model: options.baseModel } : {}),
-          ...(options.userMetadata ? { user_metadata: options.userMetadata } : {}),
-          path,
-          optimizer,
-          ...tokenField,
-          type: "load_weights",
-        },
-        { signal: scope.signal },
-      );
-      scope.submitted(ack.request_id);
-      await pollFuture(
-        ctx.pollOptions(started, scope.signal, {
-          requestId: ack.request_id,
           requestType: "LoadWeights",
           decoder: { name: "LoadWeightsResponse", json: loadWeightsResult },
           wireFormat,
-          onQueueState: scope.onQueueState,
-        }),
+        },
+        () =>
+          loadWeights(
+            ctx.http,
+            {
+              session_id: ctx.sessionId,
+              model_seq_id: modelSeqId,
+              ...(options.baseModel !== undefined ? { base_model: options.baseModel } : {}),
+              ...(options.userMetadata ? { user_metadata: options.userMetadata } : {}),
+              path,
+              optimizer,
+              ...tokenField,
+              type: "load_weights",
+            },
+            { signal: scope.signal },
+          ),
       );
       // The model id is computed, not read from the answer (contract 2.8).
       const modelId = `${ctx.sessionId}:train:${modelSeqId}`;
