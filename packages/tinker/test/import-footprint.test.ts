@@ -5,12 +5,12 @@
 // SDK with a module hook that records each package resolved, then the test checks the lazy ones
 // were not among them, and that they do load when their call runs.
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { pathToFileURL } from "node:url";
+import { runModule } from "./helpers/child-module.js";
 
 const dir = mkdtempSync(join(tmpdir(), "tinker-footprint-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -32,28 +32,9 @@ writeFileSync(
 );
 
 /** The packages a child process resolves while it runs `code` (an ES module body). */
-function packagesLoadedBy(code: string): Promise<Set<string>> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      [
-        "--conditions=tinker-source",
-        "--import",
-        "tsx",
-        "--import",
-        register,
-        "--input-type=module",
-        "-e",
-        code,
-      ],
-      { cwd: join(import.meta.dirname, ".."), timeout: 60_000 },
-      (error, _stdout, stderr) => {
-        if (error) return reject(new Error(`${error.message}\n${stderr}`));
-        const names = [...stderr.matchAll(/^loaded-package (\S+)$/gm)].map((m) => m[1]!);
-        resolve(new Set(names));
-      },
-    );
-  });
+async function packagesLoadedBy(code: string): Promise<Set<string>> {
+  const { stderr } = await runModule(code, { nodeArgs: ["--import", register] });
+  return new Set([...stderr.matchAll(/^loaded-package (\S+)$/gm)].map((m) => m[1]!));
 }
 
 describe("import footprint", () => {

@@ -3,10 +3,9 @@
 // either way. A child process shows a request through the transport does not load Node's bundled
 // undici, which the first `new Headers()` of a process loads (about 6 MiB of RSS).
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
-import { join } from "node:path";
 import { describe, it } from "node:test";
 import { NodeHeaders, toHeaders } from "../src/client/node-headers.js";
+import { runModule } from "./helpers/child-module.js";
 
 const RAW = {
   "content-type": "application/json",
@@ -75,15 +74,7 @@ describe("NodeHeaders", () => {
       server.close();
       process.stdout.write(JSON.stringify({ text, contentType, undici }));
     `;
-    const out = await new Promise<string>((resolve, reject) =>
-      execFile(
-        process.execPath,
-        ["--conditions=tinker-source", "--import", "tsx", "--input-type=module", "-e", code],
-        { cwd: join(import.meta.dirname, ".."), timeout: 60_000 },
-        (error, stdout, stderr) =>
-          error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout),
-      ),
-    );
+    const { stdout: out } = await runModule(code);
     assert.deepEqual(JSON.parse(out), {
       text: '{"ok":true}',
       contentType: "application/json",

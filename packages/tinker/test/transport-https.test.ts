@@ -5,9 +5,9 @@
 // `openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 36500
 // -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1`) through NODE_EXTRA_CA_CERTS.
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { test } from "node:test";
+import { runModule } from "./helpers/child-module.js";
 
 const FIXTURES = join(import.meta.dirname, "fixtures");
 
@@ -36,18 +36,9 @@ test("node:https loads on the first https request, and the request goes through"
     server.close();
     process.stdout.write(JSON.stringify({ before, afterConstruct, status: res.status, text }));
   `;
-  const out = await new Promise<string>((resolve, reject) =>
-    execFile(
-      process.execPath,
-      ["--conditions=tinker-source", "--import", "tsx", "--input-type=module", "-e", code],
-      {
-        cwd: join(import.meta.dirname, ".."),
-        timeout: 60_000,
-        env: { ...process.env, NODE_EXTRA_CA_CERTS: join(FIXTURES, "tls-localhost.cert.pem") },
-      },
-      (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout)),
-    ),
-  );
+  const { stdout: out } = await runModule(code, {
+    env: { ...process.env, NODE_EXTRA_CA_CERTS: join(FIXTURES, "tls-localhost.cert.pem") },
+  });
   assert.deepEqual(JSON.parse(out), {
     before: false,
     afterConstruct: false,

@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { describe, it } from "node:test";
 import { decompress as fzstdDecompress } from "fzstd";
 import {
@@ -10,6 +9,7 @@ import {
   zstdCompress,
   zstdDecompress,
 } from "tinker-ts/wire";
+import { runModule } from "./helpers/child-module.js";
 
 const hex = (s: string) => Uint8Array.from(s.match(/../g) ?? [], (b) => Number.parseInt(b, 16));
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -102,7 +102,7 @@ describe("zstd", () => {
     await assert.rejects(zstdDecompress(corrupt), WireDecodeError);
   });
 
-  it("loads the codec only when first used", () => {
+  it("loads the codec only when first used", async () => {
     const script = `
       import { createRequire } from "node:module";
       const require = createRequire(import.meta.url);
@@ -112,12 +112,7 @@ describe("zstd", () => {
       await wire.zstdCompress(new Uint8Array(4));
       console.log(JSON.stringify({ before, after: loaded() }));
     `;
-    const run = spawnSync(
-      process.execPath,
-      ["--conditions=tinker-source", "--import", "tsx", "--input-type=module", "-e", script],
-      { encoding: "utf8", timeout: 30_000 },
-    );
-    assert.equal(run.status, 0, run.stderr);
-    assert.deepEqual(JSON.parse(run.stdout.trim()), { before: false, after: true });
+    const { stdout } = await runModule(script, { timeoutMs: 30_000 });
+    assert.deepEqual(JSON.parse(stdout.trim()), { before: false, after: true });
   });
 });
